@@ -1,0 +1,21 @@
+// Lint: type-aware rules that catch the bugs a long-running agent cannot afford.
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'src/gen/**', 'scripts/**/*.mjs', 'bin/**'] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-restricted-syntax': ['error',
+        { selector: "CallExpression[callee.object.name='describe'][callee.property.name='only']", message: 'no .only in committed tests' },
+        { selector: "CallExpression[callee.object.name='it'][callee.property.name='only']", message: 'no .only in committed tests' },
+        { selector: "CallExpression[callee.object.name='test'][callee.property.name='only']", message: 'no .only in committed tests' },
+      ],
+    },
+  },
+  { files: ['eslint.config.mjs'], ...tseslint.configs.disableTypeChecked },
+);
