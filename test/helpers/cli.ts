@@ -17,5 +17,5 @@ export function cliCommand(): [string, string[]] {
     : [process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts')]];
 }
 
-/** The shared known-answer vectors (../shared/vectors relative to the repository). */
-export const vectorsDir = path.resolve(repoRoot, '../shared/vectors');
+/** The shared known-answer vectors (a verbatim copy of shared/vectors, see test/fixtures/vectors/README.md). */
+export const vectorsDir = path.join(repoRoot, 'test/fixtures/vectors');
