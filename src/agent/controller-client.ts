@@ -1,0 +1,146 @@
+/**
+ * HTTPS transport of the EVE API v2 (eve-api.md §1, §4): URL building, headers, TLS trust, content-type rules.
+ * It moves bytes only; signing and verification live in src/eve, decisions in the callers.
+ * Source: lf-edge/eve: pkg/pillar/controllerconn/send.go (URLPathString, SendOnIntf), tls.go.
+ */
+import https from 'node:https';
+import tls from 'node:tls';
+import { randomUUID } from 'node:crypto';
+
+/** Result of one exchange with the controller: any HTTP answer, including error statuses. */
+export interface ControllerResponse {
+  status: number;
+  body: Buffer;
+  contentType: string | undefined;
+  /** Round-trip time in ms. */
+  elapsedMs: number;
+}
+
+/** The request never got an HTTP answer (connection refused, TLS failure, timeout, abort). */
+export class ControllerUnreachableError extends Error {
+  override readonly name = 'ControllerUnreachableError';
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+  ) {
+    super(`controller unreachable: ${url}: ${reason}`);
+  }
+}
+
+/** Faults the admin API can inject into the transport (see the operability issue). */
+export interface TransportFaults {
+  /** Fail every request as if the network were down. */
+  unreachable?: boolean;
+  /** Answer every request with this 5xx status without sending it. */
+  status5xx?: number;
+  /** Delay every request by this many ms before sending. */
+  delayMs?: number;
+}
+
+export interface ControllerClientOptions {
+  /** `host[:port]` from the config folder's `server` file. */
+  server: string;
+  /** Trusted roots (the config folder's root-certificate.pem), added to the system pool as EVE does. */
+  rootCertPem: Buffer;
+  /** Per-request timeout in ms (EVE `timer.send.timeout` 120 s). @default 120000 */
+  timeoutMs?: number;
+  /** Returns the active faults, consulted on every request. */
+  faults?: () => TransportFaults;
+  /** Waits `ms` (through the Clock) for the delay fault. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** Headers sent only while the device has no UUID (onboarding), eve-api.md §1. */
+export interface OnboardingHeaders {
+  serial: string;
+  softSerial: string;
+}
+
+/** One controller endpoint set; a new TLS connection per request (EVE disables keep-alive). */
+export class ControllerClient {
+  private readonly ca: string[];
+  private readonly timeoutMs: number;
+  private readonly faults: () => TransportFaults;
+
+  constructor(private readonly opts: ControllerClientOptions) {
+    this.ca = [...tls.rootCertificates, opts.rootCertPem.toString('utf8')];
+    this.timeoutMs = opts.timeoutMs ?? 120_000;
+    this.faults = opts.faults ?? (() => ({}));
+  }
+
+  /** `https://<server>/api/v2/edgedevice/[id/<uuid>/]<action>` (URLPathString). */
+  url(action: string, deviceUuid?: string): string {
+    const base = `https://${this.opts.server}/api/v2/edgedevice/`;
+    return deviceUuid && deviceUuid !== '00000000-0000-0000-0000-000000000000'
+      ? `${base}id/${deviceUuid}/${action}`
+      : `${base}${action}`;
+  }
+
+  /**
+   * GET when there is no body, POST otherwise (send.go). POST bodies are AuthContainers with
+   * Content-Type application/x-proto-binary.
+   */
+  async request(
+    url: string,
+    body: Uint8Array | undefined,
+    opts: { onboarding?: OnboardingHeaders; signal?: AbortSignal } = {},
+  ): Promise<ControllerResponse> {
+    const faults = this.faults();
+    if (faults.delayMs && this.opts.sleep) await this.opts.sleep(faults.delayMs, opts.signal);
+    if (faults.unreachable) throw new ControllerUnreachableError(url, 'injected fault: controller unreachable');
+    if (faults.status5xx) {
+      return { status: faults.status5xx, body: Buffer.alloc(0), contentType: undefined, elapsedMs: 0 };
+    }
+    const headers: Record<string, string> = { 'X-Request-Id': randomUUID() };
+    if (body) headers['Content-Type'] = 'application/x-proto-binary';
+    if (opts.onboarding) {
+      if (opts.onboarding.serial) headers['X-Serial-Number'] = opts.onboarding.serial;
+      if (opts.onboarding.softSerial) headers['X-Soft-Serial'] = opts.onboarding.softSerial;
+    }
+    const started = performance.now();
+    return new Promise<ControllerResponse>((resolve, reject) => {
+      const req = https.request(
+        url,
+        {
+          method: body ? 'POST' : 'GET',
+          headers,
+          ca: this.ca,
+          minVersion: 'TLSv1.2',
+          agent: false,
+          timeout: this.timeoutMs,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (e) => reject(new ControllerUnreachableError(url, e.message)));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks),
+              contentType: res.headers['content-type'],
+              elapsedMs: performance.now() - started,
+            }),
+          );
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
+      req.on('error', (e) => reject(new ControllerUnreachableError(url, e.message)));
+      req.end(body ? Buffer.from(body) : undefined);
+    });
+  }
+}
+
+/** EVE's success set: 200, 201, 204, 304 (send.go SendOnIntf); everything else is a failure. */
+export function isSuccess(status: number): boolean {
+  return status === 200 || status === 201 || status === 204 || status === 304;
+}
+
+/**
+ * A non-empty body must be application/x-proto-binary (ValidateProtoContentType); returns a reason or undefined.
+ */
+export function protoContentTypeProblem(res: ControllerResponse): string | undefined {
+  if (res.body.length === 0) return undefined;
+  const ct = (res.contentType ?? '').split(';')[0]!.trim();
+  return ct === 'application/x-proto-binary' ? undefined : `unexpected Content-Type "${ct || '(none)'}"`;
+}

@@ -1,0 +1,242 @@
+/**
+ * The deferred send queue for info messages and the attest CERT post, persisted to disk.
+ *
+ * Contract (eve-api.md §11; lf-edge/eve: pkg/pillar/controllerconn/deferred.go):
+ * - one slot per object key; a new payload for a key replaces the queued one (retry state is kept only when the
+ *   bytes are identical) and triggers an immediate pass;
+ * - a pass sends in priority order (attest, then ZiApp, then ZiHardware, then the rest) and stops at the first
+ *   request that gets no HTTP answer; the pass timer then backs off 1 min → 15 min (doubling, ±30 s noise);
+ * - 401/403/407/408/429/5xx keep the item, move it behind its peers and delay it 1 min doubling to 15 min;
+ *   other 4xx drop it; discard-on-failure items are dropped on any failure.
+ * Beyond EVE (which keeps the queue in memory and re-asserts state after a restart), edgesim persists every slot
+ * under `<state>/queue/` so that nothing is lost across an agent restart either.
+ */
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import type { Clock, Logger } from '../common/index.js';
+import { errorMessage, isAbortError } from '../common/index.js';
+
+/** Send priority, lower first (zedagent.go getDeferredPriorityFunctions). */
+export type QueuePriority = 0 | 1 | 2 | 3;
+export const PRIORITY = { attest: 0, app: 1, hardware: 2, other: 3 } as const;
+
+/** What happened to one send attempt. */
+export type SendOutcome = 'sent' | 'retry' | 'drop' | 'unreachable';
+
+/** One queued request. `action` is the API action (`info`, `attest`, …); `payload` the inner message bytes. */
+export interface QueueItem {
+  key: string;
+  action: string;
+  priority: QueuePriority;
+  payload: Uint8Array;
+  /** Dropped on any failure (attest CERT post, periodic items). */
+  discardOnFailure?: boolean;
+}
+
+interface Slot extends QueueItem {
+  seq: number;
+  enqueuedAt: number;
+  attempts: number;
+  delayMs: number;
+  notBefore: number;
+}
+
+export interface InfoQueueOptions {
+  /** Directory for the persisted slots (created 0700). */
+  dir: string;
+  /** Sends one item and classifies the answer. */
+  send: (item: QueueItem, signal: AbortSignal) => Promise<SendOutcome>;
+  clock: Clock;
+  logger: Logger;
+  /** Random source for the pass-timer noise (tests pin it). @default Math.random */
+  random?: () => number;
+}
+
+const MINUTE = 60_000;
+const PASS_MIN_MS = MINUTE; // deferred.go UpdateExpTicker(1m, 15m, noise)
+const PASS_MAX_MS = 15 * MINUTE;
+const PASS_NOISE_MS = 30_000;
+const ITEM_MIN_MS = MINUTE;
+const ITEM_MAX_MS = 15 * MINUTE;
+
+function fileFor(dir: string, key: string): string {
+  return path.join(dir, createHash('sha256').update(key).digest('hex').slice(0, 32) + '.json');
+}
+
+/** The persisted, per-key latest-wins send queue. */
+export class InfoQueue {
+  private readonly slots = new Map<string, Slot>();
+  private seq = 0;
+  private passBackoffMs = 0;
+  private wake = new AbortController();
+  private readonly stopCtl = new AbortController();
+  private loop: Promise<void> | undefined;
+  private writes = Promise.resolve();
+
+  private constructor(private readonly opts: InfoQueueOptions) {}
+
+  /** Opens the queue directory and loads the slots a previous run left behind. */
+  static async create(opts: InfoQueueOptions): Promise<InfoQueue> {
+    const q = new InfoQueue(opts);
+    await mkdir(opts.dir, { recursive: true, mode: 0o700 });
+    for (const name of await readdir(opts.dir)) {
+      if (!name.endsWith('.json')) continue;
+      try {
+        const raw = JSON.parse(await readFile(path.join(opts.dir, name), 'utf8')) as Omit<Slot, 'payload'> & {
+          payload: string;
+        };
+        const slot: Slot = { ...raw, payload: Buffer.from(raw.payload, 'base64'), notBefore: 0 };
+        q.slots.set(slot.key, slot);
+        q.seq = Math.max(q.seq, slot.seq + 1);
+      } catch (e) {
+        opts.logger.warn('dropping unreadable queue file', { file: name, error: errorMessage(e) });
+        await rm(path.join(opts.dir, name), { force: true });
+      }
+    }
+    if (q.slots.size) opts.logger.info('restored queued items', { count: q.slots.size });
+    return q;
+  }
+
+  /** Number of queued items. */
+  get depth(): number {
+    return this.slots.size;
+  }
+
+  /** Age in ms of the oldest queued item (0 when empty). */
+  oldestAgeMs(): number {
+    let oldest = Infinity;
+    for (const s of this.slots.values()) oldest = Math.min(oldest, s.enqueuedAt);
+    return oldest === Infinity ? 0 : this.opts.clock.now() - oldest;
+  }
+
+  /** Keys currently queued, in send order. */
+  keys(): string[] {
+    return this.ordered().map((s) => s.key);
+  }
+
+  /** Queues (or replaces) the item for its key, persists it, and triggers a pass. */
+  async enqueue(item: QueueItem): Promise<void> {
+    const prev = this.slots.get(item.key);
+    const same = prev && Buffer.compare(Buffer.from(prev.payload), Buffer.from(item.payload)) === 0;
+    const slot: Slot = {
+      ...item,
+      seq: this.seq++,
+      enqueuedAt: this.opts.clock.now(),
+      attempts: same ? prev.attempts : 0,
+      delayMs: same ? prev.delayMs : 0,
+      notBefore: same ? prev.notBefore : 0,
+    };
+    this.slots.set(item.key, slot);
+    await this.persist(slot);
+    this.kick();
+  }
+
+  /** Starts an immediate pass (new item, or connectivity is back). Per-item delays still apply. */
+  kick(): void {
+    this.passBackoffMs = 0;
+    this.wake.abort();
+  }
+
+  /** Runs the send loop until stop(). */
+  start(): void {
+    this.loop ??= this.runLoop();
+  }
+
+  /** Stops the loop and waits for pending disk writes (idempotent). */
+  async stop(): Promise<void> {
+    this.stopCtl.abort();
+    this.wake.abort();
+    await this.loop;
+    await this.writes;
+  }
+
+  /** One pass over the queue; exported for tests and `--once`. Returns false when the controller was unreachable. */
+  async pass(): Promise<boolean> {
+    const now = this.opts.clock.now();
+    for (const slot of this.ordered()) {
+      if (this.stopCtl.signal.aborted) return true;
+      if (slot.notBefore > now) continue;
+      let outcome: SendOutcome;
+      try {
+        outcome = await this.opts.send(slot, this.stopCtl.signal);
+      } catch (e) {
+        if (isAbortError(e)) return true;
+        this.opts.logger.warn('send failed', { key: slot.key, error: errorMessage(e) });
+        outcome = 'unreachable';
+      }
+      const current = this.slots.get(slot.key);
+      const replaced = current !== slot;
+      if (outcome === 'sent' || outcome === 'drop' || slot.discardOnFailure) {
+        if (outcome === 'drop') this.opts.logger.error('controller refused queued item; dropped', { key: slot.key });
+        if (!replaced) await this.remove(slot.key);
+        if (outcome === 'unreachable') return false;
+        continue;
+      }
+      if (outcome === 'unreachable') return false;
+      // retry: keep, move behind its peers, per-item delay 1 min doubling to 15 min.
+      if (!replaced) {
+        slot.attempts++;
+        slot.delayMs = Math.min(ITEM_MAX_MS, slot.delayMs ? slot.delayMs * 2 : ITEM_MIN_MS);
+        slot.notBefore = this.opts.clock.now() + this.opts.clock.scaled(slot.delayMs);
+        slot.seq = this.seq++;
+        if (slot.attempts % 20 === 0) this.opts.logger.warn('item refused repeatedly', { key: slot.key, attempts: slot.attempts });
+        await this.persist(slot);
+      }
+    }
+    return true;
+  }
+
+  private ordered(): Slot[] {
+    return [...this.slots.values()].sort((a, b) => a.priority - b.priority || a.seq - b.seq);
+  }
+
+  private async runLoop(): Promise<void> {
+    const { clock, logger } = this.opts;
+    const random = this.opts.random ?? Math.random;
+    while (!this.stopCtl.signal.aborted) {
+      this.wake = new AbortController();
+      const reachable = await this.pass();
+      if (this.stopCtl.signal.aborted) break;
+      let waitMs: number;
+      if (!reachable) {
+        this.passBackoffMs = Math.min(PASS_MAX_MS, this.passBackoffMs ? this.passBackoffMs * 2 : PASS_MIN_MS);
+        waitMs = Math.max(0, this.passBackoffMs + (random() * 2 - 1) * PASS_NOISE_MS);
+        logger.debug('controller unreachable; queue backs off', { waitMs, depth: this.depth });
+      } else {
+        // Next per-item deadline, else the minimum pass interval.
+        const next = Math.min(...[...this.slots.values()].map((s) => s.notBefore));
+        waitMs = Number.isFinite(next) && this.slots.size ? Math.max(0, (next - clock.now()) * clock.timeScale) : PASS_MAX_MS;
+      }
+      if (this.wake.signal.aborted) continue;
+      try {
+        await clock.sleep(waitMs, AbortSignal.any([this.wake.signal, this.stopCtl.signal]));
+      } catch (e) {
+        if (!isAbortError(e)) throw e;
+      }
+    }
+  }
+
+  private async persist(slot: Slot): Promise<void> {
+    const file = fileFor(this.opts.dir, slot.key);
+    const data = JSON.stringify({ ...slot, payload: Buffer.from(slot.payload).toString('base64') });
+    const write = async (): Promise<void> => {
+      if (this.slots.get(slot.key) !== slot) return; // superseded before it reached the disk
+      const tmp = `${file}.tmp`;
+      await writeFile(tmp, data, { mode: 0o600 });
+      await rename(tmp, file);
+    };
+    this.writes = this.writes.then(write, write);
+    await this.writes;
+  }
+
+  private async remove(key: string): Promise<void> {
+    this.slots.delete(key);
+    const file = fileFor(this.opts.dir, key);
+    const del = async (): Promise<void> => {
+      if (!this.slots.has(key)) await rm(file, { force: true });
+    };
+    this.writes = this.writes.then(del, del);
+    await this.writes;
+  }
+}
