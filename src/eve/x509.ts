@@ -1,0 +1,375 @@
+/**
+ * X.509 v3 certificate creation with an abstract signer (TPM or software key), encoded with the @peculiar ASN.1
+ * schemas. The layout follows Go's `crypto/x509.CreateCertificate`, which EVE (`lf-edge/eve:
+ * pkg/pillar/cmd/tpmmgr/tpmmgr.go`) and Eden use: DN attribute order C, ST, L, O, OU, CN; PrintableString where
+ * possible; extensions in the order KeyUsage (critical), ExtKeyUsage, BasicConstraints (critical),
+ * SubjectKeyIdentifier (CA only, SHA-1 of the public key bits), AuthorityKeyIdentifier (the issuer's SKI, omitted
+ * when self-signed), SubjectAltName; ecdsa-with-SHA256 without parameters; PEM with 64-column lines.
+ */
+import { createHash, randomBytes, type KeyObject } from 'node:crypto';
+import { AsnConvert, AsnParser, OctetString } from '@peculiar/asn1-schema';
+import {
+  AttributeTypeAndValue,
+  AttributeValue,
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  Certificate,
+  ExtendedKeyUsage,
+  Extension,
+  Extensions,
+  GeneralName,
+  KeyIdentifier,
+  KeyUsage,
+  KeyUsageFlags,
+  Name,
+  RelativeDistinguishedName,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  Time,
+  Validity,
+  Version,
+  AlgorithmIdentifier,
+  id_ce_authorityKeyIdentifier,
+  id_ce_basicConstraints,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
+  id_ce_subjectAltName,
+  id_ce_subjectKeyIdentifier,
+  id_kp_clientAuth,
+  id_kp_serverAuth,
+} from '@peculiar/asn1-x509';
+import { ECDSASigValue, ECParameters, id_ecPublicKey, id_ecdsaWithSHA256, id_secp256r1 } from '@peculiar/asn1-ecc';
+import type { Signer } from './keys.js';
+
+/** Distinguished-name fields, encoded in Go's order C, ST, L, O, OU, CN. */
+export interface DistinguishedName {
+  C?: string;
+  ST?: string;
+  L?: string;
+  O?: string;
+  OU?: string;
+  CN?: string;
+}
+
+/** Key usage bits (RFC 5280 §4.2.1.3), named as in Go's `x509.KeyUsage…`. */
+export type KeyUsageName =
+  | 'digitalSignature'
+  | 'contentCommitment'
+  | 'keyEncipherment'
+  | 'dataEncipherment'
+  | 'keyAgreement'
+  | 'certSign'
+  | 'crlSign';
+
+/** Extended key usages the simulator issues. */
+export type ExtKeyUsageName = 'serverAuth' | 'clientAuth';
+
+/** What a certificate contains apart from its key, issuer and signer (the EVE templates return this). */
+export interface CertificateTemplate {
+  subject: DistinguishedName;
+  /** Validity start; truncated to whole seconds (X.509 times carry no fraction). */
+  notBefore: Date;
+  /** Validity end; truncated to whole seconds. */
+  notAfter: Date;
+  /** Sets BasicConstraints cA. */
+  isCA: boolean;
+  /** Whether a BasicConstraints extension is written at all (Go's BasicConstraintsValid). @default true */
+  basicConstraints?: boolean;
+  /** BasicConstraints pathLenConstraint; omitted when undefined. */
+  pathLen?: number;
+  keyUsage: KeyUsageName[];
+  extKeyUsage: ExtKeyUsageName[];
+  subjectAltNames?: { dns?: string[]; ip?: string[] };
+}
+
+/** Everything `createCertificate` needs. */
+export interface CertificateOptions extends CertificateTemplate {
+  /** 'self' for a self-signed certificate, else the issuer's certificate (its subject and SKI are copied). */
+  issuer: 'self' | { certPem: string | Buffer };
+  /** The subject's P-256 public key: SEC1 uncompressed point (65 bytes) or a node KeyObject. */
+  publicKey: Uint8Array | KeyObject;
+  /** The issuer's key (the subject's own key when self-signed). */
+  signer: Signer;
+  /** Serial number. @default random positive 128-bit integer, as EVE's templates */
+  serial?: bigint;
+  signal?: AbortSignal;
+}
+
+/** Why certificate creation refused its input. */
+export type X509ErrorKind = 'INVALID_INPUT' | 'BAD_SIGNATURE';
+
+/** A certificate could not be built; `field` names the offending option. */
+export class X509Error extends Error {
+  override readonly name = 'X509Error';
+  constructor(
+    readonly kind: X509ErrorKind,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Type guard for X509Error. */
+export function isX509Error(e: unknown): e is X509Error {
+  return e instanceof X509Error;
+}
+
+const OID = { C: '2.5.4.6', ST: '2.5.4.8', L: '2.5.4.7', O: '2.5.4.10', OU: '2.5.4.11', CN: '2.5.4.3' } as const;
+const DN_ORDER = ['C', 'ST', 'L', 'O', 'OU', 'CN'] as const;
+
+const KEY_USAGE_FLAG: Record<KeyUsageName, number> = {
+  digitalSignature: KeyUsageFlags.digitalSignature,
+  contentCommitment: KeyUsageFlags.nonRepudiation,
+  keyEncipherment: KeyUsageFlags.keyEncipherment,
+  dataEncipherment: KeyUsageFlags.dataEncipherment,
+  keyAgreement: KeyUsageFlags.keyAgreement,
+  certSign: KeyUsageFlags.keyCertSign,
+  crlSign: KeyUsageFlags.cRLSign,
+};
+const EKU_OID: Record<ExtKeyUsageName, string> = { serverAuth: id_kp_serverAuth, clientAuth: id_kp_clientAuth };
+
+/** ASN.1 PrintableString alphabet (X.680 §41.4); Go uses it when every character fits, else UTF8String. */
+const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
+
+function buildName(dn: DistinguishedName): Name {
+  const rdns: RelativeDistinguishedName[] = [];
+  for (const key of DN_ORDER) {
+    const v = dn[key];
+    if (v === undefined || v === '') continue;
+    const value = PRINTABLE.test(v) ? new AttributeValue({ printableString: v }) : new AttributeValue({ utf8String: v });
+    rdns.push(new RelativeDistinguishedName([new AttributeTypeAndValue({ type: OID[key], value })]));
+  }
+  return new Name(rdns);
+}
+
+/** Minimal positive two's-complement big-endian encoding of a non-negative integer (DER INTEGER content). */
+function derUnsigned(bytes: Uint8Array): ArrayBuffer {
+  let i = 0;
+  while (i < bytes.length - 1 && bytes[i] === 0) i++;
+  const trimmed = bytes.subarray(i);
+  const out = new Uint8Array(trimmed.length + ((trimmed[0] ?? 0) & 0x80 ? 1 : 0));
+  out.set(trimmed, out.length - trimmed.length);
+  return out.buffer;
+}
+
+/** A random serial in [1, 2^128), like EVE's `rand.Int(rand.Reader, 1<<128)` (zero is not a valid serial). */
+function randomSerial(): bigint {
+  return BigInt('0x' + randomBytes(16).toString('hex')) || 1n;
+}
+
+function bigintBytes(n: bigint): Uint8Array {
+  const hex = n.toString(16);
+  return Buffer.from(hex.length % 2 ? '0' + hex : hex, 'hex');
+}
+
+/** Converts a raw r‖s signature (IEEE P1363, 64 bytes for P-256) into the DER ECDSA-Sig-Value X.509 wants. */
+export function rawSignatureToDer(raw: Uint8Array): Buffer {
+  if (raw.length === 0 || raw.length % 2 !== 0) {
+    throw new X509Error('BAD_SIGNATURE', `signature must be r‖s with two equal halves, got ${raw.length} bytes`);
+  }
+  const half = raw.length / 2;
+  const sig = new ECDSASigValue({ r: derUnsigned(raw.subarray(0, half)), s: derUnsigned(raw.subarray(half)) });
+  return Buffer.from(AsnConvert.serialize(sig));
+}
+
+/** Converts a DER ECDSA-Sig-Value into raw r‖s, each half left-padded to `size` bytes (32 for P-256). */
+export function derSignatureToRaw(der: Uint8Array, size = 32): Buffer {
+  const sig = AsnParser.parse(der, ECDSASigValue);
+  const pad = (v: ArrayBuffer): Buffer => {
+    let b = Buffer.from(v);
+    while (b.length > size && b[0] === 0) b = b.subarray(1);
+    if (b.length > size) throw new X509Error('BAD_SIGNATURE', `signature integer longer than ${size} bytes`);
+    return Buffer.concat([Buffer.alloc(size - b.length), b]);
+  };
+  return Buffer.concat([pad(sig.r), pad(sig.s)]);
+}
+
+/** The SEC1 uncompressed point (0x04 ‖ X ‖ Y) of a P-256 public key. */
+export function publicKeyPoint(key: Uint8Array | KeyObject): Uint8Array {
+  if (key instanceof Uint8Array) {
+    if (key.length !== 65 || key[0] !== 0x04) {
+      throw new X509Error('INVALID_INPUT', 'publicKey must be a 65-byte uncompressed SEC1 P-256 point', 'publicKey');
+    }
+    return key;
+  }
+  const jwk = key.export({ format: 'jwk' });
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || jwk.x === undefined || jwk.y === undefined) {
+    throw new X509Error('INVALID_INPUT', 'publicKey must be a P-256 EC key', 'publicKey');
+  }
+  return Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
+}
+
+function time(d: Date, field: string): Time {
+  if (Number.isNaN(d.getTime())) throw new X509Error('INVALID_INPUT', `${field} is not a valid date`, field);
+  // Go: UTCTime for 1950-2049, GeneralizedTime otherwise; whole seconds only.
+  const t = new Date(Math.floor(d.getTime() / 1000) * 1000);
+  const y = t.getUTCFullYear();
+  return y >= 1950 && y < 2050 ? new Time({ utcTime: t }) : new Time({ generalTime: t });
+}
+
+function ext(id: string, critical: boolean, value: unknown): Extension {
+  return new Extension({ extnID: id, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+}
+
+/** Parses one PEM certificate into its ASN.1 structure (first CERTIFICATE block). */
+function parseCertPem(pem: string | Buffer): Certificate {
+  const m = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem.toString());
+  if (!m) throw new X509Error('INVALID_INPUT', 'the certificate PEM holds no CERTIFICATE block', 'certPem');
+  return AsnParser.parse(Buffer.from(m[1].replace(/\s+/g, ''), 'base64'), Certificate);
+}
+
+/** DER → PEM with 64-character lines and a trailing newline (Go's pem.Encode). */
+export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
+  const b64 = Buffer.from(der).toString('base64');
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/**
+ * Creates an X.509 v3 certificate signed (ECDSA-SHA256) by `opts.signer` and returns it as PEM with a trailing
+ * newline. The signer receives SHA-256 of the DER TBSCertificate and returns raw r‖s.
+ */
+export async function createCertificate(opts: CertificateOptions): Promise<string> {
+  const point = publicKeyPoint(opts.publicKey);
+  if (opts.notAfter.getTime() <= opts.notBefore.getTime()) {
+    throw new X509Error('INVALID_INPUT', 'notAfter must be later than notBefore', 'notAfter');
+  }
+  if (opts.pathLen !== undefined && (!Number.isInteger(opts.pathLen) || opts.pathLen < 0)) {
+    throw new X509Error('INVALID_INPUT', 'pathLen must be a non-negative integer', 'pathLen');
+  }
+  if (opts.serial !== undefined && opts.serial <= 0n) {
+    throw new X509Error('INVALID_INPUT', 'serial must be a positive integer', 'serial');
+  }
+  const subject = buildName(opts.subject);
+  const subjectDer = Buffer.from(AsnConvert.serialize(subject));
+  let issuerName = subject;
+  let authorityKeyId: ArrayBuffer | undefined;
+  if (opts.issuer !== 'self') {
+    const parent = parseCertPem(opts.issuer.certPem);
+    issuerName = parent.tbsCertificate.subject;
+    const parentSki = parent.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
+    // Go: AuthorityKeyId = parent.SubjectKeyId unless the issuer and subject names are byte-identical.
+    if (parentSki && !Buffer.from(AsnConvert.serialize(issuerName)).equals(subjectDer)) {
+      authorityKeyId = AsnParser.parse(parentSki.extnValue.buffer, SubjectKeyIdentifier).buffer;
+    }
+  }
+
+  const extensions: Extension[] = [];
+  const ku = opts.keyUsage.reduce((acc, k) => acc | KEY_USAGE_FLAG[k], 0);
+  if (ku !== 0) extensions.push(ext(id_ce_keyUsage, true, new KeyUsage(ku)));
+  if (opts.extKeyUsage.length > 0) {
+    extensions.push(ext(id_ce_extKeyUsage, false, new ExtendedKeyUsage(opts.extKeyUsage.map((e) => EKU_OID[e]))));
+  }
+  if (opts.basicConstraints ?? true) {
+    const bc = new BasicConstraints({ cA: opts.isCA });
+    if (opts.pathLen !== undefined) bc.pathLenConstraint = opts.pathLen;
+    extensions.push(ext(id_ce_basicConstraints, true, bc));
+  }
+  if (opts.isCA) {
+    // Go (before 1.25): SubjectKeyId = SHA-1 of the subjectPublicKey BIT STRING contents, for CA certificates.
+    const ski = createHash('sha1').update(point).digest();
+    extensions.push(ext(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(ski)));
+  }
+  if (authorityKeyId) {
+    const aki = new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(authorityKeyId) });
+    extensions.push(ext(id_ce_authorityKeyIdentifier, false, aki));
+  }
+  const dns = opts.subjectAltNames?.dns ?? [];
+  const ips = opts.subjectAltNames?.ip ?? [];
+  if (dns.length + ips.length > 0) {
+    const names = [
+      ...dns.map((d) => new GeneralName({ dNSName: d })),
+      ...ips.map((ip) => new GeneralName({ iPAddress: ip })),
+    ];
+    extensions.push(ext(id_ce_subjectAltName, subject.length === 0, new SubjectAlternativeName(names)));
+  }
+
+  const sigAlg = new AlgorithmIdentifier({ algorithm: id_ecdsaWithSHA256 });
+  const tbs = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: derUnsigned(bigintBytes(opts.serial ?? randomSerial())),
+    signature: sigAlg,
+    issuer: issuerName,
+    validity: new Validity(),
+    subject,
+    subjectPublicKeyInfo: new SubjectPublicKeyInfo({
+      algorithm: new AlgorithmIdentifier({
+        algorithm: id_ecPublicKey,
+        parameters: AsnConvert.serialize(new ECParameters({ namedCurve: id_secp256r1 })),
+      }),
+      subjectPublicKey: Uint8Array.from(point).buffer,
+    }),
+  });
+  tbs.validity.notBefore = time(opts.notBefore, 'notBefore');
+  tbs.validity.notAfter = time(opts.notAfter, 'notAfter');
+  if (extensions.length > 0) tbs.extensions = new Extensions(extensions);
+
+  const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
+  const digest = createHash('sha256').update(tbsDer).digest();
+  const raw = await opts.signer.signDigest(digest, opts.signal);
+  const cert = new Certificate({
+    tbsCertificate: tbs,
+    signatureAlgorithm: sigAlg,
+    signatureValue: Uint8Array.from(rawSignatureToDer(raw)).buffer,
+  });
+  return toPem(new Uint8Array(AsnConvert.serialize(cert)));
+}
+
+const LINUX_FOUNDATION_DEVICE = { C: 'US', ST: 'CA', L: 'San Francisco', O: 'The Linux Foundation' } as const;
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * EVE's device certificate template (cipher-and-tpm.md §10, `tpmmgr.go` createDeviceCertTemplate):
+ * O=The Linux Foundation, CN=EVE, self-signed CA, DigitalSignature+CertSign, EKU clientAuth+serverAuth,
+ * NotBefore = now − 1 day, NotAfter = NotBefore + 20 years. `now` is epoch milliseconds (from the Clock).
+ */
+export function eveDeviceCertTemplate(now: number): CertificateTemplate {
+  const notBefore = new Date(now - DAY_MS);
+  const notAfter = new Date(notBefore);
+  notAfter.setUTCFullYear(notAfter.getUTCFullYear() + 20);
+  return {
+    subject: { O: 'The Linux Foundation', CN: 'EVE' },
+    notBefore,
+    notAfter,
+    isCA: true,
+    keyUsage: ['digitalSignature', 'certSign'],
+    extKeyUsage: ['clientAuth', 'serverAuth'],
+  };
+}
+
+function validityOf(deviceCertPem: string | Buffer): { notBefore: Date; notAfter: Date } {
+  const v = parseCertPem(deviceCertPem).tbsCertificate.validity;
+  return { notBefore: v.notBefore.getTime(), notAfter: v.notAfter.getTime() };
+}
+
+/**
+ * EVE's ECDH certificate template (`createEcdhTemplate`): CN=Device ECDH certificate under the device cert,
+ * validity copied from it, KeyEncipherment+DigitalSignature, EKU serverAuth, BasicConstraints valid (not CA).
+ */
+export function eveEcdhCertTemplate(deviceCertPem: string | Buffer): CertificateTemplate {
+  return {
+    subject: { ...LINUX_FOUNDATION_DEVICE, CN: 'Device ECDH certificate' },
+    ...validityOf(deviceCertPem),
+    isCA: false,
+    keyUsage: ['digitalSignature', 'keyEncipherment'],
+    extKeyUsage: ['serverAuth'],
+  };
+}
+
+/**
+ * EVE's attestation (quote key) certificate template (`createQuoteTemplate`): CN=Device Attestation certificate,
+ * validity copied from the device cert, KeyEncipherment+DigitalSignature, EKU serverAuth, no BasicConstraints.
+ */
+export function eveAttestCertTemplate(deviceCertPem: string | Buffer): CertificateTemplate {
+  return {
+    subject: { ...LINUX_FOUNDATION_DEVICE, CN: 'Device Attestation certificate' },
+    ...validityOf(deviceCertPem),
+    isCA: false,
+    basicConstraints: false,
+    keyUsage: ['digitalSignature', 'keyEncipherment'],
+    extKeyUsage: ['serverAuth'],
+  };
+}
