@@ -1,0 +1,79 @@
+/**
+ * Small HTTP helpers shared by the device API and the admin API: listen-address parsing, a size-capped
+ * body reader, and JSON replies.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import net from 'node:net';
+import { ControllerError } from './errors.js';
+
+/** A parsed `host:port` (IPv6 hosts in brackets: `[::1]:8080`). Port 0 = any free port. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parses `host:port`; throws ControllerError('INVALID_INPUT') naming `field`. */
+export function parseHostPort(value: string, field: string): HostPort {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new ControllerError('INVALID_INPUT', `${field}: "${value}" is not host:port (e.g. 127.0.0.1:8080)`, { field });
+  }
+  return { host: (m[1] ?? m[2]), port };
+}
+
+/** Formats host and port for a URL or the device `server` file (brackets around IPv6). */
+export function formatHostPort(host: string, port: number): string {
+  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** True for 127.0.0.0/8, ::1 and `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return net.isIPv4(host) && host.startsWith('127.');
+}
+
+/** Outcome of {@link readBody}: the bytes, or 'too-large' when more than `maxBytes` arrived. */
+export type BodyResult = { ok: true; body: Buffer } | { ok: false; reason: 'too-large' | 'aborted' };
+
+/**
+ * Reads the request body up to `maxBytes`. A declared Content-Length above the cap is refused before
+ * reading; otherwise reading stops as soon as the cap is passed.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyResult> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    req.resume();
+    return Promise.resolve({ ok: false, reason: 'too-large' });
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (r: BodyResult): void => {
+      if (done) return;
+      done = true;
+      resolve(r);
+    };
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > maxBytes) {
+        req.pause();
+        finish({ ok: false, reason: 'too-large' });
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => finish({ ok: true, body: Buffer.concat(chunks) }));
+    req.on('error', () => finish({ ok: false, reason: 'aborted' }));
+    req.on('close', () => finish({ ok: false, reason: 'aborted' }));
+  });
+}
+
+/** Sends a JSON reply. */
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = Buffer.from(JSON.stringify(value) + '\n');
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': body.length });
+  res.end(body);
+}

@@ -1,0 +1,462 @@
+/**
+ * The controller's SQLite store: onboarding certs and their serials, devices, per-device configs, info
+ * messages, latest metrics and clusters. Plain rows in, plain records out; no protobuf and no HTTP here.
+ * Adam keeps the same data in files (`lf-edge/adam: pkg/driver/file/device_manager_file.go`).
+ */
+import Database from 'better-sqlite3';
+import { EventEmitter } from 'node:events';
+import type { Clock } from '../common/index.js';
+
+/** A certificate a device published with ATTEST_REQ_CERT, kept verbatim (eve-api.md §8: "stores the list verbatim"). */
+export interface AttestCertRecord {
+  /** `ZCertType` number (11 restricted signing, 12 EK, 13 ECDH). */
+  type: number;
+  /** `HashAlgorithm` number of `certHash`. */
+  hashAlgo: number;
+  /** `ZCert.certHash` as sent, hex. */
+  certHashHex: string;
+  /** `ZCert.cert` bytes as sent (PEM text incl. the trailing newline), base64. */
+  certB64: string;
+}
+
+/** A registered device. */
+export interface DeviceRecord {
+  uuid: string;
+  /** `device_name` of the current config, when set. */
+  name: string | null;
+  serial: string;
+  /** SHA-256 hex of the DER of the onboarding cert that registered it; null when pre-registered. */
+  onboardHashHex: string | null;
+  /** Device certificate PEM (from `ZRegisterMsg.pemCert`). */
+  certPem: string;
+  /** SHA-256 hex of the device cert DER: the `senderCertHash` its requests carry (eve-api.md §5.2). */
+  certHashHex: string;
+  attestCerts: AttestCertRecord[];
+  /** 128 hex characters, created at the first successful quote and kept (eve-api.md §8). */
+  integrityToken: string | null;
+  /** Last nonce handed out by ATTEST_REQ_NONCE (12 hex characters). */
+  nonce: string | null;
+  /** Epoch ms. */
+  createdAt: number;
+  /** Epoch ms of the last authenticated request, null before the first one. */
+  lastSeenAt: number | null;
+}
+
+/** A stored device config: the serialized EdgeDevConfig with its hash and version counter. */
+export interface ConfigRecord {
+  deviceUuid: string;
+  config: Buffer;
+  /** Opaque hash sent as `ConfigResponse.configHash`. */
+  configHash: string;
+  /** Incremented on each change; also written into `EdgeDevConfig.id.version`. */
+  version: number;
+  updatedAt: number;
+}
+
+/** One received info message. */
+export interface InfoRecord {
+  /** Monotonic row id; `since` filters use it. */
+  seq: number;
+  deviceUuid: string;
+  /** Epoch ms at which the controller received it. */
+  receivedAt: number;
+  /** `ZInfoTypes` name, e.g. `ZiDevice`. */
+  ztype: string;
+  /** The decoded message as JSON (proto field names). */
+  json: unknown;
+}
+
+/** A cluster definition as applied by `controller cluster apply`, plus its token. */
+export interface ClusterRecord {
+  id: string;
+  name: string;
+  /** The applied definition, as JSON text. */
+  spec: unknown;
+  /** The k3s cluster token; generated once per cluster. Never log it. */
+  token: string;
+  updatedAt: number;
+}
+
+/** Onboarding cert with its permitted serials (`*` = any). */
+export interface OnboardRecord {
+  certHashHex: string;
+  certPem: string;
+  serials: string[];
+}
+
+/** Events emitted by the store. `info` fires after each appended info message. */
+export interface StoreEvents {
+  info: [InfoRecord];
+}
+
+/** Options of {@link ControllerStore.open}. */
+export interface StoreOptions {
+  /** SQLite file path, or ':memory:'. */
+  file: string;
+  clock: Clock;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS onboard (
+  cert_hash TEXT PRIMARY KEY,
+  cert_pem TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS onboard_serial (
+  cert_hash TEXT NOT NULL REFERENCES onboard(cert_hash) ON DELETE CASCADE,
+  serial TEXT NOT NULL,
+  PRIMARY KEY (cert_hash, serial)
+);
+CREATE TABLE IF NOT EXISTS device (
+  uuid TEXT PRIMARY KEY,
+  name TEXT,
+  serial TEXT NOT NULL,
+  onboard_hash TEXT,
+  cert_pem TEXT NOT NULL,
+  cert_hash TEXT NOT NULL UNIQUE,
+  attest_certs TEXT NOT NULL DEFAULT '[]',
+  integrity_token TEXT,
+  nonce TEXT,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS config (
+  device_uuid TEXT PRIMARY KEY REFERENCES device(uuid) ON DELETE CASCADE,
+  config BLOB NOT NULL,
+  config_hash TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS info (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_uuid TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  ztype TEXT NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS info_device ON info(device_uuid, seq);
+CREATE TABLE IF NOT EXISTS metrics (
+  device_uuid TEXT PRIMARY KEY,
+  received_at INTEGER NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cluster (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  spec TEXT NOT NULL,
+  token TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+`;
+
+interface DeviceRow {
+  uuid: string;
+  name: string | null;
+  serial: string;
+  onboard_hash: string | null;
+  cert_pem: string;
+  cert_hash: string;
+  attest_certs: string;
+  integrity_token: string | null;
+  nonce: string | null;
+  created_at: number;
+  last_seen_at: number | null;
+}
+
+function toDevice(r: DeviceRow): DeviceRecord {
+  return {
+    uuid: r.uuid,
+    name: r.name,
+    serial: r.serial,
+    onboardHashHex: r.onboard_hash,
+    certPem: r.cert_pem,
+    certHashHex: r.cert_hash,
+    attestCerts: JSON.parse(r.attest_certs) as AttestCertRecord[],
+    integrityToken: r.integrity_token,
+    nonce: r.nonce,
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+  };
+}
+
+interface InfoRow {
+  seq: number;
+  device_uuid: string;
+  received_at: number;
+  ztype: string;
+  json: string;
+}
+
+function toInfo(r: InfoRow): InfoRecord {
+  return {
+    seq: r.seq,
+    deviceUuid: r.device_uuid,
+    receivedAt: r.received_at,
+    ztype: r.ztype,
+    json: JSON.parse(r.json) as unknown,
+  };
+}
+
+/**
+ * The controller database. Synchronous (better-sqlite3): every method is one short transaction, so
+ * request handlers never interleave half-done updates.
+ */
+export class ControllerStore extends EventEmitter<StoreEvents> {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly clock: Clock,
+  ) {
+    super();
+  }
+
+  /** Opens (creating when missing) the database and its schema. WAL mode, foreign keys on. */
+  static open(opts: StoreOptions): ControllerStore {
+    const db = new Database(opts.file);
+    try {
+      if (opts.file !== ':memory:') db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      db.exec(SCHEMA);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return new ControllerStore(db, opts.clock);
+  }
+
+  /** Closes the database; later calls throw. Idempotent. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- onboarding ----
+
+  /** Registers an onboarding cert (by DER hash) and adds `serials` to its list (`*` allows any serial). */
+  addOnboard(certHashHex: string, certPem: string, serials: readonly string[]): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO onboard (cert_hash, cert_pem) VALUES (?, ?) ON CONFLICT(cert_hash) DO NOTHING')
+        .run(certHashHex, certPem);
+      const ins = this.db.prepare('INSERT OR IGNORE INTO onboard_serial (cert_hash, serial) VALUES (?, ?)');
+      for (const s of serials) ins.run(certHashHex, s);
+    })();
+  }
+
+  /** All onboarding certs with their serials. */
+  listOnboard(): OnboardRecord[] {
+    const rows = this.db.prepare('SELECT cert_hash, cert_pem FROM onboard ORDER BY cert_hash').all() as {
+      cert_hash: string;
+      cert_pem: string;
+    }[];
+    const serials = this.db.prepare('SELECT serial FROM onboard_serial WHERE cert_hash = ? ORDER BY serial');
+    return rows.map((r) => ({
+      certHashHex: r.cert_hash,
+      certPem: r.cert_pem,
+      serials: (serials.all(r.cert_hash) as { serial: string }[]).map((s) => s.serial),
+    }));
+  }
+
+  /**
+   * Adam's `OnboardCheck` (eve-api.md §6): 'unknown-cert' when the onboarding cert is not registered,
+   * 'unknown-serial' when `serial` is neither listed nor covered by `*`, 'used' when a device already
+   * registered with this onboarding cert and serial, else 'ok'.
+   */
+  onboardCheck(certHashHex: string, serial: string): 'ok' | 'unknown-cert' | 'unknown-serial' | 'used' {
+    const known = this.db.prepare('SELECT 1 FROM onboard WHERE cert_hash = ?').get(certHashHex);
+    if (known === undefined) return 'unknown-cert';
+    const listed = this.db
+      .prepare("SELECT 1 FROM onboard_serial WHERE cert_hash = ? AND (serial = ? OR serial = '*')")
+      .get(certHashHex, serial);
+    if (listed === undefined) return 'unknown-serial';
+    const used = this.db
+      .prepare('SELECT 1 FROM device WHERE onboard_hash = ? AND serial = ?')
+      .get(certHashHex, serial);
+    return used === undefined ? 'ok' : 'used';
+  }
+
+  // ---- devices ----
+
+  /** Creates a device. Throws when its cert hash or UUID already exists (callers check first). */
+  addDevice(d: { uuid: string; serial: string; onboardHashHex: string | null; certPem: string; certHashHex: string }): DeviceRecord {
+    this.db
+      .prepare(
+        'INSERT INTO device (uuid, serial, onboard_hash, cert_pem, cert_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(d.uuid, d.serial, d.onboardHashHex, d.certPem, d.certHashHex, this.clock.now());
+    return this.getDevice(d.uuid)!;
+  }
+
+  /** The device with this UUID, or undefined. */
+  getDevice(uuid: string): DeviceRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM device WHERE uuid = ?').get(uuid) as DeviceRow | undefined;
+    return r && toDevice(r);
+  }
+
+  /** The device whose cert DER hashes to `certHashHex` (all 32 bytes, eve-api.md §5.2), or undefined. */
+  getDeviceByCertHash(certHashHex: string): DeviceRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM device WHERE cert_hash = ?').get(certHashHex) as DeviceRow | undefined;
+    return r && toDevice(r);
+  }
+
+  /**
+   * Finds a device by UUID, else by name (`device_name` of its config), else by serial. Undefined when
+   * nothing matches; throws when a name or serial matches several devices.
+   */
+  findDevice(ref: string): DeviceRecord | undefined {
+    const byUuid = this.getDevice(ref);
+    if (byUuid) return byUuid;
+    for (const col of ['name', 'serial'] as const) {
+      const rows = this.db.prepare(`SELECT * FROM device WHERE ${col} = ?`).all(ref) as DeviceRow[];
+      if (rows.length > 1) throw new Error(`device reference "${ref}" matches ${rows.length} devices by ${col}`);
+      if (rows.length === 1) return toDevice(rows[0]);
+    }
+    return undefined;
+  }
+
+  /** All devices, oldest first. */
+  listDevices(): DeviceRecord[] {
+    return (this.db.prepare('SELECT * FROM device ORDER BY created_at, uuid').all() as DeviceRow[]).map(toDevice);
+  }
+
+  /** Replaces the device's published attestation certs (Adam overwrites, eve-api.md §8). */
+  setAttestCerts(uuid: string, certs: readonly AttestCertRecord[]): void {
+    this.db.prepare('UPDATE device SET attest_certs = ? WHERE uuid = ?').run(JSON.stringify(certs), uuid);
+  }
+
+  /** Stores the last nonce handed out. */
+  setNonce(uuid: string, nonce: string): void {
+    this.db.prepare('UPDATE device SET nonce = ? WHERE uuid = ?').run(nonce, uuid);
+  }
+
+  /** Returns the device's integrity token, storing `create()` first when it has none (created once per device). */
+  ensureIntegrityToken(uuid: string, create: () => string): string {
+    return this.db.transaction(() => {
+      const r = this.db.prepare('SELECT integrity_token FROM device WHERE uuid = ?').get(uuid) as
+        | { integrity_token: string | null }
+        | undefined;
+      if (r === undefined) throw new Error(`device ${uuid} not found`);
+      if (r.integrity_token !== null) return r.integrity_token;
+      const token = create();
+      this.db.prepare('UPDATE device SET integrity_token = ? WHERE uuid = ?').run(token, uuid);
+      return token;
+    })();
+  }
+
+  /** Records an authenticated request from the device. */
+  touchDevice(uuid: string): void {
+    this.db.prepare('UPDATE device SET last_seen_at = ? WHERE uuid = ?').run(this.clock.now(), uuid);
+  }
+
+  // ---- configs ----
+
+  /**
+   * Stores a device config. `build(version)` gets the next version number and returns the serialized
+   * config with its hash; runs in one transaction so concurrent sets get distinct versions. Also
+   * records `name` as the device's name (null clears it).
+   */
+  setConfig(uuid: string, name: string | null, build: (version: number) => { config: Buffer; configHash: string }): ConfigRecord {
+    return this.db.transaction(() => {
+      const prev = this.db.prepare('SELECT version FROM config WHERE device_uuid = ?').get(uuid) as
+        | { version: number }
+        | undefined;
+      const version = (prev?.version ?? 0) + 1;
+      const { config, configHash } = build(version);
+      const now = this.clock.now();
+      this.db
+        .prepare(
+          `INSERT INTO config (device_uuid, config, config_hash, version, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(device_uuid) DO UPDATE SET config = excluded.config, config_hash = excluded.config_hash,
+           version = excluded.version, updated_at = excluded.updated_at`,
+        )
+        .run(uuid, config, configHash, version, now);
+      this.db.prepare('UPDATE device SET name = ? WHERE uuid = ?').run(name, uuid);
+      return { deviceUuid: uuid, config, configHash, version, updatedAt: now };
+    })();
+  }
+
+  /** The device's current config, or undefined. */
+  getConfig(uuid: string): ConfigRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM config WHERE device_uuid = ?').get(uuid) as
+      | { device_uuid: string; config: Buffer; config_hash: string; version: number; updated_at: number }
+      | undefined;
+    return (
+      r && { deviceUuid: r.device_uuid, config: r.config, configHash: r.config_hash, version: r.version, updatedAt: r.updated_at }
+    );
+  }
+
+  /** Deletes the device's config (the device then gets 404 on /config). True when one existed. */
+  deleteConfig(uuid: string): boolean {
+    return this.db.prepare('DELETE FROM config WHERE device_uuid = ?').run(uuid).changes > 0;
+  }
+
+  // ---- info and metrics ----
+
+  /** Appends an info message and emits `info`. */
+  addInfo(uuid: string, ztype: string, json: unknown): InfoRecord {
+    const receivedAt = this.clock.now();
+    const res = this.db
+      .prepare('INSERT INTO info (device_uuid, received_at, ztype, json) VALUES (?, ?, ?, ?)')
+      .run(uuid, receivedAt, ztype, JSON.stringify(json));
+    const rec: InfoRecord = { seq: Number(res.lastInsertRowid), deviceUuid: uuid, receivedAt, ztype, json };
+    this.emit('info', rec);
+    return rec;
+  }
+
+  /**
+   * Info messages of a device in arrival order, with `seq > sinceSeq` and `receivedAt >= sinceMs`,
+   * optionally only of the given ztypes.
+   */
+  listInfo(uuid: string, filter: { sinceSeq?: number; sinceMs?: number; ztypes?: readonly string[] } = {}): InfoRecord[] {
+    const rows = this.db
+      .prepare('SELECT * FROM info WHERE device_uuid = ? AND seq > ? AND received_at >= ? ORDER BY seq')
+      .all(uuid, filter.sinceSeq ?? 0, filter.sinceMs ?? 0) as InfoRow[];
+    const types = filter.ztypes && filter.ztypes.length > 0 ? new Set(filter.ztypes) : undefined;
+    return rows.map(toInfo).filter((r) => !types || types.has(r.ztype));
+  }
+
+  /** Replaces the device's latest metrics. */
+  setMetrics(uuid: string, json: unknown): void {
+    this.db
+      .prepare(
+        `INSERT INTO metrics (device_uuid, received_at, json) VALUES (?, ?, ?)
+         ON CONFLICT(device_uuid) DO UPDATE SET received_at = excluded.received_at, json = excluded.json`,
+      )
+      .run(uuid, this.clock.now(), JSON.stringify(json));
+  }
+
+  /** The device's latest metrics, or undefined. */
+  getMetrics(uuid: string): { receivedAt: number; json: unknown } | undefined {
+    const r = this.db.prepare('SELECT received_at, json FROM metrics WHERE device_uuid = ?').get(uuid) as
+      | { received_at: number; json: string }
+      | undefined;
+    return r && { receivedAt: r.received_at, json: JSON.parse(r.json) as unknown };
+  }
+
+  // ---- clusters ----
+
+  /** Creates or updates a cluster by id; keeps the existing token when there is one (`token()` only runs for new clusters). */
+  upsertCluster(id: string, name: string, spec: unknown, token: () => string): ClusterRecord {
+    return this.db.transaction(() => {
+      const prev = this.db.prepare('SELECT token FROM cluster WHERE id = ?').get(id) as { token: string } | undefined;
+      const tok = prev?.token ?? token();
+      const now = this.clock.now();
+      this.db
+        .prepare(
+          `INSERT INTO cluster (id, name, spec, token, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET name = excluded.name, spec = excluded.spec, updated_at = excluded.updated_at`,
+        )
+        .run(id, name, JSON.stringify(spec), tok, now);
+      return { id, name, spec, token: tok, updatedAt: now };
+    })();
+  }
+
+  /** All clusters. */
+  listClusters(): ClusterRecord[] {
+    const rows = this.db.prepare('SELECT * FROM cluster ORDER BY name').all() as {
+      id: string;
+      name: string;
+      spec: string;
+      token: string;
+      updated_at: number;
+    }[];
+    return rows.map((r) => ({ id: r.id, name: r.name, spec: JSON.parse(r.spec) as unknown, token: r.token, updatedAt: r.updated_at }));
+  }
+}
