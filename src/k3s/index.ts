@@ -11,3 +11,4 @@
  */
 export * from './naming.js';
 export * from './drop-ins.js';
+export * from './supervisor.js';
