@@ -69,8 +69,8 @@ async function make(
   return { sup, logger, states, argsFile };
 }
 
-describe('K3sSupervisor', () => {
-  it('runs the command with mode, --config and --data-dir, captures output, stops idempotently', async () => {
+void describe('K3sSupervisor', () => {
+  void it('runs the command with mode, --config and --data-dir, captures output, stops idempotently', async () => {
     const { sup, logger, states, argsFile } = await make('run', {}, { mode: 'agent', extraArgs: ['--debug'] });
     assert.equal(sup.state, 'running');
     const pid = sup.pid!;
@@ -98,7 +98,7 @@ describe('K3sSupervisor', () => {
     assert.deepEqual(transitions, ['starting', 'running', 'stopping', 'stopped']);
   });
 
-  it('restarts a crash loop with doubling backoff capped at the maximum', async () => {
+  void it('restarts a crash loop with doubling backoff capped at the maximum', async () => {
     const exits: K3sExitEvent[] = [];
     const { sup, states } = await make('crash', {}, { clock: createClock(200), maxBackoffMs: 40_000 });
     sup.onExit((e) => exits.push(e));
@@ -113,7 +113,7 @@ describe('K3sSupervisor', () => {
     assert.deepEqual(states.slice(0, 4), ['backoff', 'starting', 'running', 'backoff']);
   });
 
-  it('resets the backoff to 5 s after a run longer than 30 s', async () => {
+  void it('resets the backoff to 5 s after a run longer than 30 s', async () => {
     const exits: K3sExitEvent[] = [];
     // 100× faster: 30 s stable threshold = 300 ms; the fake crashes after 450 ms of real time.
     const { sup } = await make('crash', { FAKE_K3S_CRASH_MS: '450' });
@@ -126,7 +126,7 @@ describe('K3sSupervisor', () => {
     );
   });
 
-  it('SIGKILLs a process that ignores SIGTERM after the grace period', async () => {
+  void it('SIGKILLs a process that ignores SIGTERM after the grace period', async () => {
     const { sup, logger } = await make('ignore-term');
     const pid = sup.pid!;
     await until(() => sup.recentOutput().length >= 2);
@@ -139,7 +139,7 @@ describe('K3sSupervisor', () => {
     assert.ok(sup.recentOutput().includes('ignoring SIGTERM'));
   });
 
-  it('kills the whole process group, grandchildren included', async () => {
+  void it('kills the whole process group, grandchildren included', async () => {
     const pidFile = path.join(tmp, 'grandchild.pid');
     const { sup } = await make('grandchild', { FAKE_K3S_PID_FILE: pidFile });
     await until(() => {
@@ -155,7 +155,7 @@ describe('K3sSupervisor', () => {
     await until(() => !alive(grandchild));
   });
 
-  it('kill() is a crash: k3s comes back with a new pid and a start event', async () => {
+  void it('kill() is a crash: k3s comes back with a new pid and a start event', async () => {
     const starts: number[] = [];
     const { sup } = await make('run');
     sup.onStart((e) => starts.push(e.restarts));
@@ -167,7 +167,7 @@ describe('K3sSupervisor', () => {
     assert.deepEqual(starts, [1]);
   });
 
-  it('pause() stops without restart; resume() starts again', async () => {
+  void it('pause() stops without restart; resume() starts again', async () => {
     const { sup } = await make('run', {}, { clock: createClock(1000) });
     const first = sup.pid!;
     await sup.pause();
@@ -183,7 +183,7 @@ describe('K3sSupervisor', () => {
     assert.equal(sup.state, 'running');
   });
 
-  it('rejects a missing binary and bad options', async () => {
+  void it('rejects a missing binary and bad options', async () => {
     const base = {
       mode: 'server' as const,
       configDir: tmp,
