@@ -1,0 +1,134 @@
+/**
+ * Software P-256 keys: load (every PEM form EVE and Eden write), generate, export, and the `Signer`/`EcdhKey`
+ * implementations over them. The TPM backends live in src/tpm/; this is the soft fallback and the controller's
+ * key handling (cipher-and-tpm.md §7, §11).
+ */
+import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
+import { p256 } from '@noble/curves/nist.js';
+import type { EcdhKey, Signer } from './keys.js';
+import { pemBlocks } from './pem.js';
+
+/** A P-256 key pair held in memory. */
+export interface SoftKey {
+  /** Private scalar d, 32 bytes big-endian. */
+  readonly privateKey: Uint8Array;
+  /** Public key as an uncompressed SEC1 point (0x04 ‖ X ‖ Y, 65 bytes). */
+  readonly publicKey: Uint8Array;
+}
+
+/** Why a key could not be used. */
+export type KeyErrorKind = 'MALFORMED_PEM' | 'UNSUPPORTED_KEY';
+
+/** A key or certificate that cannot be loaded or is not an ECDSA P-256 key. */
+export class KeyError extends Error {
+  override readonly name = 'KeyError';
+  constructor(
+    readonly kind: KeyErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Type guard for KeyError. */
+export function isKeyError(e: unknown): e is KeyError {
+  return e instanceof KeyError;
+}
+
+/**
+ * Loads a P-256 private key from PEM in any of the forms found on EVE devices and controllers:
+ * PKCS#8 `PRIVATE KEY`; SEC1 DER inside a `PRIVATE KEY` label (EVE's `device.key.pem`/`ecdh.key.pem`);
+ * `EC PRIVATE KEY`, optionally preceded by `EC PARAMETERS` (Eden).
+ * @throws KeyError `MALFORMED_PEM` when no private key block parses, `UNSUPPORTED_KEY` when it is not P-256.
+ */
+export function loadPrivateKeyPem(pem: Uint8Array | string): SoftKey {
+  const blocks = pemBlocks(pem).filter((b) => b.label === 'PRIVATE KEY' || b.label === 'EC PRIVATE KEY');
+  const block = blocks[0];
+  if (!block) throw new KeyError('MALFORMED_PEM', 'no PRIVATE KEY or EC PRIVATE KEY block in PEM input');
+  let key: KeyObject | undefined;
+  const tries: Array<'pkcs8' | 'sec1'> = block.label === 'PRIVATE KEY' ? ['pkcs8', 'sec1'] : ['sec1'];
+  for (const type of tries) {
+    try {
+      key = createPrivateKey({ key: block.der, format: 'der', type });
+      break;
+    } catch {
+      // try the next encoding
+    }
+  }
+  if (!key) throw new KeyError('MALFORMED_PEM', `${block.label} block is neither PKCS#8 nor SEC1 DER`);
+  return softKeyFromKeyObject(key);
+}
+
+/** Generates a fresh P-256 key pair. */
+export function generateSoftKey(): SoftKey {
+  return softKeyFromKeyObject(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey);
+}
+
+/** PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`, trailing newline) of a soft key, for 0600 key files. */
+export function softKeyToPkcs8Pem(key: SoftKey): string {
+  const jwk = {
+    kty: 'EC',
+    crv: 'P-256',
+    d: Buffer.from(key.privateKey).toString('base64url'),
+    x: Buffer.from(key.publicKey.subarray(1, 33)).toString('base64url'),
+    y: Buffer.from(key.publicKey.subarray(33, 65)).toString('base64url'),
+  };
+  return createPrivateKey({ key: jwk, format: 'jwk' }).export({ format: 'pem', type: 'pkcs8' }).toString();
+}
+
+/**
+ * A Signer over a soft key: ECDSA P-256 over the given digest with an RFC 6979 deterministic nonce and no
+ * low-S normalisation (so the test vectors' signatures reproduce byte for byte), returned as raw r‖s (64 bytes).
+ */
+export function softSigner(key: SoftKey): Signer {
+  const priv = key.privateKey;
+  return {
+    signDigest(digest: Uint8Array): Promise<Uint8Array> {
+      const sig = p256.sign(digest, priv, { prehash: false, lowS: false });
+      return Promise.resolve(sig.toCompactRawBytes());
+    },
+  };
+}
+
+/** An EcdhKey over a soft key: d · peer, returned as the full uncompressed point (0x04 ‖ X ‖ Y). */
+export function softEcdh(key: SoftKey): EcdhKey {
+  const priv = key.privateKey;
+  return {
+    zgen(peerPoint: Uint8Array): Promise<Uint8Array> {
+      return Promise.resolve(p256.getSharedSecret(priv, peerPoint, false));
+    },
+  };
+}
+
+/**
+ * Public key of the first certificate in `certPem` as an uncompressed SEC1 point.
+ * @throws KeyError `MALFORMED_PEM` / `UNSUPPORTED_KEY` (not an EC P-256 key).
+ */
+export function certPublicKeyPoint(certPem: Uint8Array | string): Uint8Array {
+  const [block] = pemBlocks(certPem, 'CERTIFICATE');
+  if (!block) throw new KeyError('MALFORMED_PEM', 'no CERTIFICATE block in PEM input');
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(block.der);
+  } catch {
+    throw new KeyError('MALFORMED_PEM', 'CERTIFICATE block does not parse as X.509');
+  }
+  return publicPoint(cert.publicKey);
+}
+
+/** Uncompressed SEC1 point of an EC P-256 public (or private) KeyObject. */
+export function publicPoint(key: KeyObject): Uint8Array {
+  const jwk = key.export({ format: 'jwk' });
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.x || !jwk.y) {
+    throw new KeyError('UNSUPPORTED_KEY', `expected an EC P-256 key, got ${jwk.kty ?? '?'} ${jwk.crv ?? ''}`.trim());
+  }
+  return Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
+}
+
+function softKeyFromKeyObject(key: KeyObject): SoftKey {
+  const jwk = key.export({ format: 'jwk' });
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d) {
+    throw new KeyError('UNSUPPORTED_KEY', `expected an EC P-256 private key, got ${jwk.kty ?? '?'} ${jwk.crv ?? ''}`.trim());
+  }
+  return { privateKey: Buffer.from(jwk.d, 'base64url'), publicKey: publicPoint(key) };
+}
