@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const protoDir = path.join(root, 'proto');
@@ -47,8 +48,46 @@ const js = execFileSync(
 // import is the whole module.exports (a namespace import would lack `roots`, `util`, …).
 const fixedJs = js.replace('import * as $protobuf from "protobufjs/minimal";', 'import $protobuf from "protobufjs/minimal.js";');
 if (fixedJs === js) throw new Error('gen-proto: expected a protobufjs/minimal import in the pbjs output');
-writeFileSync(jsPath, header + fixedJs);
+writeFileSync(jsPath, header + oneofsLast(fixedJs));
 
 const dts = execFileSync(bin('pbts'), ['--no-comments', jsPath], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 writeFileSync(dtsPath, header + dts.replace(/from "protobufjs"/g, 'from "protobufjs/minimal.js"'));
+/**
+ * Go's protobuf writes oneof members after all other fields (protobuf-go impl, LegacyFieldOrder); protobufjs
+ * writes strictly by field number. Moving each oneof member's write to the end of its encoder makes our bytes
+ * identical to EVE's and Adam's (e.g. ZInfoMsg: atTimeStamp 6 before ainfo 5).
+ */
+function oneofsLast(code) {
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(protoDir, target));
+  root.loadSync(files.map((f) => path.join(protoDir, f)), { keepCase: true });
+  const withOneofs = [];
+  const walk = (ns) => {
+    for (const nested of ns.nestedArray) {
+      if (nested instanceof protobuf.Type && nested.oneofsArray.length > 0) withOneofs.push(nested);
+      if (nested.nestedArray) walk(nested);
+    }
+  };
+  walk(root);
+  let out = code;
+  for (const type of withOneofs) {
+    const marker = `${type.name}.encode = function encode(message, writer, q) {`;
+    const start = out.indexOf(marker);
+    if (start < 0 || out.indexOf(marker, start + 1) >= 0) throw new Error(`gen-proto: cannot locate ${marker}`);
+    const retAt = out.indexOf('return writer;', start);
+    const retLineStart = out.lastIndexOf('\n', retAt) + 1;
+    let body = out.slice(start, retLineStart);
+    const moved = [];
+    for (const field of type.oneofsArray.flatMap((o) => o.fieldsArray)) {
+      const re = new RegExp(`[ ]*if \\(message\\.${field.name} != null && Object\\.hasOwnProperty\\.call\\(message, "${field.name}"\\)\\)\\n[^\\n]*\\n`);
+      const m = body.match(re);
+      if (!m) throw new Error(`gen-proto: no encoder statement for ${type.fullName}.${field.name}`);
+      body = body.replace(m[0], '');
+      moved.push(m[0]);
+    }
+    out = out.slice(0, start) + body + moved.join('') + out.slice(retLineStart);
+  }
+  return out;
+}
+
 process.stdout.write(`gen-proto: ${files.length} proto files → src/gen/eve.js, src/gen/eve.d.ts\n`);

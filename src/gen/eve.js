@@ -26910,12 +26910,12 @@ export const org = $root.org = (() => {
                             writer.uint32(/* id 1, wireType 0 =*/8).int32(message.ztype);
                         if (message.devId != null && Object.hasOwnProperty.call(message, "devId"))
                             writer.uint32(/* id 2, wireType 2 =*/18).string(message.devId);
+                        if (message.atTimeStamp != null && Object.hasOwnProperty.call(message, "atTimeStamp"))
+                            $root.google.protobuf.Timestamp.encode(message.atTimeStamp, writer.uint32(/* id 6, wireType 2 =*/50).fork(), q + 1).ldelim();
                         if (message.dinfo != null && Object.hasOwnProperty.call(message, "dinfo"))
                             $root.org.lfedge.eve.info.ZInfoDevice.encode(message.dinfo, writer.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
                         if (message.ainfo != null && Object.hasOwnProperty.call(message, "ainfo"))
                             $root.org.lfedge.eve.info.ZInfoApp.encode(message.ainfo, writer.uint32(/* id 5, wireType 2 =*/42).fork(), q + 1).ldelim();
-                        if (message.atTimeStamp != null && Object.hasOwnProperty.call(message, "atTimeStamp"))
-                            $root.google.protobuf.Timestamp.encode(message.atTimeStamp, writer.uint32(/* id 6, wireType 2 =*/50).fork(), q + 1).ldelim();
                         if (message.niinfo != null && Object.hasOwnProperty.call(message, "niinfo"))
                             $root.org.lfedge.eve.info.ZInfoNetworkInstance.encode(message.niinfo, writer.uint32(/* id 12, wireType 2 =*/98).fork(), q + 1).ldelim();
                         if (message.vinfo != null && Object.hasOwnProperty.call(message, "vinfo"))
@@ -37799,8 +37799,6 @@ export const org = $root.org = (() => {
                             writer.uint32(/* id 1, wireType 2 =*/10).string(message.devID);
                         if (message.atTimeStamp != null && Object.hasOwnProperty.call(message, "atTimeStamp"))
                             $root.google.protobuf.Timestamp.encode(message.atTimeStamp, writer.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
-                        if (message.dm != null && Object.hasOwnProperty.call(message, "dm"))
-                            $root.org.lfedge.eve.metrics.deviceMetric.encode(message.dm, writer.uint32(/* id 4, wireType 2 =*/34).fork(), q + 1).ldelim();
                         if (message.am != null && message.am.length)
                             for (let i = 0; i < message.am.length; ++i)
                                 $root.org.lfedge.eve.metrics.appMetric.encode(message.am[i], writer.uint32(/* id 5, wireType 2 =*/42).fork(), q + 1).ldelim();
@@ -37818,6 +37816,8 @@ export const org = $root.org = (() => {
                         if (message.nest_metric != null && message.nest_metric.length)
                             for (let i = 0; i < message.nest_metric.length; ++i)
                                 $root.org.lfedge.eve.metrics.NestedAppRuntimeDiskMetric.encode(message.nest_metric[i], writer.uint32(/* id 11, wireType 2 =*/90).fork(), q + 1).ldelim();
+                        if (message.dm != null && Object.hasOwnProperty.call(message, "dm"))
+                            $root.org.lfedge.eve.metrics.deviceMetric.encode(message.dm, writer.uint32(/* id 4, wireType 2 =*/34).fork(), q + 1).ldelim();
                         return writer;
                     };
 
