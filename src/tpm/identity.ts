@@ -1,0 +1,137 @@
+/**
+ * The device's certificate files (cipher-and-tpm.md §10), shared by both backends: created once, never replaced,
+ * returned as the exact file bytes (their SHA-256 is the published certHash).
+ */
+import { createPublicKey, X509Certificate } from 'node:crypto';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Clock, Logger } from '../common/index.js';
+import type { Signer } from '../eve/keys.js';
+import {
+  createCertificate,
+  eveAttestCertTemplate,
+  eveDeviceCertTemplate,
+  eveEcdhCertTemplate,
+  publicKeyPoint,
+} from '../eve/x509.js';
+import type { DeviceIdentity, KeyRole } from './types.js';
+
+/** Where a role's certificate lives: `<stateDir>/certs/<role>.cert.pem`. */
+export function certPath(stateDir: string, role: KeyRole): string {
+  return path.join(stateDir, 'certs', `${role}.cert.pem`);
+}
+
+/** Reads a file, or returns undefined when it does not exist. */
+export async function readIfExists(file: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Writes `data` to `file` atomically (temp file + rename) with `mode`, creating the directory with 0700.
+ */
+export async function writeFileAtomic(file: string, data: string | Buffer, mode: number): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fh = await open(tmp, 'w', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, file);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Public keys of the three roles (SEC1 uncompressed points) and the device signer. */
+export interface IdentityKeys {
+  deviceSigner: Signer;
+  publicKeys: Record<KeyRole, Uint8Array>;
+}
+
+/**
+ * Ensures the device, ECDH and attestation certificates exist: a missing device cert is self-signed from EVE's
+ * template; missing ECDH/attestation certs are issued by the device cert. Existing files are kept; a cert whose
+ * key no longer matches is reported (logged), not replaced.
+ */
+export async function ensureCertificates(
+  stateDir: string,
+  keys: IdentityKeys,
+  clock: Clock,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<DeviceIdentity> {
+  const file = (role: KeyRole): string => certPath(stateDir, role);
+  let device = await readIfExists(file('device'));
+  if (!device) {
+    const pem = await createCertificate({
+      ...eveDeviceCertTemplate(clock.now()),
+      issuer: 'self',
+      publicKey: keys.publicKeys.device,
+      signer: keys.deviceSigner,
+      ...(signal ? { signal } : {}),
+    });
+    await writeFileAtomic(file('device'), pem, 0o644);
+    logger.info('device certificate created', { path: file('device') });
+    device = Buffer.from(pem);
+  }
+  const issued = async (role: 'ecdh' | 'attest'): Promise<Buffer> => {
+    const existing = await readIfExists(file(role));
+    if (existing) return existing;
+    const template = role === 'ecdh' ? eveEcdhCertTemplate(device) : eveAttestCertTemplate(device);
+    const pem = await createCertificate({
+      ...template,
+      issuer: { certPem: device },
+      publicKey: keys.publicKeys[role],
+      signer: keys.deviceSigner,
+      ...(signal ? { signal } : {}),
+    });
+    await writeFileAtomic(file(role), pem, 0o644);
+    logger.info('certificate created', { role, path: file(role) });
+    return Buffer.from(pem);
+  };
+  const identity = { deviceCertPem: device, ecdhCertPem: await issued('ecdh'), attestCertPem: await issued('attest') };
+  for (const [role, pem] of [
+    ['device', identity.deviceCertPem],
+    ['ecdh', identity.ecdhCertPem],
+    ['attest', identity.attestCertPem],
+  ] as const) {
+    if (!Buffer.from(certPublicPoint(pem)).equals(Buffer.from(keys.publicKeys[role]))) {
+      logger.error('certificate does not match its key; kept as is (remove the file to re-issue it)', {
+        role,
+        path: file(role),
+      });
+    }
+  }
+  return identity;
+}
+
+/** The SEC1 point of a PEM certificate's public key. */
+export function certPublicPoint(pem: string | Buffer): Uint8Array {
+  return publicKeyPoint(new X509Certificate(pem).publicKey);
+}
+
+/** SPKI PEM of a SEC1 P-256 point. */
+export function pointToSpkiPem(point: Uint8Array): string {
+  const x = Buffer.from(point.subarray(1, 33)).toString('base64url');
+  const y = Buffer.from(point.subarray(33, 65)).toString('base64url');
+  return createPublicKey({ key: { kty: 'EC', crv: 'P-256', x, y }, format: 'jwk' })
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
+}
+
+/** Subject (one line, comma-separated) and notAfter of a certificate file, for info(). */
+export function certSummary(pem: Buffer | undefined): { certSubject?: string; certNotAfter?: string } {
+  if (!pem) return {};
+  const c = new X509Certificate(pem);
+  return { certSubject: c.subject.split('\n').join(', '), certNotAfter: c.validTo };
+}

@@ -1,0 +1,24 @@
+/**
+ * The device key store: where the EVE device, ECDH and attestation keys live and what they can do.
+ * Two backends behind one interface, chosen by a spec string (cipher-and-tpm.md §9-13):
+ *   - `soft`: PEM key files under `<stateDir>/keys/` (NOT hardware-protected; EVE's TPM-less device, §12);
+ *   - a TPM through the tpm2-tools CLI: `swtpm:host=H,port=N`, `device:/dev/tpmrm0`, `device:/dev/tpm0`, `tabrmd`.
+ */
+export type {
+  DeviceIdentity,
+  KeyRole,
+  KeyStore,
+  KeyStoreInfo,
+  KeyStoreObjectInfo,
+  KeyStoreOptions,
+  Quote,
+} from './types.js';
+export { openKeyStore } from './open-key-store.js';
+export { TpmError, isTpmError, type TpmErrorKind } from './errors.js';
+export { parseKeyStoreSpec, type KeyStoreSpec } from './spec.js';
+export { SwtpmProcess, swtpmPidFile, type SwtpmOptions, type SwtpmState } from './swtpm.js';
+export { provisionKeyStore, describeKeyStore } from './key-store-actions.js';
+export { parsePrivateKeyPem, softSigner, softEcdh, softKeyPath } from './soft-keystore.js';
+export { TPM_HANDLES } from './tpm-keystore.js';
+export { externalEcdhKeyForTest } from './test-support.js';
+

@@ -1,0 +1,179 @@
+/**
+ * swtpm lifecycle: a software TPM 2.0 on loopback TCP (cipher-and-tpm.md §13): data port N, control port N+1,
+ * `--flags not-need-init,startup-clear` so it is usable at once, state in a directory, pid in
+ * `<stateDir>/swtpm.pid`. The process is started detached so it outlives a CLI `start`; `stop()` kills it by pid.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Clock, Logger } from '../common/index.js';
+import { errorMessage } from '../common/index.js';
+import { TpmError } from './errors.js';
+import { Tpm2Tools } from './tpm2-tools.js';
+
+/** Lifecycle states, logged on each transition. */
+export type SwtpmState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** Options of SwtpmProcess.create. */
+export interface SwtpmOptions {
+  /** TPM state directory (created 0700); also holds swtpm.pid and swtpm.log. */
+  stateDir: string;
+  /** Data port; the control channel uses port+1. @default random even port in 20000-40000, retried on EADDRINUSE */
+  port?: number;
+  logger: Logger;
+  clock: Clock;
+  /** How long to wait until swtpm answers, in real ms. @default 10000 */
+  startTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const PID_FILE = 'swtpm.pid';
+const LOG_FILE = 'swtpm.log';
+const POLL_MS = 50;
+const PORT_ATTEMPTS = 8;
+
+/** The pid file of a swtpm state directory. */
+export function swtpmPidFile(stateDir: string): string {
+  return path.join(stateDir, PID_FILE);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A running swtpm. */
+export class SwtpmProcess {
+  private stateValue: SwtpmState = 'starting';
+
+  private constructor(
+    readonly pid: number,
+    readonly port: number,
+    readonly stateDir: string,
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The current lifecycle state. */
+  get state(): SwtpmState {
+    return this.stateValue;
+  }
+
+  /** The TCTI string for tpm2-tools and `--tpm`. */
+  get tcti(): string {
+    return `swtpm:host=127.0.0.1,port=${this.port}`;
+  }
+
+  private setState(to: SwtpmState): void {
+    this.logger.info('swtpm state', { from: this.stateValue, to, pid: this.pid, port: this.port });
+    this.stateValue = to;
+  }
+
+  /** Starts swtpm and waits until it answers TPM2_GetCapability. Kills it again if it does not. */
+  static async create(opts: SwtpmOptions): Promise<SwtpmProcess> {
+    const logger = opts.logger.child({ component: 'tpm.swtpm' });
+    await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
+    const fixed = opts.port !== undefined;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < (fixed ? 1 : PORT_ATTEMPTS); attempt++) {
+      const port = opts.port ?? 20000 + 2 * Math.floor(Math.random() * 10000);
+      try {
+        return await SwtpmProcess.startOn(port, opts, logger);
+      } catch (e) {
+        lastError = e;
+        if (fixed || !/Address already in use/.test(errorMessage(e))) throw e;
+        logger.debug('swtpm port in use, trying another', { port });
+      }
+    }
+    throw lastError;
+  }
+
+  private static async startOn(port: number, opts: SwtpmOptions, logger: Logger): Promise<SwtpmProcess> {
+    const logPath = path.join(opts.stateDir, LOG_FILE);
+    const log = await open(logPath, 'w', 0o600);
+    const args = [
+      'socket', '--tpm2',
+      '--server', `type=tcp,port=${port},bindaddr=127.0.0.1`,
+      '--ctrl', `type=tcp,port=${port + 1},bindaddr=127.0.0.1`,
+      '--flags', 'not-need-init,startup-clear',
+      '--tpmstate', `dir=${opts.stateDir}`,
+      '--pid', `file=${swtpmPidFile(opts.stateDir)}`,
+      '--log', `file=${logPath},level=1`,
+    ];
+    let exited: string | undefined;
+    const child = spawn('swtpm', args, { detached: true, stdio: ['ignore', log.fd, log.fd] });
+    await log.close();
+    const spawned = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid!));
+      child.once('error', (e) =>
+        reject(new TpmError('TOOL_FAILED', 'swtpm', `cannot start swtpm: ${e.message} (install swtpm: scripts/setup.sh)`)),
+      );
+    });
+    child.once('exit', (code, sig) => (exited = `swtpm exited (${sig ?? `code ${String(code)}`})`));
+    child.unref();
+    const p = new SwtpmProcess(spawned, port, opts.stateDir, logger, opts.clock);
+    const tools = new Tpm2Tools({ tcti: p.tcti, flush: false, timeoutMs: 2000, logger });
+    const deadline = opts.clock.now() + (opts.startTimeoutMs ?? 10_000);
+    for (;;) {
+      if (exited !== undefined) {
+        const text = (await readFile(logPath, 'utf8').catch(() => '')).trim();
+        throw new TpmError('UNREACHABLE', 'swtpm', `${exited} on port ${port}: ${text || 'no log output'}`);
+      }
+      try {
+        await tools.run('tpm2_getcap', ['properties-fixed'], opts.signal ? { signal: opts.signal } : {});
+        break;
+      } catch (e) {
+        if (opts.clock.now() > deadline || opts.signal?.aborted) {
+          await p.stop();
+          throw e;
+        }
+        await opts.clock.sleep(POLL_MS, opts.signal);
+      }
+    }
+    p.setState('running');
+    return p;
+  }
+
+  /** Stops swtpm (SIGTERM, then SIGKILL after 3 s) and removes its pid file. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stateValue === 'stopped' || this.stateValue === 'stopping') return;
+    this.setState('stopping');
+    await killAndWait(this.pid, this.clock);
+    await unlink(swtpmPidFile(this.stateDir)).catch(() => undefined);
+    this.setState('stopped');
+  }
+
+  /**
+   * Stops the swtpm whose pid file is in `stateDir` (CLI `swtpm stop`). Returns the pid stopped, or undefined
+   * when no pid file or no such process exists.
+   */
+  static async stopByPidFile(stateDir: string, clock: Clock): Promise<number | undefined> {
+    const file = swtpmPidFile(stateDir);
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    const pid = text === undefined ? NaN : Number.parseInt(text.trim(), 10);
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    const wasAlive = alive(pid);
+    if (wasAlive) await killAndWait(pid, clock);
+    await unlink(file).catch(() => undefined);
+    return wasAlive ? pid : undefined;
+  }
+}
+
+async function killAndWait(pid: number, clock: Clock): Promise<void> {
+  const signalPid = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  signalPid('SIGTERM');
+  const deadline = clock.now() + 3000;
+  while (alive(pid) && clock.now() < deadline) await clock.sleep(POLL_MS);
+  if (alive(pid)) signalPid('SIGKILL');
+  while (alive(pid)) await clock.sleep(POLL_MS);
+}
