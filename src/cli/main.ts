@@ -4,8 +4,15 @@
  */
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { registerAgentCommands } from './agent.js';
 
-const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
+// The package root is two levels up from src/cli (source) or three from dist/src/cli (compiled).
+const here = path.dirname(fileURLToPath(import.meta.url));
+const pkgPath = [path.join(here, '../../package.json'), path.join(here, '../../../package.json')].find((p) => existsSync(p))!;
+const pkg = createRequire(import.meta.url)(pkgPath) as { version: string };
 
 const program = new Command('edgesim')
   .description('An LF Edge EVE edge-node agent simulator: EVE API v2, TPM-held keys, k3s clusters.')
@@ -13,5 +20,6 @@ const program = new Command('edgesim')
   .showHelpAfterError('(run with --help for usage)');
 
 // Command groups register themselves here, one line each.
+registerAgentCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,67 @@
+/**
+ * Builders of the device's own reports: ZInfoDevice and ZMetricMsg (eve-api.md §10, §15.8, §15.10).
+ * Plain inputs in, wire messages out; no I/O.
+ */
+import os from 'node:os';
+import { info, metrics, timestampFromMs } from '../eve/index.js';
+
+/** What the device reports about itself. */
+export interface DeviceInfoInput {
+  deviceUuid: string;
+  deviceName: string;
+  bootTimeMs: number;
+  hostname: string;
+  /** HSM status: TPM in use → ENABLED, soft keys → NOTFOUND (cipher-and-tpm.md §12). */
+  tpm: boolean;
+  attestationState: number;
+  /** Ports and their addresses (cluster IP included on its port, cluster.md §3). */
+  ports: { ifname: string; label: string; addrs: string[]; up: boolean }[];
+  /** EVE-k capabilities (cluster.md §7.9). */
+  kubevirt: boolean;
+  lastConfigError?: string;
+}
+
+/** Builds ZInfoMsg{ztype ZiDevice, dinfo}. */
+export function deviceInfoMessage(i: DeviceInfoInput, nowMs: number): info.IZInfoMsg {
+  return {
+    ztype: info.ZInfoTypes.ZiDevice,
+    devId: i.deviceUuid,
+    atTimeStamp: timestampFromMs(nowMs),
+    dinfo: {
+      machineArch: os.arch() === 'x64' ? 'x86_64' : os.arch(),
+      cpuArch: os.arch() === 'x64' ? 'x86_64' : os.arch(),
+      platform: 'edgesim',
+      ncpu: os.cpus().length,
+      memory: Math.round(os.totalmem() / 1024 / 1024),
+      bootTime: timestampFromMs(i.bootTimeMs),
+      HostName: i.hostname,
+      HSMStatus: i.tpm ? info.HwSecurityModuleStatus.ENABLED : info.HwSecurityModuleStatus.NOTFOUND,
+      HSMInfo: i.tpm ? 'TPM 2.0 (tpm2-tools)' : 'software keys (not hardware-protected)',
+      state: info.ZDeviceState.ZDEVICE_STATE_ONLINE,
+      attestation_info: { state: i.attestationState },
+      optional_capabilities: { hv_type_kubevirt: i.kubevirt, etcd_snapshot: i.kubevirt },
+      device_name: i.deviceName,
+      swList: [{ activated: true, partitionLabel: 'IMGA', shortVersion: '0.1.0-edgesim', status: info.ZSwState.RUNNING }],
+      systemAdapter: {
+        status: [
+          {
+            ports: i.ports.map((p) => ({ ifname: p.ifname, name: p.label, IPAddrs: p.addrs, up: p.up })),
+          },
+        ],
+      },
+    },
+  };
+}
+
+/** Builds the periodic ZMetricMsg. */
+export function metricsMessage(deviceUuid: string, nowMs: number, lastConfigMs: number): metrics.IZMetricMsg {
+  const mem = process.memoryUsage();
+  return {
+    devID: deviceUuid,
+    atTimeStamp: timestampFromMs(nowMs),
+    dm: {
+      deviceMemory: { memoryMB: Math.round(os.totalmem() / 1024 / 1024), allocated_appsMB: Math.round(mem.rss / 1024 / 1024) },
+      ...(lastConfigMs ? { last_received_config: timestampFromMs(lastConfigMs), last_processed_config: timestampFromMs(lastConfigMs) } : {}),
+    },
+  };
+}
