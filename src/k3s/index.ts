@@ -12,3 +12,5 @@
 export * from './naming.js';
 export * from './drop-ins.js';
 export * from './supervisor.js';
+export * from './status-server.js';
+export * from './join-handshake.js';
