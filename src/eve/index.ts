@@ -12,3 +12,4 @@ export * from './controller-certs.js';
 export * from './zcert.js';
 export * from './cipher.js';
 export * from './config-hash.js';
+export * from './x509.js';
