@@ -112,6 +112,7 @@ export class ClusterStatusServer {
   readonly #abort = new AbortController();
   #state: ClusterStatusServerState = 'listening';
   #stopped: Promise<void> | undefined;
+  #port = 0;
 
   private constructor(o: ClusterStatusServerOptions, log: Logger) {
     this.#o = o;
@@ -151,13 +152,14 @@ export class ClusterStatusServer {
         ...(code ? { code } : {}),
       });
     }
-    log.info('cluster status server listening', { address: `${opts.host}:${self.port}` });
+    self.#port = (server.address() as AddressInfo).port;
+    log.info('cluster status server listening', { address: `${opts.host}:${self.#port}` });
     return self;
   }
 
-  /** The bound port (useful with `port: 0`). */
+  /** The bound port (useful with `port: 0`); kept after stop. */
   get port(): number {
-    return (this.#server.address() as AddressInfo).port;
+    return this.#port;
   }
 
   /** Current state. */
