@@ -137,7 +137,7 @@ void describe('waitForBootstrapServer', () => {
     await assert.rejects(waitForBootstrapServer(o), (e) => isAbortError(e));
     assert.ok(o.reports.length >= 2);
     assert.ok(o.reports.every((r) => r.outcome === 'status-unreachable' && r.errorClass === 'transient'));
-    assert.match(o.reports[0]!.detail, /HTTP 503/);
+    assert.match(o.reports[0].detail, /HTTP 503/);
   });
 
   void it('fails with BOOTSTRAP_UNREACHABLE after 6 consecutive non-transient errors', async () => {
