@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerAgentCommands } from './agent.js';
+import { registerControllerCommands } from './controller.js';
+import { registerK3sCommands } from './k3s.js';
 
 // The package root is two levels up from src/cli (source) or three from dist/src/cli (compiled).
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -21,5 +23,7 @@ const program = new Command('edgesim')
 
 // Command groups register themselves here, one line each.
 registerAgentCommands(program);
+registerControllerCommands(program);
+registerK3sCommands(program);
 
 await program.parseAsync(process.argv);

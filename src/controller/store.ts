@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import type { Clock } from '../common/index.js';
 
 /** A certificate a device published with ATTEST_REQ_CERT, kept verbatim (eve-api.md §8: "stores the list verbatim"). */
@@ -36,6 +37,8 @@ export interface DeviceRecord {
   integrityToken: string | null;
   /** Last nonce handed out by ATTEST_REQ_NONCE (12 hex characters). */
   nonce: string | null;
+  /** Serialized `AttestStorageKeys` escrowed with STORE_KEYS (returned with later quote replies), or null. */
+  storageKeys: Buffer | null;
   /** Epoch ms. */
   createdAt: number;
   /** Epoch ms of the last authenticated request, null before the first one. */
@@ -116,6 +119,7 @@ CREATE TABLE IF NOT EXISTS device (
   attest_certs TEXT NOT NULL DEFAULT '[]',
   integrity_token TEXT,
   nonce TEXT,
+  storage_keys BLOB,
   created_at INTEGER NOT NULL,
   last_seen_at INTEGER
 );
@@ -158,6 +162,7 @@ interface DeviceRow {
   attest_certs: string;
   integrity_token: string | null;
   nonce: string | null;
+  storage_keys: Buffer | null;
   created_at: number;
   last_seen_at: number | null;
 }
@@ -173,6 +178,7 @@ function toDevice(r: DeviceRow): DeviceRecord {
     attestCerts: JSON.parse(r.attest_certs) as AttestCertRecord[],
     integrityToken: r.integrity_token,
     nonce: r.nonce,
+    storageKeys: r.storage_keys,
     createdAt: r.created_at,
     lastSeenAt: r.last_seen_at,
   };
@@ -210,6 +216,8 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
 
   /** Opens (creating when missing) the database and its schema. WAL mode, foreign keys on. */
   static open(opts: StoreOptions): ControllerStore {
+    // The database holds integrity and cluster tokens: create it 0600 (SQLite gives its -wal/-shm the same mode).
+    if (opts.file !== ':memory:') closeSync(openSync(opts.file, 'a', 0o600));
     const db = new Database(opts.file);
     try {
       if (opts.file !== ':memory:') db.pragma('journal_mode = WAL');
@@ -324,6 +332,11 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
   /** Stores the last nonce handed out. */
   setNonce(uuid: string, nonce: string): void {
     this.db.prepare('UPDATE device SET nonce = ? WHERE uuid = ?').run(nonce, uuid);
+  }
+
+  /** Stores the escrowed storage keys (serialized `AttestStorageKeys`). */
+  setStorageKeys(uuid: string, keys: Buffer): void {
+    this.db.prepare('UPDATE device SET storage_keys = ? WHERE uuid = ?').run(keys, uuid);
   }
 
   /** Returns the device's integrity token, storing `create()` first when it has none (created once per device). */

@@ -1,0 +1,256 @@
+/**
+ * `edgesim controller …`: run the embedded development controller and administer it. Every verb except
+ * `run` talks to a running controller's admin API (found through `<data-dir>/controller.json`).
+ */
+import type { Command } from 'commander';
+import { createClock, createLogger, errorMessage, parseLogLevelSpec } from '../common/index.js';
+import {
+  ControllerAdminClient,
+  ControllerServer,
+  isControllerError,
+  readObjectFile,
+  readPemFile,
+  type InfoItem,
+} from '../controller/index.js';
+
+const DEFAULT_DATA_DIR = 'edgesim-controller';
+const DEFAULT_LISTEN = '127.0.0.1:8080';
+
+interface ClientFlags {
+  dataDir: string;
+  adminUrl?: string;
+}
+
+function client(o: ClientFlags): Promise<ControllerAdminClient> {
+  return o.adminUrl ? Promise.resolve(new ControllerAdminClient(o.adminUrl)) : ControllerAdminClient.fromDataDir(o.dataDir);
+}
+
+function withClientFlags(c: Command): Command {
+  return c
+    .option('--data-dir <dir>', `data dir of the running controller (its controller.json names the admin API)`, DEFAULT_DATA_DIR)
+    .option('--admin-url <url>', 'admin API base URL instead of reading the data dir, e.g. http://127.0.0.1:8081');
+}
+
+function printTable(rows: Record<string, string>[], columns: string[]): void {
+  const width = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((v, i) => v.padEnd(width[i])).join('  ').trimEnd();
+  process.stdout.write(line(columns.map((c) => c.toUpperCase())) + '\n');
+  for (const r of rows) process.stdout.write(line(columns.map((c) => r[c] ?? '')) + '\n');
+}
+
+function iso(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString();
+}
+
+function infoRow(i: InfoItem): Record<string, string> {
+  const text = JSON.stringify(i.info);
+  return { seq: String(i.seq), received: iso(i.receivedAt), type: i.ztype, content: text.length > 100 ? text.slice(0, 97) + '...' : text };
+}
+
+/** Runs an action and turns errors into one stderr line and exit code 1 (2 for bad input). */
+function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      process.stderr.write(`edgesim controller: ${errorMessage(e)}\n`);
+      process.exitCode = isControllerError(e) && e.kind === 'INVALID_INPUT' ? 2 : 1;
+    }
+  };
+}
+
+/** Registers `edgesim controller` and its verbs. */
+export function registerControllerCommands(program: Command): void {
+  const ctl = program
+    .command('controller')
+    .description('Embedded development controller (Adam-compatible EVE API v2) and its admin verbs.');
+
+  ctl
+    .command('run', { isDefault: true })
+    .description(
+      'Run the controller (default verb). On first start it creates its root CA, TLS, signing, encrypt and onboarding ' +
+        'certs under --data-dir.\nExample: edgesim controller --data-dir ./ctl --listen 127.0.0.1:8080',
+    )
+    .option('--data-dir <dir>', 'state folder: certs/, controller.db, controller.json', DEFAULT_DATA_DIR)
+    .option('--listen <host:port>', 'device API (HTTPS) address; port 0 picks a free port', DEFAULT_LISTEN)
+    .option('--admin-listen <host:port>', 'admin API (HTTP, loopback only) address (default: device port + 1, or 0 when the device port is 0)')
+    .option('--advertise <host:port>', 'address devices use (written to their `server` file and the TLS cert) (default: the bound device address)')
+    .option('--log-level <spec>', 'log level, optionally per component, e.g. info,controller.api=debug', 'info')
+    .option('--time-scale <k>', 'divide every wait by k (tests, demos)', '1')
+    .action(
+      action(async (o: { dataDir: string; listen: string; adminListen?: string; advertise?: string; logLevel: string; timeScale: string }) => {
+        const logger = createLogger(parseLogLevelSpec(o.logLevel));
+        const server = await ControllerServer.create({
+          dataDir: o.dataDir,
+          listen: o.listen,
+          ...(o.adminListen ? { adminListen: o.adminListen } : {}),
+          ...(o.advertise ? { advertise: o.advertise } : {}),
+          logger,
+          clock: createClock(Number(o.timeScale)),
+        });
+        const ep = server.endpoints();
+        process.stdout.write(`device API ${ep.deviceUrl}\nadmin API  ${ep.adminUrl}\n`);
+        let signals = 0;
+        const onSignal = (): void => {
+          signals += 1;
+          if (signals > 1) process.exit(130);
+          void server.stop();
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        await server.run();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }),
+    );
+
+  withClientFlags(
+    ctl
+      .command('device-config')
+      .description(
+        'Write a ready-to-use EVE config folder (server, root-certificate.pem, onboard.cert.pem, onboard.key.pem 0600, ' +
+          'soft_serial) and register the onboarding cert with the serial.\n' +
+          'Example: edgesim controller device-config --data-dir ./ctl --out ./node1/config --serial SIM-0001',
+      )
+      .requiredOption('--out <dir>', 'folder to write (created when missing)')
+      .option('--serial <serial>', 'soft serial to write and register (default: random edgesim-<8 hex>)'),
+  ).action(
+    action(async (o: ClientFlags & { out: string; serial?: string }) => {
+      const c = await client(o);
+      const r = await c.exportDeviceConfig({ outDir: o.out, ...(o.serial ? { serial: o.serial } : {}) });
+      process.stdout.write(`wrote ${o.out} (serial ${r.serial})\n`);
+    }),
+  );
+
+  const onboard = ctl.command('onboard').description('Onboarding certificates allowed to register devices.');
+  withClientFlags(
+    onboard
+      .command('add')
+      .description('Allow an onboarding cert to register the given serials.\nExample: edgesim controller onboard add --cert onboard.pem --serial SIM-0001 --serial SIM-0002')
+      .requiredOption('--cert <file>', 'onboarding certificate PEM file')
+      .requiredOption('--serial <serial...>', 'serial(s) it may register; "*" allows any'),
+  ).action(
+    action(async (o: ClientFlags & { cert: string; serial: string[] }) => {
+      const c = await client(o);
+      const r = await c.addOnboard(await readPemFile(o.cert), o.serial);
+      process.stdout.write(`onboarding cert ${r.certHash.slice(0, 16)}… (${r.subject}) serials: ${r.serials.join(', ')}\n`);
+    }),
+  );
+  withClientFlags(onboard.command('list').description('List onboarding certs and their serials.'))
+    .option('--output <format>', 'table or json', 'table')
+    .action(
+      action(async (o: ClientFlags & { output: string }) => {
+        const list = await (await client(o)).listOnboard();
+        if (o.output === 'json') process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+        else printTable(list.map((r) => ({ hash: r.certHash.slice(0, 16), subject: r.subject, serials: r.serials.join(',') })), ['hash', 'subject', 'serials']);
+      }),
+    );
+
+  withClientFlags(ctl.command('devices').description('List registered devices.\nExample: edgesim controller devices --output json'))
+    .option('--output <format>', 'table or json', 'table')
+    .action(
+      action(async (o: ClientFlags & { output: string }) => {
+        const list = await (await client(o)).devices();
+        if (o.output === 'json') {
+          process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+          return;
+        }
+        printTable(
+          list.map((d) => ({
+            uuid: d.uuid,
+            name: d.name ?? '-',
+            serial: d.serial,
+            attested: d.attested ? 'yes' : 'no',
+            config: d.configVersion === null ? '-' : `v${d.configVersion}`,
+            'last seen': iso(d.lastSeenAt),
+          })),
+          ['uuid', 'name', 'serial', 'attested', 'config', 'last seen'],
+        );
+      }),
+    );
+
+  const config = ctl.command('config').description("A device's EdgeDevConfig.");
+  withClientFlags(
+    config
+      .command('set <device>')
+      .description(
+        'Replace the config of a device (UUID, name or serial) from YAML or JSON with proto field names; id and ' +
+          'controllercert_confighash are filled in.\nExample: edgesim controller config set SIM-0001 -f node1.yaml',
+      )
+      .requiredOption('-f, --file <file>', 'EdgeDevConfig as .yaml/.yml/.json'),
+  ).action(
+    action(async (device: string, o: ClientFlags & { file: string }) => {
+      const c = await client(o);
+      const r = await c.setConfig(device, await readObjectFile(o.file));
+      process.stdout.write(`device ${r.uuid} config v${r.version} hash ${r.configHash}\n`);
+    }),
+  );
+  withClientFlags(
+    config
+      .command('get <device>')
+      .description('Print the current config of a device as JSON.\nExample: edgesim controller config get SIM-0001'),
+  ).action(
+    action(async (device: string, o: ClientFlags) => {
+      const v = await (await client(o)).getConfig(device);
+      process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+    }),
+  );
+
+  withClientFlags(
+    ctl
+      .command('info <device>')
+      .description(
+        'Show the info messages a device sent, oldest first.\nExample: edgesim controller info SIM-0001 --type ZiKubeCluster --follow --output json',
+      )
+      .option('--follow', 'keep printing new messages until interrupted', false)
+      .option('--type <ztype...>', 'only these ZInfoTypes names, e.g. ZiDevice ZiApp')
+      .option('--since <time>', 'only messages received at or after this ISO time or epoch ms')
+      .option('--output <format>', 'table or json (one JSON object per line)', 'table'),
+  ).action(
+    action(async (device: string, o: ClientFlags & { follow: boolean; type?: string[]; since?: string; output: string }) => {
+      const c = await client(o);
+      const sinceMs = o.since === undefined ? undefined : /^\d+$/.test(o.since) ? Number(o.since) : Date.parse(o.since);
+      if (sinceMs !== undefined && Number.isNaN(sinceMs)) throw new Error(`--since "${o.since}" is not an ISO time or epoch ms`);
+      const q = { ...(sinceMs !== undefined ? { sinceMs } : {}), ...(o.type ? { types: o.type } : {}) };
+      const json = o.output === 'json';
+      const columns = ['seq', 'received', 'type', 'content'];
+      if (!o.follow) {
+        const items = await c.info(device, q);
+        if (json) for (const i of items) process.stdout.write(JSON.stringify(i) + '\n');
+        else printTable(items.map(infoRow), columns);
+        return;
+      }
+      const ac = new AbortController();
+      const stop = (): void => ac.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      if (!json) printTable([], columns);
+      for await (const i of c.followInfo(device, q, ac.signal)) {
+        if (json) process.stdout.write(JSON.stringify(i) + '\n');
+        else process.stdout.write(Object.values(infoRow(i)).join('  ') + '\n');
+      }
+    }),
+  );
+
+  const cluster = ctl.command('cluster').description('Edge-node clusters (EdgeNodeCluster blocks in member configs).');
+  withClientFlags(
+    cluster
+      .command('apply')
+      .description(
+        "Create or update a cluster from YAML/JSON and bump each member's config.\n" +
+          'Example: edgesim controller cluster apply -f cluster.yaml',
+      )
+      .requiredOption('-f, --file <file>', 'cluster definition (.yaml/.yml/.json)')
+      .option('--output <format>', 'table or json', 'table'),
+  ).action(
+    action(async (o: ClientFlags & { file: string; output: string }) => {
+      const r = await (await client(o)).applyCluster(await readObjectFile(o.file));
+      if (o.output === 'json') process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      else
+        printTable(
+          r.members.map((m) => ({ device: m.uuid, ip: m.clusterIpPrefix, role: m.isWorker ? 'worker' : 'server', config: `v${m.configVersion}` })),
+          ['device', 'ip', 'role', 'config'],
+        );
+    }),
+  );
+}

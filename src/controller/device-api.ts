@@ -1,0 +1,355 @@
+/**
+ * The device API (`/api/v2/edgedevice/…`, eve-api.md §2) with Adam's observable behaviour
+ * (`lf-edge/adam: pkg/server/apiHandlerv2.go`, `commonHandler.go`, `attestation.go`). Every failure maps to
+ * a status code; nothing a device sends can make a handler throw.
+ */
+import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorMessage, type Logger } from '../common/index.js';
+import {
+  attest,
+  buildZControllerCert,
+  certPemToDer,
+  certs,
+  config,
+  decode,
+  deviceSenderCertHash,
+  encode,
+  info,
+  isAuthError,
+  isWireError,
+  metrics,
+  openDeviceRequest,
+  openRegisterRequest,
+  register,
+  sealControllerReply,
+  uuid as uuidMsg,
+  type Decodable,
+  type VerifiedDeviceRequest,
+} from '../eve/index.js';
+import { readBody } from './http-util.js';
+import type { ControllerPki } from './pki.js';
+import type { AttestCertRecord, ControllerStore, DeviceRecord } from './store.js';
+
+/** Content type of every protobuf body (eve-api.md §1). */
+export const PROTO_CONTENT_TYPE = 'application/x-proto-binary';
+
+/** Adam: 12 random hex characters (`nonceSize`), 128 for the integrity token (`integrityTokenSize`). */
+const NONCE_HEX_CHARS = 12;
+const INTEGRITY_TOKEN_HEX_CHARS = 128;
+
+/** Options of {@link DeviceApi}. */
+export interface DeviceApiOptions {
+  store: ControllerStore;
+  pki: ControllerPki;
+  /** Child logger (`controller.api`). */
+  logger: Logger;
+  /** Bodies above this are refused with 413. */
+  maxBodyBytes: number;
+  /** `UuidResponse.manufacturer`. */
+  manufacturer: string;
+  /** `UuidResponse.product_name`. */
+  productName: string;
+}
+
+/** A handler's answer. */
+interface Reply {
+  status: number;
+  body?: Buffer;
+  /** Device the request authenticated as, for the request log. */
+  device?: string;
+  /** Why it failed, for the request log (never a secret). */
+  reason?: string;
+}
+
+/** Thrown inside handlers to answer with `status`. */
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+function randomHex(chars: number): string {
+  return randomBytes(Math.ceil(chars / 2)).toString('hex').slice(0, chars);
+}
+
+/** Decodes an inner message; malformed bytes are a 400 (Adam `proto.Unmarshal` failure). */
+function parse<M>(type: Decodable<M>, bytes: Uint8Array): M {
+  try {
+    return decode(type, bytes);
+  } catch (e) {
+    throw new Refusal(400, isWireError(e) ? e.message : errorMessage(e));
+  }
+}
+
+const ROUTE = /^\/api\/v2\/edgedevice\/(?:id\/([^/]+)\/)?(certs|ping|register|uuid|config|attest|info|metrics|hardwarehealth|logs|newlogs|flowlog|apps\/instanceid\/[^/]+\/newlogs)$/;
+
+/** Request handler of the device API. */
+export class DeviceApi {
+  private readonly log: Logger;
+
+  constructor(private readonly o: DeviceApiOptions) {
+    this.log = o.logger;
+  }
+
+  /** Handles one request; never throws, always answers. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const method = req.method ?? 'GET';
+    this.dispatch(req, method, path)
+      .catch((e: unknown): Reply => {
+        if (e instanceof Refusal) return { status: e.status, reason: e.message };
+        this.log.warn('device request failed', { method, path, error: errorMessage(e) });
+        return { status: 500, reason: errorMessage(e) };
+      })
+      .then((r) => {
+        this.send(res, r);
+        const fields = { method, path, status: r.status, ...(r.device ? { device: r.device } : {}), ...(r.reason ? { reason: r.reason } : {}) };
+        if (r.status >= 500) this.log.warn('device request', fields);
+        else this.log.debug('device request', fields);
+      })
+      .catch((e: unknown) => this.log.warn('cannot answer device request', { method, path, error: errorMessage(e) }));
+  }
+
+  private send(res: ServerResponse, r: Reply): void {
+    if (res.headersSent || res.destroyed) return;
+    if (r.body && r.body.length > 0) {
+      res.writeHead(r.status, { 'Content-Type': PROTO_CONTENT_TYPE, 'Content-Length': r.body.length });
+      res.end(r.body);
+    } else if (r.status >= 400) {
+      // Go's http.Error: the status text as text/plain.
+      const text = Buffer.from(`${STATUS_TEXT[r.status] ?? 'Error'}\n`);
+      res.writeHead(r.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': text.length });
+      res.end(text);
+    } else {
+      res.writeHead(r.status, { 'Content-Length': 0 });
+      res.end();
+    }
+    // A refused oversized upload is still streaming in: close the connection instead of draining it.
+    if (r.status === 413) res.once('finish', () => res.socket?.destroy());
+  }
+
+  private async dispatch(req: IncomingMessage, method: string, path: string): Promise<Reply> {
+    const m = ROUTE.exec(path);
+    if (!m) throw new Refusal(404, 'no such endpoint');
+    const action = m[2];
+    if (action === 'ping') return { status: 200 };
+    if (action === 'certs') {
+      if (method !== 'GET' && method !== 'POST') throw new Refusal(405, 'method not allowed');
+      req.resume();
+      return { status: 200, body: await this.seal(encode(certs.ZControllerCert, this.controllerCerts())) };
+    }
+    if (method !== 'POST') throw new Refusal(405, 'method not allowed');
+    const read = await readBody(req, this.o.maxBodyBytes);
+    if (!read.ok) throw new Refusal(read.reason === 'too-large' ? 413 : 400, `body ${read.reason}`);
+    const body = read.body;
+    // Adam answers an empty body before looking at it (validateAuthContainerAndRecord); 400 here, not 500.
+    if (body.length === 0) throw new Refusal(400, 'empty body');
+    if (action === 'register') return this.register(body);
+
+    const v = await this.authenticate(body);
+    const device = v.device;
+    this.o.store.touchDevice(device.uuid);
+    const reply = await this.deviceAction(action, v.request, device);
+    return { ...reply, device: device.uuid };
+  }
+
+  private controllerCerts(): certs.IZControllerCert {
+    return buildZControllerCert({ signingPem: this.o.pki.signing.certPem, encryptPem: this.o.pki.encrypt.certPem });
+  }
+
+  private seal(payload: Buffer): Promise<Buffer> {
+    return sealControllerReply(payload, { signer: this.o.pki.signing.signer, signingCertPem: this.o.pki.signing.certPem });
+  }
+
+  /** Verifies a device AuthContainer (eve-api.md §5.2): malformed 400; no hash, unknown cert or bad signature 401. */
+  private async authenticate(body: Buffer): Promise<{ request: VerifiedDeviceRequest; device: DeviceRecord }> {
+    let found: DeviceRecord | undefined;
+    try {
+      const request = await openDeviceRequest(body, (hash) => {
+        found = this.o.store.getDeviceByCertHash(hash.toString('hex'));
+        return found ? Buffer.from(found.certPem) : undefined;
+      });
+      return { request, device: found! };
+    } catch (e) {
+      if (isAuthError(e)) throw new Refusal(e.kind === 'MALFORMED' ? 400 : 401, e.message);
+      throw e;
+    }
+  }
+
+  private async deviceAction(action: string, req: VerifiedDeviceRequest, device: DeviceRecord): Promise<Reply> {
+    switch (action) {
+      case 'uuid': {
+        const r: uuidMsg.IUuidResponse = { uuid: device.uuid, manufacturer: this.o.manufacturer, product_name: this.o.productName };
+        return { status: 200, body: await this.seal(encode(uuidMsg.UuidResponse, r)) };
+      }
+      case 'config':
+        return this.config(req.payload, device);
+      case 'attest':
+        return { status: 201, body: await this.seal(encode(attest.ZAttestResponse, this.attest(req.payload, device))) };
+      case 'info': {
+        const msg = parse(info.ZInfoMsg, req.payload);
+        const ztype = info.ZInfoTypes[msg.ztype] ?? String(msg.ztype);
+        this.o.store.addInfo(device.uuid, ztype, info.ZInfoMsg.toObject(msg, TO_OBJECT));
+        return { status: 201 };
+      }
+      case 'metrics': {
+        const msg = parse(metrics.ZMetricMsg, req.payload);
+        this.o.store.setMetrics(device.uuid, metrics.ZMetricMsg.toObject(msg, TO_OBJECT));
+        return { status: 201 };
+      }
+      case 'hardwarehealth':
+        return { status: 200 };
+      default:
+        // logs, newlogs, app newlogs, flowlog: authenticated and accepted, not kept.
+        return { status: 201 };
+    }
+  }
+
+  /**
+   * POST /register (Adam `register` + `registerProcess`): verify with the carried onboarding cert;
+   * onboarding cert and serial (or soft serial) must be pre-registered (403), unused (409); then a new
+   * device with a UUIDv4 (201, no body).
+   */
+  private register(body: Buffer): Reply {
+    let v: VerifiedDeviceRequest;
+    try {
+      v = openRegisterRequest(body);
+    } catch (e) {
+      if (isAuthError(e)) throw new Refusal(e.kind === 'MALFORMED' ? 400 : 401, e.message);
+      throw e;
+    }
+    if (v.payload.length === 0) throw new Refusal(400, 'register payload is empty');
+    const onboardHash = deviceSenderCertHash(v.senderCertPem).toString('hex');
+    const msg = parse(register.ZRegisterMsg, v.payload);
+    let serial = msg.serial;
+    let check = this.o.store.onboardCheck(onboardHash, serial);
+    if (check !== 'ok' && msg.softSerial) {
+      serial = msg.softSerial;
+      check = this.o.store.onboardCheck(onboardHash, serial);
+    }
+    if (check === 'unknown-cert' || check === 'unknown-serial') throw new Refusal(403, `onboarding ${check}`);
+    if (check === 'used') throw new Refusal(409, `serial ${serial} already used`);
+
+    const pem = Buffer.from(Buffer.from(msg.pemCert).toString('latin1'), 'base64');
+    let certHash: string;
+    try {
+      new X509Certificate(certPemToDer(pem));
+      certHash = deviceSenderCertHash(pem).toString('hex');
+    } catch (e) {
+      throw new Refusal(400, `pemCert: ${errorMessage(e)}`);
+    }
+    if (this.o.store.getDeviceByCertHash(certHash)) throw new Refusal(409, 'device cert already registered');
+    const uuid = randomUUID();
+    this.o.store.addDevice({ uuid, serial, onboardHashHex: onboardHash, certPem: pem.toString('latin1'), certHashHex: certHash });
+    this.log.info('device registered', { device: uuid, serial });
+    return { status: 201, device: uuid };
+  }
+
+  /**
+   * POST /config (Adam `config` + `configProcess`): 404 without config; 400 unparsable request; 403 when the
+   * integrity token is empty or differs; 304 (empty) when the hash matches; else 200 + AC(ConfigResponse).
+   */
+  private async config(payload: Buffer, device: DeviceRecord): Promise<Reply> {
+    const stored = this.o.store.getConfig(device.uuid);
+    if (!stored) throw new Refusal(404, 'no config for device');
+    const req = parse(config.ConfigRequest, payload);
+    const token = Buffer.from(req.integrity_token);
+    if (token.length === 0 || device.integrityToken === null || !token.equals(Buffer.from(device.integrityToken))) {
+      throw new Refusal(403, 'integrity token missing or wrong');
+    }
+    if (req.configHash === stored.configHash) return { status: 304 };
+    // The stored bytes are an EdgeDevConfig; ConfigResponse.config is field 1, so splicing keeps them verbatim.
+    const resp = encode(config.ConfigResponse, {
+      config: decode(config.EdgeDevConfig, stored.config),
+      configHash: stored.configHash,
+    });
+    return { status: 200, body: await this.seal(resp) };
+  }
+
+  /** POST /attest (Adam `attestProcess`); always 201 + AC(ZAttestResponse) except 400 for a bad request. */
+  private attest(payload: Buffer, device: DeviceRecord): attest.IZAttestResponse {
+    const req = parse(attest.ZAttestReq, payload);
+    const { store } = this.o;
+    switch (req.reqType) {
+      case attest.ZAttestReqType.ATTEST_REQ_NONCE: {
+        const nonce = randomHex(NONCE_HEX_CHARS);
+        store.setNonce(device.uuid, nonce);
+        return { respType: attest.ZAttestRespType.ATTEST_RESP_NONCE, nonce: { nonce: Buffer.from(nonce, 'latin1') } };
+      }
+      case attest.ZAttestReqType.ATTEST_REQ_CERT: {
+        const list: AttestCertRecord[] = req.certs.map((c) => ({
+          type: c.type ?? 0,
+          hashAlgo: c.hashAlgo ?? 0,
+          certHashHex: Buffer.from(c.certHash ?? new Uint8Array()).toString('hex'),
+          certB64: Buffer.from(c.cert ?? new Uint8Array()).toString('base64'),
+        }));
+        store.setAttestCerts(device.uuid, list);
+        return { respType: attest.ZAttestRespType.ATTEST_RESP_CERT };
+      }
+      case attest.ZAttestReqType.ATTEST_REQ_QUOTE: {
+        const token = store.ensureIntegrityToken(device.uuid, () => randomHex(INTEGRITY_TOKEN_HEX_CHARS));
+        const keys = device.storageKeys ? parse(attest.AttestStorageKeys, device.storageKeys).keys : [];
+        const quote = req.quote;
+        // No PCRs: a device without TPM; Adam answers SUCCESS with the token and no keys (eve-api.md §8).
+        if (!quote || (quote.pcr_values ?? []).length === 0) {
+          return {
+            respType: attest.ZAttestRespType.ATTEST_RESP_QUOTE_RESP,
+            quoteResp: { response: attest.ZAttestResponseCode.Z_ATTEST_RESPONSE_CODE_SUCCESS, integrity_token: Buffer.from(token, 'latin1') },
+          };
+        }
+        const code = this.checkQuote(quote, device);
+        return {
+          respType: attest.ZAttestRespType.ATTEST_RESP_QUOTE_RESP,
+          quoteResp:
+            code === attest.ZAttestResponseCode.Z_ATTEST_RESPONSE_CODE_SUCCESS
+              ? { response: code, integrity_token: Buffer.from(token, 'latin1'), keys }
+              : { response: code },
+        };
+      }
+      case attest.ZAttestReqType.Z_ATTEST_REQ_TYPE_STORE_KEYS: {
+        const sk = req.storage_keys;
+        const given = Buffer.from(sk?.integrity_token ?? new Uint8Array());
+        const ok = given.length > 0 && device.integrityToken !== null && given.equals(Buffer.from(device.integrityToken));
+        if (ok) store.setStorageKeys(device.uuid, encode(attest.AttestStorageKeys, sk!));
+        return {
+          respType: attest.ZAttestRespType.Z_ATTEST_RESP_TYPE_STORE_KEYS,
+          storage_keys_resp: {
+            response: ok
+              ? attest.AttestStorageKeysResponseCode.ATTEST_STORAGE_KEYS_RESPONSE_CODE_SUCCESS
+              : attest.AttestStorageKeysResponseCode.ATTEST_STORAGE_KEYS_RESPONSE_CODE_ITOKEN_MISMATCH,
+          },
+        };
+      }
+      default:
+        throw new Refusal(400, `attest request type ${String(req.reqType)} not implemented`);
+    }
+  }
+
+  /** Adam `quoteValidate`: nonce handed out, RESTRICTED_SIGNING cert stored, quote verified against both. */
+  private checkQuote(quote: attest.IZAttestQuote, device: DeviceRecord): attest.ZAttestResponseCode {
+    const codes = attest.ZAttestResponseCode;
+    if (!device.nonce) return codes.Z_ATTEST_RESPONSE_CODE_NONCE_MISMATCH;
+    const cert = device.attestCerts.find((c) => c.type === (certs.ZCertType.CERT_TYPE_DEVICE_RESTRICTED_SIGNING as number));
+    if (!cert) return codes.Z_ATTEST_RESPONSE_CODE_NO_CERT_FOUND;
+    // Quote verification (src/eve/quote.ts) has not landed yet: refuse TPM quotes rather than trust them.
+    return quote.attestData ? codes.Z_ATTEST_RESPONSE_CODE_QUOTE_FAILED : codes.Z_ATTEST_RESPONSE_CODE_INVALID;
+  }
+}
+
+/** protojson-like conversion for stored info/metrics (enum names, 64-bit as strings, bytes base64). */
+const TO_OBJECT = { longs: String, enums: String, bytes: String, json: true } as const;
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Request Entity Too Large',
+  500: 'Internal Server Error',
+};

@@ -1,0 +1,17 @@
+/**
+ * The embedded development controller: an Adam-compatible EVE API v2 device server, its loopback admin
+ * API and the admin client. This file only re-exports.
+ */
+export { ControllerServer, type ControllerServerOptions, type ControllerState } from './server.js';
+export {
+  ControllerAdminClient,
+  CONTROLLER_JSON,
+  type ControllerEndpoints,
+  type ExportDeviceConfigOptions,
+  type InfoQuery,
+} from './admin-client.js';
+export type * from './admin-types.js';
+export type { ClusterApplyResult, ClusterMemberSpec, ClusterSpec } from './cluster.js';
+export { ControllerError, isControllerError, type ControllerErrorKind } from './errors.js';
+export { readObjectFile, readPemFile } from './object-file.js';
+export { PROTO_CONTENT_TYPE } from './device-api.js';

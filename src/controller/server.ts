@@ -1,0 +1,243 @@
+/**
+ * Lifecycle of the embedded controller: the HTTPS device API and the loopback admin API over one store
+ * and one PKI under the data dir. `create` acquires everything (and releases it on failure), `run`
+ * resolves after `stop` has closed both servers and the database.
+ */
+import https from 'node:https';
+import http from 'node:http';
+import type net from 'node:net';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createClock, errorMessage, silentLogger, type Clock, type Logger } from '../common/index.js';
+import { ControllerError } from './errors.js';
+import { formatHostPort, isLoopbackHost, parseHostPort, type HostPort } from './http-util.js';
+import { ControllerStore } from './store.js';
+import { loadOrCreatePki, type ControllerPki } from './pki.js';
+import { DeviceApi } from './device-api.js';
+import { AdminApi } from './admin-api.js';
+import { CONTROLLER_JSON, type ControllerEndpoints } from './admin-client.js';
+
+/** Options of {@link ControllerServer.create}. */
+export interface ControllerServerOptions {
+  /** State folder: `certs/`, `controller.db`, `controller.json`. Created (0700) when missing. */
+  dataDir: string;
+  /** Device API (HTTPS) `host:port`; port 0 picks a free port. @default '127.0.0.1:8080' (Adam's port) */
+  listen?: string;
+  /** Admin API (HTTP) `host:port`, loopback only. @default device port + 1, or port 0 when the device port is 0 */
+  adminListen?: string;
+  /**
+   * `host[:port]` devices use: written into their `server` file and into the TLS cert's SANs.
+   * @default the bound device address (127.0.0.1 when listening on a wildcard)
+   */
+  advertise?: string;
+  /** Largest request body accepted on either API, bytes. @default 4 MiB */
+  maxBodyBytes?: number;
+  /** `UuidResponse.manufacturer`. @default 'edgesim' */
+  manufacturer?: string;
+  /** `UuidResponse.product_name`. @default 'edgesim-device' */
+  productName?: string;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+interface CompiledOptions {
+  dataDir: string;
+  listen: HostPort;
+  adminListen: HostPort | undefined;
+  advertiseHost: string | undefined;
+  advertisePort: number | undefined;
+  maxBodyBytes: number;
+  manufacturer: string;
+  productName: string;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** Fills defaults and validates; throws ControllerError('INVALID_INPUT') naming the option. */
+function compileOptions(o: ControllerServerOptions): CompiledOptions {
+  if (!o.dataDir) throw new ControllerError('INVALID_INPUT', 'dataDir is required', { field: 'dataDir' });
+  const listen = parseHostPort(o.listen ?? '127.0.0.1:8080', 'listen');
+  const adminListen = o.adminListen === undefined ? undefined : parseHostPort(o.adminListen, 'adminListen');
+  if (adminListen && !isLoopbackHost(adminListen.host)) {
+    throw new ControllerError('INVALID_INPUT', `adminListen: ${adminListen.host} is not a loopback address`, {
+      field: 'adminListen',
+    });
+  }
+  let advertiseHost: string | undefined;
+  let advertisePort: number | undefined;
+  if (o.advertise !== undefined) {
+    const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(o.advertise.trim());
+    if (!m) {
+      throw new ControllerError('INVALID_INPUT', `advertise: "${o.advertise}" is not host[:port]`, { field: 'advertise' });
+    }
+    advertiseHost = m[1] ?? m[2];
+    advertisePort = m[3] === undefined ? undefined : Number(m[3]);
+  }
+  const maxBodyBytes = o.maxBodyBytes ?? 4 * 1024 * 1024;
+  if (!(Number.isInteger(maxBodyBytes) && maxBodyBytes > 0)) {
+    throw new ControllerError('INVALID_INPUT', 'maxBodyBytes must be a positive integer', { field: 'maxBodyBytes' });
+  }
+  return {
+    dataDir: path.resolve(o.dataDir),
+    listen,
+    adminListen,
+    advertiseHost,
+    advertisePort,
+    maxBodyBytes,
+    manufacturer: o.manufacturer ?? 'edgesim',
+    productName: o.productName ?? 'edgesim-device',
+    logger: o.logger ?? silentLogger,
+    clock: o.clock ?? createClock(),
+  };
+}
+
+/** Lifecycle states; each transition is logged. */
+export type ControllerState = 'running' | 'stopping' | 'stopped';
+
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+
+function listenOn(server: net.Server, at: HostPort): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    server.once('error', onError);
+    server.listen(at.port, at.host, () => {
+      server.off('error', onError);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: net.Server | undefined): Promise<void> {
+  if (!server?.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    (server as http.Server).closeAllConnections?.();
+  });
+}
+
+/** The embedded development controller (Adam-compatible device API plus admin API). */
+export class ControllerServer {
+  private stateValue: ControllerState = 'running';
+  private stopping: Promise<void> | undefined;
+  private readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  private constructor(
+    private readonly log: Logger,
+    /** The database; exposed for in-process tests and the demo. */
+    readonly store: ControllerStore,
+    /** Keys and certs under `<dataDir>/certs`. */
+    readonly pki: ControllerPki,
+    private readonly deviceServer: https.Server,
+    private readonly adminServer: http.Server,
+    private readonly adminApi: AdminApi,
+    private readonly ep: ControllerEndpoints,
+    private readonly dataDir: string,
+  ) {
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  /**
+   * Creates the data dir, PKI (first start) and database, binds both APIs and writes
+   * `<dataDir>/controller.json`. On any failure releases what it took and throws.
+   */
+  static async create(opts: ControllerServerOptions): Promise<ControllerServer> {
+    const o = compileOptions(opts);
+    const log = o.logger.child({ component: 'controller' });
+    await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
+    let store: ControllerStore | undefined;
+    let deviceServer: https.Server | undefined;
+    let adminServer: http.Server | undefined;
+    try {
+      const tlsHosts = ['localhost', '127.0.0.1', '::1'];
+      const mainHost = o.advertiseHost ?? (WILDCARDS.has(o.listen.host) ? '127.0.0.1' : o.listen.host);
+      if (!tlsHosts.includes(mainHost)) tlsHosts.unshift(mainHost);
+      const pki = await loadOrCreatePki({ dir: path.join(o.dataDir, 'certs'), tlsHosts, clock: o.clock, logger: log });
+      store = ControllerStore.open({ file: path.join(o.dataDir, 'controller.db'), clock: o.clock });
+
+      const deviceApi = new DeviceApi({
+        store,
+        pki,
+        logger: o.logger.child({ component: 'controller.api' }),
+        maxBodyBytes: o.maxBodyBytes,
+        manufacturer: o.manufacturer,
+        productName: o.productName,
+      });
+      deviceServer = https.createServer(
+        {
+          cert: pki.tls.certPem,
+          key: pki.tls.keyPem,
+          minVersion: 'TLSv1.2',
+          // Adam requests the client cert but ignores it (eve-api.md §4).
+          requestCert: true,
+          rejectUnauthorized: false,
+        },
+        (req, res) => deviceApi.handle(req, res),
+      );
+      const devicePort = await listenOn(deviceServer, o.listen);
+      const server = formatHostPort(mainHost, o.advertisePort ?? devicePort);
+      const deviceUrl = `https://${formatHostPort(WILDCARDS.has(o.listen.host) ? '127.0.0.1' : o.listen.host, devicePort)}`;
+
+      const adminAt = o.adminListen ?? { host: isLoopbackHost(o.listen.host) ? o.listen.host : '127.0.0.1', port: o.listen.port === 0 ? 0 : o.listen.port + 1 };
+      const adminApi = new AdminApi({
+        store,
+        pki,
+        server,
+        logger: o.logger.child({ component: 'controller.admin' }),
+        maxBodyBytes: o.maxBodyBytes,
+        status: () => ({ deviceUrl, adminUrl: ep.adminUrl, server }),
+      });
+      adminServer = http.createServer((req, res) => adminApi.handle(req, res));
+      const adminPort = await listenOn(adminServer, adminAt);
+      const ep: ControllerEndpoints = {
+        deviceUrl,
+        adminUrl: `http://${formatHostPort(adminAt.host, adminPort)}`,
+        server,
+        pid: process.pid,
+      };
+      await writeFile(path.join(o.dataDir, CONTROLLER_JSON), JSON.stringify(ep, null, 2) + '\n');
+      log.info('state', { from: 'created', to: 'running', deviceUrl: ep.deviceUrl, adminUrl: ep.adminUrl, server });
+      return new ControllerServer(log, store, pki, deviceServer, adminServer, adminApi, ep, o.dataDir);
+    } catch (e) {
+      await closeServer(adminServer);
+      await closeServer(deviceServer);
+      store?.close();
+      log.warn('start failed', { error: errorMessage(e) });
+      throw e;
+    }
+  }
+
+  /** Current lifecycle state. */
+  get state(): ControllerState {
+    return this.stateValue;
+  }
+
+  /** Where the APIs listen and what devices are told (`server`). */
+  endpoints(): ControllerEndpoints {
+    return { ...this.ep };
+  }
+
+  /** Resolves once the controller has stopped (after {@link stop}). */
+  run(): Promise<void> {
+    return this.done;
+  }
+
+  /** Stops both APIs (open connections and info streams are closed), removes controller.json, closes the database. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.setState('stopping');
+      this.adminApi.close();
+      await Promise.all([closeServer(this.adminServer), closeServer(this.deviceServer)]);
+      await rm(path.join(this.dataDir, CONTROLLER_JSON), { force: true });
+      this.store.close();
+      this.setState('stopped');
+      this.resolveDone();
+    })();
+    return this.stopping;
+  }
+
+  private setState(to: ControllerState): void {
+    this.log.info('state', { from: this.stateValue, to });
+    this.stateValue = to;
+  }
+}
