@@ -79,12 +79,14 @@ export function encode<I extends object>(type: Encodable<I>, message: I): Buffer
 }
 
 /**
- * Parses `bytes` as the given message type.
+ * Parses `bytes` as the given message type. `bytes` fields of the result are Uint8Array views into `bytes`.
  * @throws WireError `MALFORMED` naming the message type when the bytes do not parse.
  */
 export function decode<M>(type: Decodable<M>, bytes: Uint8Array): M {
   try {
-    return type.decode(bytes);
+    // A plain Uint8Array view selects protobufjs' bounds-checked Reader; its BufferReader reads strings past
+    // the end of a truncated buffer without an error.
+    return type.decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (e) {
     const name = messageTypeName(type);
     const reason = e instanceof Error ? e.message : 'invalid wire data';
