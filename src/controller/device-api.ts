@@ -183,6 +183,7 @@ export class DeviceApi {
   private async deviceAction(action: string, req: VerifiedDeviceRequest, device: DeviceRecord): Promise<Reply> {
     switch (action) {
       case 'uuid': {
+        parse(uuidMsg.UuidRequest, req.payload);
         const r: uuidMsg.IUuidResponse = { uuid: device.uuid, manufacturer: this.o.manufacturer, product_name: this.o.productName };
         return { status: 200, body: await this.seal(encode(uuidMsg.UuidResponse, r)) };
       }
