@@ -1,0 +1,102 @@
+/**
+ * A small HTTPS JSON client for the stand-in's own API calls: the kubelet emulation (which, like a real
+ * kubelet, talks to a server's API and never to etcd) and the join request. Errors carry the HTTP status and
+ * the `Status` reason.
+ */
+import https from 'node:https';
+import type { Clock } from '../../common/index.js';
+
+/** An API call that answered with a non-2xx status, or did not answer. */
+export class KubeClientError extends Error {
+  override readonly name = 'KubeClientError';
+  constructor(
+    message: string,
+    /** HTTP status, 0 when there was no answer. */
+    readonly code: number,
+    /** `Status.reason` when the body was a Status. */
+    readonly reason: string | undefined,
+    readonly url: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Type guard for {@link KubeClientError}. */
+export function isKubeClientError(e: unknown): e is KubeClientError {
+  return e instanceof KubeClientError;
+}
+
+/** Options of {@link KubeClient}. */
+export interface KubeClientOptions {
+  /** `https://<ip>:<port>` */
+  baseUrl: string;
+  /** CA to verify the server with; without it the server is not verified (join before the CA is known). */
+  caPem?: string;
+  /** `Authorization` header value. */
+  authorization: string;
+  /** Per-request timeout, spec ms. @default 10000 */
+  timeoutMs?: number;
+  clock: Clock;
+}
+
+/** JSON over HTTPS against one API server. */
+export class KubeClient {
+  private readonly agent: https.Agent;
+  constructor(private readonly opts: KubeClientOptions) {
+    this.agent = new https.Agent({
+      keepAlive: true,
+      maxSockets: 4,
+      ...(opts.caPem ? { ca: opts.caPem } : { rejectUnauthorized: false }),
+    });
+  }
+
+  /** Sends one request and returns the parsed JSON body; non-2xx answers throw {@link KubeClientError}. */
+  async request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json', signal?: AbortSignal): Promise<T> {
+    const url = this.opts.baseUrl + path;
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const timeout = AbortSignal.timeout(Math.max(100, this.opts.clock.scaled(this.opts.timeoutMs ?? 10_000)));
+    const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    return new Promise<T>((resolve, reject) => {
+      const req = https.request(
+        url,
+        {
+          method,
+          agent: this.agent,
+          signal: sig,
+          headers: {
+            Authorization: this.opts.authorization,
+            Accept: 'application/json',
+            ...(data ? { 'Content-Type': contentType, 'Content-Length': data.length } : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (e) => reject(new KubeClientError(e.message, 0, undefined, url)));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = text;
+            try {
+              parsed = text ? JSON.parse(text) : undefined;
+            } catch {
+              // Not JSON (e.g. /cacerts); hand back the text.
+            }
+            const code = res.statusCode ?? 0;
+            if (code >= 200 && code < 300) resolve(parsed as T);
+            else {
+              const st = parsed as { message?: string; reason?: string } | undefined;
+              reject(new KubeClientError(`${method} ${path}: ${code} ${st?.message ?? text}`, code, st?.reason, url));
+            }
+          });
+        },
+      );
+      req.on('error', (e) => reject(new KubeClientError(`${method} ${path}: ${e.message}`, 0, undefined, url)));
+      req.end(data);
+    });
+  }
+
+  /** Releases pooled connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * Node emulation (the kubelet part of k3s) for one node. Like a real kubelet it only talks to the API server:
+ * it registers its Node (k3s labels: hostname, os/arch, control-plane/master/etcd on servers, `node-label`s),
+ * posts the node status every `node-status-update-frequency` (2 s, cluster.md §4.1), renews its Lease in
+ * `kube-node-lease`, starts pods bound to it (Pending → Running after the pod start delay) and confirms the
+ * deletion of its terminating pods. A Node deleted while the kubelet runs is not re-created (kubelet registers
+ * once per start).
+ */
+import os from 'node:os';
+import { createHash } from 'node:crypto';
+import type { Clock, Logger } from '../../common/index.js';
+import { errorMessage } from '../../common/index.js';
+import { KUBE_VERSION } from './api-server.js';
+import type { TaintSpec } from './config.js';
+import { kubeTime } from './kube-api.js';
+import { isKubeClientError, type KubeClient } from './kube-client.js';
+
+/** Options of {@link Kubelet.create}. */
+export interface KubeletOptions {
+  client: KubeClient;
+  nodeName: string;
+  nodeIp: string;
+  role: 'server' | 'agent';
+  /** True for servers with embedded etcd (adds the etcd role label). */
+  etcdMember: boolean;
+  labels: Record<string, string>;
+  taints: TaintSpec[];
+  /** Spec ms between status posts. */
+  statusIntervalMs: number;
+  /** Spec ms from binding to Running. */
+  podStartDelayMs: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+type KubeletState = 'registering' | 'running' | 'stopped';
+
+/** How often bound pods are looked at, spec ms. */
+const POD_SYNC_MS = 1_000;
+/** Lease duration the kubelet announces (kubelet default 40 s). */
+const NODE_LEASE_SECONDS = 40;
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- API objects are loosely typed JSON */
+
+/** The emulated kubelet of one node. */
+export class Kubelet {
+  private state: KubeletState = 'registering';
+  private readonly ac = new AbortController();
+  private readonly cancels: (() => void)[] = [];
+  private readonly firstSeen = new Map<string, number>();
+  private readonly log: Logger;
+  private nodeGone = false;
+  private busy = { status: false, pods: false };
+  private readonly subnet: number;
+  private nextIp = 2;
+
+  private constructor(private readonly opts: KubeletOptions) {
+    this.log = opts.logger.child({ component: 'k3s.standin.kubelet', node: opts.nodeName });
+    this.subnet = createHash('sha256').update(opts.nodeName).digest()[0]! % 250;
+  }
+
+  /** Registers the Node (retrying until the API answers or `signal` aborts), then starts the loops. */
+  static async create(opts: KubeletOptions, signal?: AbortSignal): Promise<Kubelet> {
+    const k = new Kubelet(opts);
+    for (;;) {
+      try {
+        await k.register();
+        break;
+      } catch (e) {
+        k.log.info('node registration failed, retrying', { error: errorMessage(e) });
+        await opts.clock.sleep(opts.statusIntervalMs, signal);
+      }
+    }
+    k.setState('running');
+    k.cancels.push(opts.clock.every(opts.statusIntervalMs, () => void k.postStatus()));
+    k.cancels.push(opts.clock.every(POD_SYNC_MS, () => void k.syncPods()));
+    void k.postStatus();
+    return k;
+  }
+
+  private setState(to: KubeletState): void {
+    this.log.info('kubelet state', { from: this.state, to });
+    this.state = to;
+  }
+
+  /** Stops posting status and syncing pods. Idempotent. */
+  stop(): void {
+    if (this.state === 'stopped') return;
+    this.ac.abort();
+    for (const c of this.cancels) c();
+    this.opts.client.close();
+    this.setState('stopped');
+  }
+
+  private labels(): Record<string, string> {
+    const o = this.opts;
+    const l: Record<string, string> = {
+      'kubernetes.io/hostname': o.nodeName,
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/arch': 'amd64',
+      'beta.kubernetes.io/os': 'linux',
+      'beta.kubernetes.io/arch': 'amd64',
+      'beta.kubernetes.io/instance-type': 'k3s',
+      'node.kubernetes.io/instance-type': 'k3s',
+    };
+    if (o.role === 'server') {
+      l['node-role.kubernetes.io/control-plane'] = 'true';
+      l['node-role.kubernetes.io/master'] = 'true';
+      if (o.etcdMember) l['node-role.kubernetes.io/etcd'] = 'true';
+    }
+    return { ...l, ...o.labels };
+  }
+
+  private conditions(previous: any[] | undefined): any[] {
+    const now = kubeTime(this.opts.clock.now());
+    const want: [string, string, string, string][] = [
+      ['MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+      ['DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+      ['PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+      ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'],
+    ];
+    return want.map(([type, status, reason, message]) => {
+      const prev = previous?.find((c) => c.type === type);
+      const lastTransitionTime = prev && prev.status === status ? prev.lastTransitionTime : now;
+      return { type, status, lastHeartbeatTime: now, lastTransitionTime, reason, message };
+    });
+  }
+
+  private async register(): Promise<void> {
+    const o = this.opts;
+    const c = o.client;
+    const node = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: o.nodeName,
+        labels: this.labels(),
+        annotations: {
+          'k3s.io/hostname': o.nodeName,
+          'k3s.io/internal-ip': o.nodeIp,
+          'flannel.alpha.coreos.com/public-ip': o.nodeIp,
+          'node.alpha.kubernetes.io/ttl': '0',
+        },
+      },
+      spec: {
+        podCIDR: `10.42.${this.subnet}.0/24`,
+        podCIDRs: [`10.42.${this.subnet}.0/24`],
+        providerID: `k3s://${o.nodeName}`,
+        ...(o.taints.length ? { taints: o.taints.map((t) => ({ ...t })) } : {}),
+      },
+      status: {
+        addresses: [
+          { type: 'InternalIP', address: o.nodeIp },
+          { type: 'Hostname', address: o.nodeName },
+        ],
+        capacity: { cpu: String(os.cpus().length), memory: `${Math.floor(os.totalmem() / 1024)}Ki`, pods: '110', 'ephemeral-storage': '30Gi' },
+        allocatable: { cpu: String(os.cpus().length), memory: `${Math.floor(os.totalmem() / 1024)}Ki`, pods: '110', 'ephemeral-storage': '30Gi' },
+        conditions: this.conditions(undefined),
+        daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+        nodeInfo: {
+          machineID: createHash('md5').update(o.nodeName).digest('hex'),
+          systemUUID: createHash('md5').update(`uuid-${o.nodeName}`).digest('hex'),
+          bootID: createHash('md5').update(`${o.nodeName}-${this.opts.clock.now()}`).digest('hex'),
+          kernelVersion: os.release(),
+          osImage: 'edgesim k3s stand-in',
+          containerRuntimeVersion: 'containerd://1.7.23-k3s2',
+          kubeletVersion: KUBE_VERSION.gitVersion,
+          kubeProxyVersion: KUBE_VERSION.gitVersion,
+          operatingSystem: 'linux',
+          architecture: 'amd64',
+        },
+      },
+    };
+    try {
+      await c.request('POST', '/api/v1/nodes', node, 'application/json', this.ac.signal);
+      this.log.info('node registered', { ip: o.nodeIp });
+    } catch (e) {
+      if (!(isKubeClientError(e) && e.reason === 'AlreadyExists')) throw e;
+      // Re-registration after a restart: refresh labels, addresses and node info, as the kubelet does.
+      await c.request('PATCH', `/api/v1/nodes/${o.nodeName}`, { metadata: { labels: node.metadata.labels, annotations: node.metadata.annotations } }, 'application/merge-patch+json', this.ac.signal);
+      await c.request('PATCH', `/api/v1/nodes/${o.nodeName}/status`, { status: { addresses: node.status.addresses, nodeInfo: node.status.nodeInfo } }, 'application/merge-patch+json', this.ac.signal);
+      this.log.info('node re-registered', { ip: o.nodeIp });
+    }
+  }
+
+  private async postStatus(): Promise<void> {
+    if (this.busy.status || this.state !== 'running') return;
+    this.busy.status = true;
+    const { client, nodeName } = this.opts;
+    try {
+      const node = await client.request<any>('GET', `/api/v1/nodes/${nodeName}`, undefined, 'application/json', this.ac.signal);
+      await client.request('PATCH', `/api/v1/nodes/${nodeName}/status`, { status: { conditions: this.conditions(node.status?.conditions) } }, 'application/merge-patch+json', this.ac.signal);
+      if (this.nodeGone) this.log.info('node object is back');
+      this.nodeGone = false;
+      await this.renewLease().catch((e: unknown) => this.log.debug('lease renewal failed', { error: errorMessage(e) }));
+    } catch (e) {
+      if (isKubeClientError(e) && e.code === 404) {
+        if (!this.nodeGone) this.log.warn('node object was deleted; not re-registering until restart', { node: nodeName });
+        this.nodeGone = true;
+      } else if (this.state === 'running') this.log.debug('node status post failed', { error: errorMessage(e) });
+    } finally {
+      this.busy.status = false;
+    }
+  }
+
+  private async renewLease(): Promise<void> {
+    const { client, nodeName } = this.opts;
+    const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${nodeName}`;
+    const spec = { holderIdentity: nodeName, leaseDurationSeconds: NODE_LEASE_SECONDS, renewTime: new Date(this.opts.clock.now()).toISOString().replace('Z', '000Z') };
+    try {
+      await client.request('PATCH', path, { spec }, 'application/merge-patch+json', this.ac.signal);
+    } catch (e) {
+      if (!(isKubeClientError(e) && e.code === 404)) throw e;
+      await client.request('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', { metadata: { name: nodeName, namespace: 'kube-node-lease' }, spec }, 'application/json', this.ac.signal);
+    }
+  }
+
+  private async syncPods(): Promise<void> {
+    if (this.busy.pods || this.state !== 'running' || this.nodeGone) return;
+    this.busy.pods = true;
+    const { client, nodeName, clock } = this.opts;
+    try {
+      const list = await client.request<any>('GET', `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${nodeName}`)}`, undefined, 'application/json', this.ac.signal);
+      const seen = new Set<string>();
+      for (const pod of list.items as any[]) {
+        const { namespace, name, uid } = pod.metadata;
+        seen.add(uid);
+        const path = `/api/v1/namespaces/${namespace}/pods/${name}`;
+        if (pod.metadata.deletionTimestamp) {
+          // The containers are "stopped": confirm the deletion, as the kubelet does after termination.
+          await client.request('DELETE', `${path}?gracePeriodSeconds=0`, { gracePeriodSeconds: 0, preconditions: { uid } }, 'application/json', this.ac.signal).catch(() => undefined);
+          this.log.info('pod terminated', { pod: `${namespace}/${name}` });
+          continue;
+        }
+        if (pod.status?.phase !== 'Pending') continue;
+        const first = this.firstSeen.get(uid) ?? clock.now();
+        this.firstSeen.set(uid, first);
+        if (clock.now() - first < clock.scaled(this.opts.podStartDelayMs)) continue;
+        await client.request('PATCH', `${path}/status`, { status: this.runningStatus(pod) }, 'application/merge-patch+json', this.ac.signal);
+        this.log.info('pod running', { pod: `${namespace}/${name}` });
+      }
+      for (const uid of this.firstSeen.keys()) if (!seen.has(uid)) this.firstSeen.delete(uid);
+    } catch (e) {
+      if (this.state === 'running') this.log.debug('pod sync failed', { error: errorMessage(e) });
+    } finally {
+      this.busy.pods = false;
+    }
+  }
+
+  private runningStatus(pod: any): any {
+    const now = kubeTime(this.opts.clock.now());
+    const ip = `10.42.${this.subnet}.${this.nextIp}`;
+    this.nextIp = this.nextIp >= 254 ? 2 : this.nextIp + 1;
+    const cond = (type: string) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: now });
+    return {
+      phase: 'Running',
+      conditions: [cond('PodReadyToStartContainers'), cond('Initialized'), cond('Ready'), cond('ContainersReady'), cond('PodScheduled')],
+      hostIP: this.opts.nodeIp,
+      hostIPs: [{ ip: this.opts.nodeIp }],
+      podIP: ip,
+      podIPs: [{ ip }],
+      startTime: now,
+      qosClass: 'BestEffort',
+      containerStatuses: (pod.spec?.containers ?? []).map((c: any) => ({
+        name: c.name,
+        image: c.image,
+        imageID: `${c.image}@sha256:${createHash('sha256').update(String(c.image)).digest('hex')}`,
+        containerID: `containerd://${createHash('sha256').update(`${pod.metadata.uid}/${c.name}`).digest('hex')}`,
+        ready: true,
+        started: true,
+        restartCount: 0,
+        state: { running: { startedAt: now } },
+        lastState: {},
+      })),
+    };
+  }
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
