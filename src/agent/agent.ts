@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage, isAbortError, jitter } from '../common/index.js';
-import { info, loadPrivateKeyPem, softSigner, type config } from '../eve/index.js';
+import { info, isAuthError, loadPrivateKeyPem, softSigner, type config } from '../eve/index.js';
 import { openKeyStore, type DeviceIdentity, type KeyStore } from '../tpm/index.js';
 import { attestCertRequest, attestOnce } from './attestation.js';
 import { Checkpoint } from './checkpoint.js';
@@ -109,14 +109,15 @@ export class Agent {
         now: () => opts.clock.now(),
       });
       const checkpointDir = path.join(opts.stateDir, 'checkpoint');
-      let agent: Agent | undefined;
+      // The queue is created first and sends through the agent, which owns the classification of answers.
+      const ref: { agent?: Agent } = {};
       const queue = await InfoQueue.create({
         dir: path.join(opts.stateDir, 'queue'),
         clock: opts.clock,
         logger: opts.logger.child({ component: 'agent.queue' }),
-        send: (item, signal) => agent!.sendQueued(item, signal),
+        send: (item, signal) => ref.agent!.sendQueued(item, signal),
       });
-      agent = new Agent(
+      const agent = new Agent(
         opts,
         faults,
         folder,
@@ -127,6 +128,7 @@ export class Agent {
         new Checkpoint(checkpointDir, 'controllercerts'),
         new Checkpoint(checkpointDir, 'lastconfig'),
       );
+      ref.agent = agent;
       agent.log.info('key store opened', { keyStore: keys.description });
       return agent;
     } catch (e) {
@@ -177,7 +179,7 @@ export class Agent {
   cipherEnvironment(): { controllerCerts: Map<string, Buffer>; deviceCerts: Map<string, Buffer> } {
     const own = createHash('sha256').update(this.identity.ecdhCertPem).digest().subarray(0, 16).toString('hex');
     return {
-      controllerCerts: this.api.certs?.certsByHashHex ?? new Map(),
+      controllerCerts: this.api.certs?.certsByHashHex ?? new Map<string, Buffer>(),
       deviceCerts: new Map([[own, this.identity.ecdhCertPem]]),
     };
   }
@@ -376,7 +378,7 @@ export class Agent {
   // --- config -------------------------------------------------------------------------------------------
 
   private timers(): { configMs: number; deviceInfoMs: number; metricMs: number } {
-    const t = configTimers(this.current?.configItems ?? new Map());
+    const t = configTimers(this.current?.configItems ?? new Map<string, string>());
     return {
       configMs: this.opts.configIntervalMs ?? t.configMs,
       deviceInfoMs: this.opts.deviceInfoIntervalMs ?? t.deviceInfoMs,
@@ -417,8 +419,15 @@ export class Agent {
         this.attestNeeded = true;
         return;
       }
-      this.lastConfigError = errorMessage(e);
-      this.log.error('config rejected; keeping the previous config', { error: this.lastConfigError });
+      if (isAuthError(e) && e.kind === 'CERT_MISS') {
+        // SenderStatusCertMiss: the controller may have rotated its signing cert; re-fetch /certs (§5.4 step 5).
+        await this.refreshCerts().catch((err: unknown) => this.log.warn('cert re-fetch failed', { error: errorMessage(err) }));
+      }
+      // One clear error per distinct failure; the same bad reply on every later poll is logged at debug.
+      const message = `config rejected, keeping the previous config: ${errorMessage(e)}`;
+      if (message !== this.lastConfigError) this.log.error(message);
+      else this.log.debug(message);
+      this.lastConfigError = message;
     }
   }
 

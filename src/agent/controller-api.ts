@@ -19,8 +19,9 @@ import {
   type Signer,
   type VerifiedControllerCerts,
 } from '../eve/index.js';
+import type {
+  ControllerClient} from './controller-client.js';
 import {
-  ControllerClient,
   protoContentTypeProblem,
   type ControllerResponse,
   type OnboardingHeaders,

@@ -141,6 +141,6 @@ export function isSuccess(status: number): boolean {
  */
 export function protoContentTypeProblem(res: ControllerResponse): string | undefined {
   if (res.body.length === 0) return undefined;
-  const ct = (res.contentType ?? '').split(';')[0]!.trim();
+  const ct = (res.contentType ?? '').split(';')[0].trim();
   return ct === 'application/x-proto-binary' ? undefined : `unexpected Content-Type "${ct || '(none)'}"`;
 }

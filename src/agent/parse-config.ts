@@ -95,7 +95,7 @@ function parseCluster(c: org.lfedge.eve.config.IEdgeNodeCluster | null | undefin
   const bad = (field: string, reason: string): ClusterParse => ({ kind: 'invalid', field: `cluster.${field}`, reason });
   const prefix = c.cluster_ip_prefix ?? '';
   const m = /^([^/]+)\/(\d{1,3})$/.exec(prefix);
-  if (!m || !isIP(m[1]!) || Number(m[2]) > (isIP(m[1]!) === 4 ? 32 : 128)) {
+  if (!m || !isIP(m[1]) || Number(m[2]) > (isIP(m[1]) === 4 ? 32 : 128)) {
     return bad('cluster_ip_prefix', `"${prefix}" is not an address with a prefix length (e.g. 10.244.244.2/24)`);
   }
   const join = c.join_server_ip ?? '';
@@ -116,7 +116,7 @@ function parseCluster(c: org.lfedge.eve.config.IEdgeNodeCluster | null | undefin
       clusterName: c.cluster_name ?? '',
       clusterId: c.cluster_id!.toLowerCase(),
       clusterInterface: c.cluster_interface,
-      clusterIp: m[1]!,
+      clusterIp: m[1],
       prefixLength: Number(m[2]),
       joinServerIp: join,
       bootstrap,
@@ -145,7 +145,7 @@ export function parseDeviceConfig(cfg: EdgeDevConfig): DeviceConfig {
       displayName: a.displayname ?? '',
       activate: !!a.activate,
       designatedNodeId: (a.designated_node_id ?? '').toLowerCase(),
-      affinity: a.affinity === 1 ? 'required' : 'preferred',
+      affinity: Number(a.affinity ?? 0) === 1 ? 'required' : 'preferred', // AFFINITY_TYPE_REQUIRED
       purgeCounter: a.purge?.counter ?? 0,
       restartCounter: a.restart?.counter ?? 0,
       volumeRefs: (a.volumeRefList ?? []).map((v) => v.uuid ?? '').filter(Boolean),
@@ -163,7 +163,7 @@ export function parseDeviceConfig(cfg: EdgeDevConfig): DeviceConfig {
       uuid: t.uuid ?? '',
       displayName: t.displayName ?? '',
       designatedNodeId: (t.designated_node_id ?? '').toLowerCase(),
-      isContainer: t.iformat === 8,
+      isContainer: Number(t.iformat ?? 0) === 8, // Format.CONTAINER
     })),
   };
 }

@@ -3,7 +3,8 @@
  * Plain inputs in, wire messages out; no I/O.
  */
 import os from 'node:os';
-import { info, metrics, timestampFromMs } from '../eve/index.js';
+import type { metrics} from '../eve/index.js';
+import { info, timestampFromMs } from '../eve/index.js';
 
 /** What the device reports about itself. */
 export interface DeviceInfoInput {

@@ -70,7 +70,7 @@ export function parseLogLevelSpec(spec: string): { level: LogLevel; componentLev
     const lv = (b ?? a) as LogLevel;
     if (!(lv in RANK)) throw new Error(`log level "${lv}" is not one of error, warn, info, debug`);
     if (b === undefined) level = lv;
-    else componentLevels[a!] = lv;
+    else componentLevels[a] = lv;
   }
   return { level, componentLevels };
 }
@@ -90,7 +90,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
             winston.format.printf((i) => {
               const { level, message, timestamp, component, ...rest } = i as Record<string, unknown>;
               const extra = Object.keys(rest).length ? ' ' + JSON.stringify(rest) : '';
-              return `${String(timestamp)} ${String(level).padEnd(5)} [${String(component ?? '-')}] ${String(message)}${extra}`;
+              const tag = typeof component === 'string' ? component : '-';
+              return `${String(timestamp)} ${String(level).padEnd(5)} [${tag}] ${String(message)}${extra}`;
             }),
           ),
     transports: [new winston.transports.Stream({ stream })],
