@@ -112,7 +112,7 @@ void describe('controller device API (HTTPS, vectors)', () => {
 
     const devices = await admin.devices();
     assert.equal(devices.length, 1);
-    const dev = devices[0]!;
+    const dev = devices[0];
     assert.equal(dev.serial, 'SIM-0002');
     assert.match(dev.uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 
@@ -135,11 +135,11 @@ void describe('controller device API (HTTPS, vectors)', () => {
     }
     const infos = await admin.info(dev.uuid);
     assert.deepEqual(infos.map((i) => i.ztype), ['ZiNop', 'ZiApp', 'ZiKubeCluster']);
-    assert.equal((infos[1]!.info as { ainfo: { AppName: string } }).ainfo.AppName, 'app-node2-required');
+    assert.equal((infos[1].info as { ainfo: { AppName: string } }).ainfo.AppName, 'app-node2-required');
     assert.deepEqual((await admin.info(dev.uuid, { types: ['ZiApp'] })).length, 1);
 
     const flipped = Buffer.from(uuidReq);
-    flipped[flipped.length - 1]! ^= 0x01;
+    flipped[flipped.length - 1] ^= 0x01;
     assert.equal((await api('uuid', flipped)).status, 401);
 
     // A serial the onboarding cert was not registered for: 403 (Adam: not pre-registered).
@@ -151,7 +151,7 @@ void describe('controller device API (HTTPS, vectors)', () => {
   });
 
   void it('attest nonce/quote give a 128-hex integrity token; config 200, then 304, 403 without token, 404 without config', async () => {
-    const dev = (await admin.devices())[0]!;
+    const dev = (await admin.devices())[0];
     const attestReq = async (m: attest.IZAttestReq): Promise<attest.ZAttestResponse> => {
       const r = await api(`id/${dev.uuid}/attest`, await sealAsDevice(encode(attest.ZAttestReq, m)));
       assert.equal(r.status, 201);
@@ -207,7 +207,7 @@ void describe('controller device API (HTTPS, vectors)', () => {
   });
 
   void it('garbage, random bytes and empty bodies on every endpoint get 4xx, never a 5xx', async () => {
-    const dev = (await admin.devices())[0]!;
+    const dev = (await admin.devices())[0];
     // Endpoints whose payload the controller parses must refuse every one of these with a 4xx; the log and
     // health endpoints accept any authenticated payload (Adam stores them unparsed) but must not fail either.
     const parsed = new Set(['register', 'uuid', 'config', 'attest', 'info', 'metrics']);
@@ -240,7 +240,7 @@ void describe('controller device API (HTTPS, vectors)', () => {
   });
 
   void it('metrics 201 (latest kept); unknown device 401', async () => {
-    const dev = (await admin.devices())[0]!;
+    const dev = (await admin.devices())[0];
     const m = await api(`id/${dev.uuid}/metrics`, await sealAsDevice(Buffer.from([0x0a, 0x03, 0x61, 0x62, 0x63])));
     assert.equal(m.status, 201);
     assert.deepEqual((await admin.metrics(dev.uuid))?.metrics, { devID: 'abc' });
