@@ -17,7 +17,8 @@ import { openKeyStore, type DeviceIdentity, type KeyStore } from '../tpm/index.j
 import { attestCertRequest, attestOnce } from './attestation.js';
 import { Checkpoint } from './checkpoint.js';
 import { ControllerApi, ControllerReplyError } from './controller-api.js';
-import { ControllerClient, ControllerUnreachableError, type TransportFaults } from './controller-client.js';
+import { ControllerClient, ControllerUnreachableError } from './controller-client.js';
+import { FaultSet } from './faults.js';
 import { readDeviceConfigFolder, type DeviceConfigFolder } from './device-config.js';
 import { InfoQueue, PRIORITY, type QueueItem, type SendOutcome } from './info-queue.js';
 import { compileAgentOptions, type AgentOptions, type CompiledAgentOptions } from './options.js';
@@ -42,6 +43,15 @@ export interface AgentStatus {
   queueOldestAgeMs: number;
 }
 
+/** Something the agent did or saw, for the admin API's watch stream and the demo. */
+export interface AgentEvent {
+  timeMs: number;
+  /** e.g. `phase`, `config.accepted`, `config.rejected`, `attested`, `info.queued`, `fault`. */
+  kind: string;
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
 /** Called with every newly accepted config (from the controller or the checkpoint). */
 export type ConfigListener = (cfg: DeviceConfig) => void | Promise<void>;
 
@@ -55,6 +65,7 @@ export class Agent {
   private phaseValue: AgentPhase = 'initialized';
   private readonly stopCtl = new AbortController();
   private readonly listeners: ConfigListener[] = [];
+  private readonly eventListeners = new Set<(e: AgentEvent) => void>();
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly bootTimeMs: number;
@@ -70,8 +81,8 @@ export class Agent {
   private runPromise: Promise<void> | undefined;
   private constructor(
     private readonly opts: CompiledAgentOptions,
-    /** Faults injected through the admin API; the transport reads this object on every request. */
-    readonly faults: TransportFaults,
+    /** Faults injected through the admin API; components consult it where the real failure would happen. */
+    readonly faults: FaultSet,
     private readonly folder: DeviceConfigFolder,
     private readonly keys: KeyStore,
     private readonly identity: DeviceIdentity,
@@ -93,12 +104,16 @@ export class Agent {
     const keys = await openKeyStore({ spec: opts.tpm, stateDir: opts.stateDir, logger: opts.logger, clock: opts.clock });
     try {
       const identity = await keys.provision();
-      const faults: TransportFaults = {};
+      const faults = new FaultSet(opts.clock);
       const client = new ControllerClient({
         server: folder.server,
         rootCertPem: folder.rootCertPem,
         timeoutMs: opts.requestTimeoutMs,
-        faults: () => faults,
+        faults: () => ({
+          unreachable: faults.has('controller-unreachable'),
+          ...(faults.has('controller-5xx') ? { status5xx: faults.get('controller-5xx')?.value ?? 503 } : {}),
+          ...(faults.has('controller-delay') ? { delayMs: faults.get('controller-delay')?.value ?? 5_000 } : {}),
+        }),
         sleep: (ms, signal) => opts.clock.sleep(ms, signal),
       });
       const api = new ControllerApi({
@@ -107,6 +122,7 @@ export class Agent {
         device: { signer: keys.deviceSigner, deviceCertPem: identity.deviceCertPem },
         onboardingHeaders: { serial: folder.serial, softSerial: folder.softSerial },
         now: () => opts.clock.now(),
+        tamperConfig: () => faults.has('config-tamper'),
       });
       const checkpointDir = path.join(opts.stateDir, 'checkpoint');
       // The queue is created first and sends through the agent, which owns the classification of answers.
@@ -144,7 +160,20 @@ export class Agent {
   private setPhase(to: AgentPhase): void {
     if (to === this.phaseValue) return;
     this.log.info('phase', { from: this.phaseValue, to });
+    this.emit('phase', `${this.phaseValue} → ${to}`, { from: this.phaseValue, to });
     this.phaseValue = to;
+  }
+
+  /** Hears every AgentEvent; returns an unsubscribe function. */
+  onEvent(listener: (e: AgentEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  /** Publishes an event to the watch stream (reconcilers report their steps through here too). */
+  emit(kind: string, message: string, fields?: Record<string, unknown>): void {
+    const e: AgentEvent = { timeMs: this.clock.now(), kind, message, ...(fields ? { fields } : {}) };
+    for (const l of this.eventListeners) l(e);
   }
 
   /** Registers a reconciler; it receives the current config at once if there is one. */
@@ -188,6 +217,7 @@ export class Agent {
   async publishInfo(key: string, msg: info.IZInfoMsg): Promise<void> {
     const priority = msg.ztype === info.ZInfoTypes.ZiApp ? PRIORITY.app : PRIORITY.other;
     await this.queue.enqueue({ key, action: 'info', priority, payload: ControllerApi.encodeInfo(msg) });
+    this.emit('info.queued', `${info.ZInfoTypes[msg.ztype ?? 0] ?? 'ZiNop'} for ${key}`, { key });
   }
 
   /** Runs until stop(); with `once`, one full cycle then returns (throws on failure). */
@@ -333,6 +363,7 @@ export class Agent {
         await mkdir(path.dirname(this.uuidFile()), { recursive: true, mode: 0o700 });
         await writeFile(this.uuidFile(), got.uuid + '\n', { mode: 0o600 });
         this.log.info('onboarded', { deviceUuid: got.uuid });
+        this.emit('onboarded', `device UUID ${got.uuid}`, { deviceUuid: got.uuid });
         return;
       } catch (e) {
         if (this.signal.aborted) throw e;
@@ -355,6 +386,7 @@ export class Agent {
         this.attestNeeded = false;
         this.reachable = true;
         this.log.info('attested', { quote: this.keys.kind === 'tpm' ? 'TPM2_Quote' : 'TPM-less' });
+        this.emit('attested', `integrity token received (${this.keys.kind === 'tpm' ? 'TPM2_Quote' : 'TPM-less quote'})`);
         return;
       } catch (e) {
         if (this.signal.aborted) throw e;
@@ -425,7 +457,10 @@ export class Agent {
       }
       // One clear error per distinct failure; the same bad reply on every later poll is logged at debug.
       const message = `config rejected, keeping the previous config: ${errorMessage(e)}`;
-      if (message !== this.lastConfigError) this.log.error(message);
+      if (message !== this.lastConfigError) {
+        this.log.error(message);
+        this.emit('config.rejected', message);
+      }
       else this.log.debug(message);
       this.lastConfigError = message;
     }
@@ -442,6 +477,7 @@ export class Agent {
     this.configSource = source;
     this.lastConfigError = undefined;
     this.log.info('config accepted', { source, version: cfg.version, configHash: response.configHash });
+    this.emit('config.accepted', `config version ${cfg.version} from the ${source}`, { source, version: cfg.version });
     if (previous && source === 'controller') {
       if (previous.controllerEpoch !== cfg.controllerEpoch) void this.reportDeviceInfo(true);
       if (previous.controllerCertConfigHash !== cfg.controllerCertConfigHash) {

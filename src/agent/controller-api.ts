@@ -4,6 +4,7 @@
  */
 import {
   attest,
+  auth,
   config,
   decode,
   encode,
@@ -52,6 +53,8 @@ export interface ControllerApiOptions {
   device: DeviceCredentials;
   onboardingHeaders: OnboardingHeaders;
   now: () => number;
+  /** Fault injection: flip a payload byte of config replies before verification (tests rejection). */
+  tamperConfig?: () => boolean;
 }
 
 /** One device's conversation with its controller. */
@@ -133,7 +136,8 @@ export class ControllerApi {
     const res = await this.send('config', payload, signal);
     if (res.status === 304) return { kind: 'unchanged' };
     this.expect('config', res, [200]);
-    const response = decode(config.ConfigResponse, this.open(res.body));
+    const body = this.opts.tamperConfig?.() ? flipPayloadByte(res.body) : res.body;
+    const response = decode(config.ConfigResponse, this.open(body));
     if (req.configHash && response.configHash === req.configHash) return { kind: 'unchanged' };
     return { kind: 'changed', raw: res.body, response };
   }
@@ -186,3 +190,11 @@ export class ControllerApi {
   }
 }
 
+/** The config-tamper fault: one payload bit flipped, envelope intact, so only the signature check can catch it. */
+function flipPayloadByte(body: Buffer): Buffer {
+  const ac = parseAuthContainer(body);
+  const payload = Buffer.from(authContainerPayload(ac));
+  if (payload.length > 0) payload[payload.length - 1] ^= 0x01;
+  ac.protectedPayload = { payload };
+  return encode(auth.AuthContainer, ac);
+}

@@ -1,4 +1,5 @@
 /** The edgesim agent: one EVE node. */
-export { Agent, type AgentPhase, type AgentStatus, type ConfigListener } from './agent.js';
+export { Agent, type AgentEvent, type AgentPhase, type AgentStatus, type ConfigListener } from './agent.js';
+export { FaultSet, FaultError, FAULT_KINDS, type Fault, type FaultKind } from './faults.js';
 export type { AgentOptions } from './options.js';
 export type { DeviceConfig, EdgeNodeClusterConfig, AppConfig, ClusterParse } from './parse-config.js';
