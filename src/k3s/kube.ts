@@ -126,7 +126,8 @@ export interface KubeClientOptions {
   namespace?: string;
 }
 
-const iso = (d: Date | undefined): string | undefined => (d ? d.toISOString() : undefined);
+/** RFC 3339 of a client-node time (a Date once deserialized; a string in hand-built objects). */
+const iso = (d: Date | string | undefined): string | undefined => (d ? new Date(d).toISOString() : undefined);
 
 /** Converts a client-node `V1Node` into a {@link KubeNodeStatus}. */
 export function toKubeNodeStatus(n: V1Node): KubeNodeStatus {
