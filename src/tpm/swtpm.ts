@@ -3,7 +3,8 @@
  * `--flags not-need-init,startup-clear` so it is usable at once, state in a directory, pid in
  * `<stateDir>/swtpm.pid`. The process is started detached so it outlives a CLI `start`; `stop()` kills it by pid.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
@@ -56,6 +57,8 @@ export class SwtpmProcess {
     readonly stateDir: string,
     private readonly logger: Logger,
     private readonly clock: Clock,
+    private readonly child: ChildProcess,
+    private readonly exited: Promise<void>,
   ) {}
 
   /** The current lifecycle state. */
@@ -106,16 +109,24 @@ export class SwtpmProcess {
     ];
     let exited: string | undefined;
     const child = spawn('swtpm', args, { detached: true, stdio: ['ignore', log.fd, log.fd] });
-    await log.close();
-    const spawned = await new Promise<number>((resolve, reject) => {
+    // Listeners first: 'spawn'/'error' fire on a later tick, possibly while the log file is being closed.
+    const started = new Promise<number>((resolve, reject) => {
       child.once('spawn', () => resolve(child.pid!));
       child.once('error', (e) =>
         reject(new TpmError('TOOL_FAILED', 'swtpm', `cannot start swtpm: ${e.message} (install swtpm: scripts/setup.sh)`)),
       );
     });
-    child.once('exit', (code, sig) => (exited = `swtpm exited (${sig ?? `code ${String(code)}`})`));
-    child.unref();
-    const p = new SwtpmProcess(spawned, port, opts.stateDir, logger, opts.clock);
+    const exitPromise = new Promise<void>((resolve) =>
+      child.once('exit', (code, sig) => {
+        exited = `swtpm exited (${sig ?? `code ${String(code)}`})`;
+        resolve();
+      }),
+    );
+    await log.close();
+    const spawned = await started;
+    // The child stays referenced while we wait for it (clock timers do not keep the process alive); once
+    // running it is unreferenced so a CLI `start` can exit and leave swtpm behind.
+    const p = new SwtpmProcess(spawned, port, opts.stateDir, logger, opts.clock, child, exitPromise);
     const tools = new Tpm2Tools({ tcti: p.tcti, flush: false, timeoutMs: 2000, logger });
     const deadline = opts.clock.now() + (opts.startTimeoutMs ?? 10_000);
     for (;;) {
@@ -134,6 +145,7 @@ export class SwtpmProcess {
         await opts.clock.sleep(POLL_MS, opts.signal);
       }
     }
+    child.unref();
     p.setState('running');
     return p;
   }
@@ -142,7 +154,16 @@ export class SwtpmProcess {
   async stop(): Promise<void> {
     if (this.stateValue === 'stopped' || this.stateValue === 'stopping') return;
     this.setState('stopping');
-    await killAndWait(this.pid, this.clock);
+    this.child.ref();
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const timer = this.clock.sleep(3000).then(() => 'timeout' as const);
+      if ((await Promise.race([this.exited.then(() => 'exited' as const), timer])) === 'timeout') {
+        this.child.kill('SIGKILL');
+        await this.exited;
+      }
+    }
+    this.child.unref();
     await unlink(swtpmPidFile(this.stateDir)).catch(() => undefined);
     this.setState('stopped');
   }
@@ -151,19 +172,23 @@ export class SwtpmProcess {
    * Stops the swtpm whose pid file is in `stateDir` (CLI `swtpm stop`). Returns the pid stopped, or undefined
    * when no pid file or no such process exists.
    */
-  static async stopByPidFile(stateDir: string, clock: Clock): Promise<number | undefined> {
+  static async stopByPidFile(stateDir: string): Promise<number | undefined> {
     const file = swtpmPidFile(stateDir);
     const text = await readFile(file, 'utf8').catch(() => undefined);
     const pid = text === undefined ? NaN : Number.parseInt(text.trim(), 10);
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
     const wasAlive = alive(pid);
-    if (wasAlive) await killAndWait(pid, clock);
+    if (wasAlive) await killAndWait(pid);
     await unlink(file).catch(() => undefined);
     return wasAlive ? pid : undefined;
   }
 }
 
-async function killAndWait(pid: number, clock: Clock): Promise<void> {
+/**
+ * Kills a process that is not our child (CLI `swtpm stop`). Real-time referenced waits on purpose: this runs in
+ * a short-lived CLI process that must stay alive until the kill is confirmed, and clock timers are unreferenced.
+ */
+async function killAndWait(pid: number): Promise<void> {
   const signalPid = (sig: NodeJS.Signals): void => {
     try {
       process.kill(pid, sig);
@@ -172,8 +197,7 @@ async function killAndWait(pid: number, clock: Clock): Promise<void> {
     }
   };
   signalPid('SIGTERM');
-  const deadline = clock.now() + 3000;
-  while (alive(pid) && clock.now() < deadline) await clock.sleep(POLL_MS);
+  for (let waited = 0; alive(pid) && waited < 3000; waited += POLL_MS) await delay(POLL_MS);
   if (alive(pid)) signalPid('SIGKILL');
-  while (alive(pid)) await clock.sleep(POLL_MS);
+  while (alive(pid)) await delay(POLL_MS);
 }

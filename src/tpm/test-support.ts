@@ -3,7 +3,7 @@
  * TPM from a file, which defeats the point of a TPM. They exist so tests can run known-answer vectors (whose
  * private keys are public) through the real TPM2_ECDH_ZGen path.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EcdhKey } from '../eve/keys.js';
 import { TpmError } from './errors.js';
@@ -32,11 +32,9 @@ export function externalEcdhKeyForTest(store: KeyStore, privateKeyPem: string | 
           leaks: ['transient'],
           ...sig,
         });
-        const out = await run('tpm2_ecdhzgen', ['-c', ctx, '-u', inFile, '-o', '/dev/stdout'], {
-          leaks: ['transient', 'loaded-session'],
-          ...sig,
-        });
-        return decodeEccPoint(out);
+        const outFile = path.join(dir, 'z.point');
+        await run('tpm2_ecdhzgen', ['-c', ctx, '-u', inFile, '-o', outFile], { leaks: ['transient', 'loaded-session'], ...sig });
+        return decodeEccPoint(await readFile(outFile));
       });
     },
   };

@@ -7,7 +7,7 @@
  *                           ECDSA-SHA256
  * Keys are primaries in the owner hierarchy made persistent with TPM2_EvictControl; existing handles are kept.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
 import type { EcdhKey, Signer } from '../eve/keys.js';
@@ -90,11 +90,15 @@ export class TpmKeyStore implements KeyStore {
   private async sign(digest: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     this.checkOpen();
     if (digest.length !== 32) throw new TpmError('TOOL_FAILED', 'tpm2_sign', `digest must be 32 bytes, got ${digest.length}`);
-    const out = await this.tools.run(
-      'tpm2_sign',
-      ['-c', hex(TPM_HANDLES.device), '-g', 'sha256', '-s', 'ecdsa', '-d', '-o', '/dev/stdout'],
-      { input: Buffer.from(digest), ...(signal ? { signal } : {}) },
-    );
+    // Output goes to a file: node's stdio pipes are sockets, which tpm2-tools cannot open as /dev/stdout.
+    const out = await this.tools.exclusive(async (run, dir) => {
+      const sigFile = path.join(dir, 'sig');
+      await run('tpm2_sign', ['-c', hex(TPM_HANDLES.device), '-g', 'sha256', '-s', 'ecdsa', '-d', '-o', sigFile], {
+        input: Buffer.from(digest),
+        ...(signal ? { signal } : {}),
+      });
+      return readFile(sigFile);
+    });
     return decodeEcdsaSignature(out);
   }
 
@@ -108,11 +112,12 @@ export class TpmKeyStore implements KeyStore {
     return this.tools.exclusive(async (run, dir) => {
       const inFile = path.join(dir, 'in.point');
       await writeFile(inFile, inPoint);
-      const out = await run('tpm2_ecdhzgen', ['-c', hex(TPM_HANDLES.ecdh), '-u', inFile, '-o', '/dev/stdout'], {
+      const outFile = path.join(dir, 'z.point');
+      await run('tpm2_ecdhzgen', ['-c', hex(TPM_HANDLES.ecdh), '-u', inFile, '-o', outFile], {
         leaks: ['loaded-session'],
         ...(signal ? { signal } : {}),
       });
-      return decodeEccPoint(out);
+      return decodeEccPoint(await readFile(outFile));
     });
   }
 
