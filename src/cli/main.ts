@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerAgentCommands } from './agent.js';
-import { registerK3sCommands } from './k3s.js';
+import { registerCipherCommands } from './cipher.js';
 import { registerControllerCommands } from './controller.js';
 import { registerK3sCommands } from './k3s.js';
 
@@ -24,7 +24,7 @@ const program = new Command('edgesim')
 
 // Command groups register themselves here, one line each.
 registerAgentCommands(program);
-registerK3sCommands(program);
+registerCipherCommands(program);
 registerControllerCommands(program);
 registerK3sCommands(program);
 

@@ -13,3 +13,4 @@ export * from './zcert.js';
 export * from './cipher.js';
 export * from './config-hash.js';
 export * from './x509.js';
+export * from './cipher-files.js';
