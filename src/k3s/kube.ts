@@ -30,6 +30,8 @@ import { errorMessage, type Clock, type Logger } from '../common/index.js';
 export const EVE_KUBE_APP_NAMESPACE = 'eve-kube-app';
 /** Per-API-call timeout (30 s). */
 export const KUBE_CALL_TIMEOUT_MS = 30_000;
+/** Shortest real per-call timeout under a large time scale, so loopback calls of a fast-running demo still fit. */
+const MIN_REAL_CALL_TIMEOUT_MS = 1_000;
 /** Label mapping a k8s node to its EVE device (cluster.md §4.5). */
 export const LABEL_NODE_UUID = 'node-uuid';
 /** Prefix of role labels (`node-role.kubernetes.io/<role>`). */
@@ -120,7 +122,7 @@ export interface PodQuery {
 export interface KubeClientOptions {
   logger: Logger;
   clock: Clock;
-  /** Spec ms per call (scaled by the clock). @default 30000 */
+  /** Spec ms per call (scaled by the clock, but never below 1 s of real time). @default 30000 */
   callTimeoutMs?: number;
   /** Namespace of ReplicaSets and default of pod lists. @default 'eve-kube-app' */
   namespace?: string;
@@ -310,7 +312,7 @@ export class KubeClient {
     fn: (o: ConfigurationOptions<ObservableMiddleware>) => Promise<T>,
     contentType?: string,
   ): Promise<T> {
-    const deadline = AbortSignal.timeout(Math.max(1, this.#clock.scaled(this.#timeoutMs)));
+    const deadline = AbortSignal.timeout(Math.max(MIN_REAL_CALL_TIMEOUT_MS, this.#clock.scaled(this.#timeoutMs)));
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
     try {
       return await fn(callOptions(combined, contentType));
@@ -398,6 +400,17 @@ export class KubeClient {
       ),
     );
     return list.items.map(toKubePodStatus);
+  }
+
+  /** Deletes a pod (`gracePeriodSeconds` 0 forces it, as DetachOldWorkload does). @throws KubeError `NOT_FOUND` */
+  async deletePod(name: string, opts: { namespace?: string; gracePeriodSeconds?: number } = {}, signal?: AbortSignal): Promise<void> {
+    const namespace = opts.namespace ?? this.#ns;
+    await this.#call('deletePod', name, signal, (o) =>
+      this.#core.deleteNamespacedPod(
+        { name, namespace, ...(opts.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: opts.gracePeriodSeconds } : {}) },
+        o,
+      ),
+    );
   }
 
   /** Reads an app ReplicaSet. @throws KubeError `NOT_FOUND` */
