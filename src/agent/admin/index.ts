@@ -1,0 +1,10 @@
+/**
+ * Operating an agent: the admin API (gRPC on `<state-dir>/admin.sock`) and its client, the Prometheus metrics
+ * exporter, the systemd notifier, and `attachOperations`, which starts all three for `edgesim agent`.
+ */
+export { AdminServer, type AdminServerOptions, type AdminServerState } from './admin-server.js';
+export { AdminClient, adminSocketPath } from './admin-client.js';
+export type { AppMsg, ClusterNodeMsg, ConfigReply, EventMsg, FaultMsg, InjectFaultRequest, StatusReply } from './admin-proto.js';
+export { AdminError, isAdminError, type AdminErrorKind } from './errors.js';
+export type { OperatedAgent } from './operated-agent.js';
+export { redactConfig, REDACTED } from './redact-config.js';
