@@ -63,13 +63,6 @@ export function certPemToDer(pem: Uint8Array | string): Buffer {
   return first.der;
 }
 
-/** PEM text of DER bytes: 64-column base64 lines and a trailing newline, as Go's `pem.Encode` writes. */
-export function derToPem(der: Uint8Array, label = 'CERTIFICATE'): Buffer {
-  const b64 = Buffer.from(der).toString('base64');
-  const lines = b64.match(/.{1,64}/g) ?? [];
-  return Buffer.from(`-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`, 'latin1');
-}
-
 /** `pem` with leading and trailing whitespace removed (Go `strings.TrimSpace`, as Adam sends `ZCert.cert`). */
 export function trimPem(pem: Uint8Array): Buffer {
   const buf = Buffer.from(pem.buffer, pem.byteOffset, pem.byteLength);

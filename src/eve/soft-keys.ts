@@ -117,7 +117,7 @@ export function certPublicKeyPoint(certPem: Uint8Array | string): Uint8Array {
 }
 
 /** Uncompressed SEC1 point of an EC P-256 public (or private) KeyObject. */
-export function publicPoint(key: KeyObject): Uint8Array {
+function publicPoint(key: KeyObject): Uint8Array {
   const jwk = key.export({ format: 'jwk' });
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.x || !jwk.y) {
     throw new KeyError('UNSUPPORTED_KEY', `expected an EC P-256 key, got ${jwk.kty ?? '?'} ${jwk.crv ?? ''}`.trim());

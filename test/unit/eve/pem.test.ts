@@ -5,7 +5,6 @@ import {
   certPemToDer,
   controllerSenderCertHash,
   controllerZCertHash,
-  derToPem,
   deviceSenderCertHash,
   deviceZCertHash,
   isPemError,
@@ -31,11 +30,6 @@ void describe('pem and cert hashes', () => {
     const [block] = pemBlocks(pem);
     assert.equal(block?.label, 'CERTIFICATE');
     assert.deepEqual(block?.text, trimPem(pem));
-  });
-
-  void it('re-encodes DER as Go pem.Encode does (64 columns, trailing newline)', () => {
-    const pem = vec('certs/device-ecdh.pem');
-    assert.deepEqual(derToPem(certPemToDer(pem)), pem);
   });
 
   void it('finds every block of a bundle and filters by label', () => {
