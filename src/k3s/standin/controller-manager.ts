@@ -1,8 +1,8 @@
 /**
  * The controllers one elected server runs (k3s runs kube-controller-manager and kube-scheduler inside the
- * server process): node lifecycle every node-monitor-period (10 s, cluster.md §4.1), taint eviction and pod GC
- * every second, the scheduler every half second, the ReplicaSet controller every second. Each loop skips a tick
- * while its previous pass still runs.
+ * server process): node lifecycle every node-monitor-period (10 s, cluster.md §4.1); taint eviction with pod GC,
+ * the ReplicaSet controller and the scheduler in one pass every half second. Each loop skips a tick while its
+ * previous pass still runs.
  */
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage } from '../../common/index.js';
@@ -10,6 +10,7 @@ import type { KubeApi } from './kube-api.js';
 import { NodeLifecycleController } from './node-lifecycle.js';
 import { ReplicaSetController } from './replicaset-controller.js';
 import { Scheduler } from './scheduler.js';
+import { resourceOf } from './resources.js';
 
 /** Options of {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -20,10 +21,8 @@ export interface ControllerManagerOptions {
   logger: Logger;
 }
 
-/** Loop periods in spec ms. */
-const EVICTION_PERIOD_MS = 1_000;
-const SCHEDULER_PERIOD_MS = 500;
-const REPLICASET_PERIOD_MS = 1_000;
+/** Period of the pass that evicts, reconciles ReplicaSets and schedules, spec ms. */
+const PASS_PERIOD_MS = 500;
 
 /** Starts every controller loop; returns the function that stops them. */
 export function startControllers(opts: ControllerManagerOptions): () => void {
@@ -45,9 +44,13 @@ export function startControllers(opts: ControllerManagerOptions): () => void {
   };
   const stops = [
     loop('nodelifecycle', opts.nodeMonitorPeriodMs, () => lifecycle.monitorNodes()),
-    loop('taint-eviction', EVICTION_PERIOD_MS, () => lifecycle.evictPods()),
-    loop('scheduler', SCHEDULER_PERIOD_MS, () => scheduler.schedule()),
-    loop('replicaset', REPLICASET_PERIOD_MS, () => replicasets.reconcile()),
+    loop('pods', PASS_PERIOD_MS, async () => {
+      // One read of nodes and pods per pass keeps the datastore load flat under --time-scale.
+      const snap = { nodes: (await opts.api.list(resourceOf('nodes'), undefined)).items, pods: (await opts.api.list(resourceOf('pods'), undefined)).items };
+      await lifecycle.evictPods(snap);
+      await replicasets.reconcile(snap);
+      await scheduler.schedule(snap);
+    }),
   ];
   log.info('controllers started');
   return () => {

@@ -45,6 +45,12 @@ export function randomSuffix(n = 5): string {
   return [...bytes].map((b) => RANDOM_ALPHABET[b % RANDOM_ALPHABET.length]).join('');
 }
 
+/** Nodes and pods read once per controller pass, shared by the controllers of that pass. */
+export interface ClusterSnapshot {
+  nodes: KubeObject[];
+  pods: KubeObject[];
+}
+
 /** Namespaces k3s creates on a new cluster. */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 

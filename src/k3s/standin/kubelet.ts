@@ -37,8 +37,9 @@ type KubeletState = 'registering' | 'running' | 'stopped';
 
 /** How often bound pods are looked at, spec ms. */
 const POD_SYNC_MS = 1_000;
-/** Lease duration the kubelet announces (kubelet default 40 s). */
+/** Lease duration the kubelet announces (kubelet default 40 s), renewed every quarter of it. */
 const NODE_LEASE_SECONDS = 40;
+const LEASE_RENEW_MS = 10_000;
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- API objects are loosely typed JSON */
 
@@ -53,6 +54,7 @@ export class Kubelet {
   private busy = { status: false, pods: false };
   private readonly subnet: number;
   private nextIp = 2;
+  private leaseRenewed = 0;
 
   private constructor(private readonly opts: KubeletOptions) {
     this.log = opts.logger.child({ component: 'k3s.standin.kubelet', node: opts.nodeName });
@@ -192,7 +194,12 @@ export class Kubelet {
       await client.request('PATCH', `/api/v1/nodes/${nodeName}/status`, { status: { conditions: this.conditions(node.status?.conditions) } }, 'application/merge-patch+json', this.ac.signal);
       if (this.nodeGone) this.log.info('node object is back');
       this.nodeGone = false;
-      await this.renewLease().catch((e: unknown) => this.log.debug('lease renewal failed', { error: errorMessage(e) }));
+      if (this.opts.clock.now() - this.leaseRenewed >= this.opts.clock.scaled(LEASE_RENEW_MS)) {
+        await this.renewLease().then(
+          () => (this.leaseRenewed = this.opts.clock.now()),
+          (e: unknown) => this.log.debug('lease renewal failed', { error: errorMessage(e) }),
+        );
+      }
     } catch (e) {
       if (isKubeClientError(e) && e.code === 404) {
         if (!this.nodeGone) this.log.warn('node object was deleted; not re-registering until restart', { node: nodeName });

@@ -9,7 +9,7 @@
  */
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage } from '../../common/index.js';
-import { kubeTime, type KubeApi } from './kube-api.js';
+import { kubeTime, type ClusterSnapshot, type KubeApi } from './kube-api.js';
 import { resourceOf } from './resources.js';
 import { tolerates, type Taint, type Toleration } from './tolerations.js';
 
@@ -102,13 +102,12 @@ export class NodeLifecycleController {
     }
   }
 
-  /** Taint-based eviction and pod GC (run often: tolerations are counted in seconds). */
-  async evictPods(): Promise<void> {
+  /** Taint-based eviction and pod GC on one snapshot (run often: tolerations are counted in seconds). */
+  async evictPods(snap: ClusterSnapshot): Promise<void> {
     const { api, clock } = this.opts;
     const podsT = resourceOf('pods');
-    const { items: nodes } = await api.list(resourceOf('nodes'), undefined);
+    const { nodes, pods } = snap;
     const byName = new Map(nodes.map((n) => [n.metadata.name!, n as any]));
-    const { items: pods } = await api.list(podsT, undefined);
     const now = clock.now();
     for (const pod of pods as any[]) {
       const nodeName: string | undefined = pod.spec?.nodeName;

@@ -6,7 +6,7 @@
  */
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage } from '../../common/index.js';
-import type { KubeApi } from './kube-api.js';
+import type { ClusterSnapshot, KubeApi } from './kube-api.js';
 import { resourceOf } from './resources.js';
 import { labelSelectorRequirements, matchLabels } from './selectors.js';
 
@@ -34,13 +34,13 @@ export class ReplicaSetController {
     this.log = opts.logger.child({ component: 'k3s.standin.replicaset' });
   }
 
-  /** One pass over every ReplicaSet and orphaned pod. */
-  async reconcile(): Promise<void> {
+  /** One pass over every ReplicaSet and orphaned pod, with the pods of the snapshot. */
+  async reconcile(snap: ClusterSnapshot): Promise<void> {
     const { api } = this.opts;
     const rsT = resourceOf('replicasets');
     const podsT = resourceOf('pods');
     const { items: rss } = await api.list(rsT, undefined);
-    const { items: pods } = await api.list(podsT, undefined);
+    const pods = snap.pods;
     const uids = new Set(rss.map((r) => r.metadata.uid));
     for (const pod of pods as any[]) {
       const owner = controllerOf(pod);

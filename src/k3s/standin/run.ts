@@ -3,8 +3,8 @@
  * start the node and keep it running until `signal` aborts (then stop cleanly) or the node fails.
  */
 import os from 'node:os';
-import { createClock, type Logger } from '../../common/index.js';
-import { compileStandinConfig, loadK3sConfig, type K3sConfigSources, type StandinRole } from './config.js';
+import { createClock, type Clock, type Logger } from '../../common/index.js';
+import { compileStandinConfig, loadK3sConfig, type K3sConfigSources, type StandinConfig, type StandinRole } from './config.js';
 import { K3sStandin } from './standin.js';
 
 /** Options of {@link runK3sStandin}. */
@@ -25,6 +25,17 @@ export async function runK3sStandin(opts: RunStandinOptions): Promise<void> {
   for (const w of loaded.warnings) opts.logger.warn(w, { component: 'k3s.standin.config' });
   const config = compileStandinConfig(opts.role, loaded.values, os.hostname());
   const clock = createClock(config.timeScale);
+  // Every stand-in timer is unref'd (Clock) and etcd runs detached, so nothing else keeps the process alive
+  // while it waits (join retries, registration, steady state). This handle is not a timer of any logic.
+  const hold = setInterval(() => undefined, 2 ** 30);
+  try {
+    await runNode(opts, config, clock);
+  } finally {
+    clearInterval(hold);
+  }
+}
+
+async function runNode(opts: RunStandinOptions, config: StandinConfig, clock: Clock): Promise<void> {
   const node = await K3sStandin.create({
     config,
     clock,

@@ -7,7 +7,7 @@
  */
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage } from '../../common/index.js';
-import { kubeTime, type KubeApi } from './kube-api.js';
+import { kubeTime, type ClusterSnapshot, type KubeApi } from './kube-api.js';
 import { resourceOf } from './resources.js';
 import { matchNodeSelectorTerm, type NodeSelectorTerm } from './selectors.js';
 import { toleratesAll, type Taint, type Toleration } from './tolerations.js';
@@ -58,14 +58,13 @@ export class Scheduler {
     this.log = opts.logger.child({ component: 'k3s.standin.scheduler' });
   }
 
-  /** One scheduling pass over every unbound pod. */
-  async schedule(): Promise<void> {
+  /** One scheduling pass over every unbound pod of the snapshot. */
+  async schedule(snap: ClusterSnapshot): Promise<void> {
     const { api, clock } = this.opts;
     const podsT = resourceOf('pods');
-    const { items: pods } = await api.list(podsT, undefined);
+    const { pods, nodes } = snap;
     const pending = (pods as any[]).filter((p) => !p.spec?.nodeName && !p.metadata.deletionTimestamp && (p.spec?.schedulerName ?? 'default-scheduler') === 'default-scheduler');
     if (pending.length === 0) return;
-    const { items: nodes } = await api.list(resourceOf('nodes'), undefined);
     const load = new Map<string, number>();
     for (const p of pods as any[]) if (p.spec?.nodeName) load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1);
     for (const pod of pending) {
