@@ -33,14 +33,17 @@ export interface FaultMsg {
   untilMs?: number;
 }
 
-/** This node's view of its cluster (unset until the cluster reconciler reports). */
+/** This node's view of its cluster; null when the agent runs no k3s. */
 export interface ClusterStatusMsg {
-  clusterId: string;
-  clusterName: string;
-  state: string;
   role: string;
-  isLeader: boolean;
+  clusterId: string;
   clusterIp: string;
+  nodeName: string;
+  nodeStatus: string;
+  isLeader: boolean;
+  leader: string;
+  phase: string;
+  error: string;
 }
 
 /** Status reply: AgentStatus plus key store, version and the active faults. */
@@ -83,11 +86,10 @@ export interface AppMsg {
 /** One cluster node. */
 export interface ClusterNodeMsg {
   name: string;
-  nodeUuid: string;
-  role: string;
+  nodeId: string;
   ready: boolean;
-  clusterIp: string;
-  isLeader: boolean;
+  internalIp: string;
+  schedulable: boolean;
 }
 
 /** One event of the Watch stream. */

@@ -12,6 +12,7 @@ import { FaultError, type AgentEvent, type Fault } from '../index.js';
 import {
   loadAdminService,
   type AppMsg,
+  type ClusterNodeMsg,
   type ConfigReply,
   type EventMsg,
   type FaultMsg,
@@ -62,7 +63,19 @@ export function statusReply(agent: OperatedAgent, version: string): StatusReply 
     queueOldestAgeMs: Math.round(s.queueOldestAgeMs),
     version,
     activeFaults: agent.faults.list().map(faultMsg),
-    cluster: null, // filled once AgentStatus carries the cluster reconciler's view
+    cluster: s.cluster
+      ? {
+          role: s.cluster.role,
+          clusterId: s.cluster.clusterId,
+          clusterIp: s.cluster.clusterIp,
+          nodeName: s.cluster.nodeName,
+          nodeStatus: s.cluster.nodeStatus,
+          isLeader: s.cluster.isLeader,
+          leader: s.cluster.leader,
+          phase: s.cluster.phase,
+          error: s.cluster.error ?? '',
+        }
+      : null,
   };
 }
 
@@ -215,7 +228,11 @@ export class AdminServer {
           }),
         ),
       })),
-      ClusterNodes: unary(() => ({ nodes: [] })), // filled once the cluster reconciler reports its nodes
+      ClusterNodes: unary(() => ({
+        nodes: (agent.status().cluster?.nodes ?? []).map(
+          (n): ClusterNodeMsg => ({ name: n.name, nodeId: n.nodeId, ready: n.ready, internalIp: n.internalIp, schedulable: n.schedulable }),
+        ),
+      })),
       Watch: (call: grpc.ServerWritableStream<{ kinds: string[] }, EventMsg>) => this.watch(call),
       InjectFault: unary((req: InjectFaultRequest) => {
         const fault = agent.faults.inject(req.kind, {

@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { FaultSet, type AgentEvent, type AgentStatus, type ConfigListener, type DeviceConfig } from '../../../../src/agent/index.js';
-import { AdminClient, AdminServer, isAdminError, REDACTED, type EventMsg, type OperatedAgent } from '../../../../src/agent/admin/index.js';
+import { AdminClient, AdminServer, isAdminError, REDACTED, type EventMsg } from '../../../../src/agent/admin/index.js';
 import { createClock, silentLogger } from '../../../../src/common/index.js';
 import type { KeyStore } from '../../../../src/tpm/index.js';
 
@@ -33,6 +33,7 @@ class StubAgent {
     lastConfigError: undefined,
     queueDepth: 2,
     queueOldestAgeMs: 1234.5,
+    cluster: undefined,
   };
   status(): AgentStatus {
     return this.statusValue;
@@ -160,13 +161,58 @@ test('Config is NOT_FOUND before the first config, then the redacted JSON', asyn
   assert.equal(reply.json.includes('hunter2'), false);
 });
 
-test('Apps lists the config apps; ClusterNodes is empty until the cluster reconciler reports', async () => {
+test('Apps lists the config apps; ClusterNodes is empty without a cluster', async () => {
   const apps = await client.apps();
   assert.deepEqual(
     apps.map((a) => [a.uuid, a.displayName, a.activate, a.affinity, a.state]),
     [['aaaaaaaa-0000-4000-8000-000000000001', 'nginx', true, 'required', '']],
   );
   assert.deepEqual(await client.clusterNodes(), []);
+});
+
+test('with a cluster, Status carries its view and ClusterNodes its nodes', async () => {
+  const saved = agent.statusValue;
+  agent.statusValue = {
+    ...saved,
+    cluster: {
+      role: 'bootstrap',
+      clusterId: '11111111-2222-4333-8444-555555555555',
+      clusterIp: '10.244.244.2',
+      nodeName: 'node-a',
+      nodeStatus: 'READY',
+      isLeader: true,
+      leader: 'node-a',
+      nodes: [
+        { name: 'node-a', ready: true, internalIp: '10.244.244.2', nodeId: 'aaaa', schedulable: true },
+        { name: 'node-b', ready: false, internalIp: '10.244.244.3', nodeId: 'bbbb', schedulable: false },
+      ],
+      error: undefined,
+      phase: 'running',
+    },
+  };
+  try {
+    const s = await client.status();
+    assert.deepEqual(s.cluster, {
+      role: 'bootstrap',
+      clusterId: '11111111-2222-4333-8444-555555555555',
+      clusterIp: '10.244.244.2',
+      nodeName: 'node-a',
+      nodeStatus: 'READY',
+      isLeader: true,
+      leader: 'node-a',
+      phase: 'running',
+      error: '',
+    });
+    assert.deepEqual(
+      (await client.clusterNodes()).map((n) => [n.name, n.nodeId, n.ready, n.internalIp, n.schedulable]),
+      [
+        ['node-a', 'aaaa', true, '10.244.244.2', true],
+        ['node-b', 'bbbb', false, '10.244.244.3', false],
+      ],
+    );
+  } finally {
+    agent.statusValue = saved;
+  }
 });
 
 test('faults: unknown kind and bad duration are INVALID_ARGUMENT; inject, list and clear round-trip', async () => {
