@@ -393,6 +393,7 @@ export class K3sSupervisor {
         // 'error' without 'spawn' means the executable could not be started at all.
         if (child.pid === undefined) {
           this.#child = undefined;
+          child.removeAllListeners('close');
           resolveExited();
           const err = this.#spawnFailed(command, e);
           if (this.#restarts === 0 && this.#startedAt === 0) {
@@ -408,7 +409,10 @@ export class K3sSupervisor {
           this.#log.error('k3s process error', { error: errorMessage(e) });
         }
       });
-      child.once('exit', (code, signal) => this.#onExit(child, code, signal, resolveExited));
+      // On 'exit' the group goes at once (grandchildren may hold our pipes open); the bookkeeping waits for
+      // 'close', when the last output lines have been read.
+      child.once('exit', () => killGroup(child.pid!, 'SIGKILL'));
+      child.once('close', (code, signal) => this.#onExit(child, code, signal, resolveExited));
     });
   }
 
@@ -426,8 +430,6 @@ export class K3sSupervisor {
 
   #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, done: () => void): void {
     const pid = child.pid!;
-    // Children of k3s (containerd shims, the stand-in's etcd) may outlive it: the group goes with it.
-    killGroup(pid, 'SIGKILL');
     this.#child = undefined;
     const ranMs = this.#clock.now() - this.#startedAt;
     const expected = this.#expectedExit;

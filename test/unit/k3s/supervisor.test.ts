@@ -100,7 +100,8 @@ void describe('K3sSupervisor', () => {
 
   void it('restarts a crash loop with doubling backoff capped at the maximum', async () => {
     const exits: K3sExitEvent[] = [];
-    const { sup, states } = await make('crash', {}, { clock: createClock(200), maxBackoffMs: 40_000 });
+    // A stable threshold no fake run can reach, so node's start-up time on a loaded machine cannot reset it.
+    const { sup, states } = await make('crash', {}, { clock: createClock(200), maxBackoffMs: 40_000, stableMs: 3_600_000 });
     sup.onExit((e) => exits.push(e));
     await until(() => exits.length >= 4, 10_000);
     await sup.pause();
