@@ -51,7 +51,7 @@ function safeEqual(a: string, b: string): boolean {
 /** Extracts the password of a k3s token (`K10<ca hash>::server:<password>` or the bare password). */
 export function tokenPassword(token: string): string {
   const m = /^K10[0-9a-f]+::[a-z]+:(.+)$/.exec(token);
-  return m ? m[1]! : token;
+  return m ? m[1] : token;
 }
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
@@ -241,7 +241,7 @@ export class ApiServer {
           });
         }
       }
-      send(res, 200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(types[0]!), resources });
+      send(res, 200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(types[0]), resources });
       return true;
     }
     return false;
@@ -256,20 +256,20 @@ export class ApiServer {
       if (!a) return undefined;
       group = a[1]!;
       version = a[2]!;
-      m = [a[0], a[3]!] as unknown as RegExpExecArray;
+      m = [a[0], a[3]] as unknown as RegExpExecArray;
     }
-    let segs = m[1]!.split('/').map(decodeURIComponent);
+    let segs = m[1].split('/').map(decodeURIComponent);
     let watchPath = false;
     if (segs[0] === 'watch') {
       watchPath = true;
       segs = segs.slice(1);
     }
     let ns: string | undefined;
-    if (segs[0] === 'namespaces' && segs.length >= 3 && findResource(group, version, segs[2]!)?.namespaced) {
+    if (segs[0] === 'namespaces' && segs.length >= 3 && findResource(group, version, segs[2])?.namespaced) {
       ns = segs[1];
       segs = segs.slice(2);
     }
-    const t = findResource(group, version, segs[0]!);
+    const t = findResource(group, version, segs[0]);
     if (!t || segs.length > 3) return undefined;
     const out: { t: ResourceType; ns?: string; name?: string; sub?: string; watchPath: boolean } = { t, watchPath };
     if (ns !== undefined) out.ns = ns;

@@ -251,7 +251,7 @@ export function parseTaint(text: string): TaintSpec {
       field: 'node-taint',
     });
   }
-  const t: TaintSpec = { key: m[1]!, effect: m[3] as TaintSpec['effect'] };
+  const t: TaintSpec = { key: m[1], effect: m[3] as TaintSpec['effect'] };
   if (m[2] !== undefined) t.value = m[2];
   return t;
 }

@@ -75,7 +75,7 @@ export interface JoinClientOptions {
   server: string;
   token: string;
   request: JoinRequest;
-  /** Spec ms between attempts. @default 5000 */
+  /** Spec ms between attempts. @default 2000 */
   retryMs?: number;
   clock: Clock;
   logger: Logger;
@@ -107,7 +107,7 @@ export async function requestJoin(opts: JoinClientOptions): Promise<JoinResponse
         }
         log.info('join server not ready, retrying', { server: opts.server, attempt, error: errorMessage(e) });
       }
-      await opts.clock.sleep(opts.retryMs ?? 5_000, opts.signal);
+      await opts.clock.sleep(opts.retryMs ?? 2_000, opts.signal);
     }
   } finally {
     client.close();

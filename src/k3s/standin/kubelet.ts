@@ -41,7 +41,7 @@ const POD_SYNC_MS = 1_000;
 const NODE_LEASE_SECONDS = 40;
 const LEASE_RENEW_MS = 10_000;
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- API objects are loosely typed JSON */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument -- API objects are loosely typed JSON */
 
 /** The emulated kubelet of one node. */
 export class Kubelet {
@@ -58,7 +58,7 @@ export class Kubelet {
 
   private constructor(private readonly opts: KubeletOptions) {
     this.log = opts.logger.child({ component: 'k3s.standin.kubelet', node: opts.nodeName });
-    this.subnet = createHash('sha256').update(opts.nodeName).digest()[0]! % 250;
+    this.subnet = createHash('sha256').update(opts.nodeName).digest()[0] % 250;
   }
 
   /** Registers the Node (retrying until the API answers or `signal` aborts), then starts the loops. */
@@ -282,4 +282,4 @@ export class Kubelet {
     };
   }
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
+/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument */

@@ -25,7 +25,7 @@ export interface LeaderElectorOptions {
   logger: Logger;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- API objects are loosely typed JSON */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- API objects are loosely typed JSON */
 
 /** Campaigns for the controller lease until stopped. */
 export class LeaderElector {
@@ -108,4 +108,4 @@ export class LeaderElector {
     this.setLeading(false);
   }
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
+/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument */

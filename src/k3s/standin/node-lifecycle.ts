@@ -28,7 +28,7 @@ export interface NodeLifecycleOptions {
   logger: Logger;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- API objects are loosely typed JSON */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument -- API objects are loosely typed JSON */
 
 function heartbeat(node: any, lease: any): number {
   const ready = (node.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
@@ -153,4 +153,4 @@ export class NodeLifecycleController {
     }
   }
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
+/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument */

@@ -11,7 +11,7 @@ export type PatchType = 'merge' | 'json' | 'strategic';
 
 /** Maps a PATCH Content-Type to its patch type; undefined when unsupported (415). */
 export function patchTypeOf(contentType: string | undefined): PatchType | undefined {
-  const ct = (contentType ?? '').split(';')[0]!.trim();
+  const ct = (contentType ?? '').split(';')[0].trim();
   if (ct === 'application/merge-patch+json') return 'merge';
   if (ct === 'application/json-patch+json') return 'json';
   if (ct === 'application/strategic-merge-patch+json') return 'strategic';
@@ -59,7 +59,7 @@ function parentOf(doc: unknown, segs: string[], path: string): { parent: Record<
   if (!Array.isArray(parent) && !isObject(parent)) {
     throw new ApiError('Invalid', `JSON patch path "${path}": parent does not exist`);
   }
-  return { parent, last: segs[segs.length - 1]! };
+  return { parent, last: segs[segs.length - 1] };
 }
 
 function addAt(doc: unknown, path: string, value: unknown): unknown {

@@ -19,7 +19,7 @@ export interface SchedulerOptions {
   logger: Logger;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- API objects are loosely typed JSON */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument -- API objects are loosely typed JSON */
 
 /** Why a node was filtered out, in the words of the real scheduler's summary. */
 function rejectReason(pod: any, node: any): string | undefined {
@@ -101,4 +101,4 @@ export class Scheduler {
     }
   }
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
+/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument */

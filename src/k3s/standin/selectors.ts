@@ -26,19 +26,19 @@ export function parseLabelSelector(text: string): Requirement[] {
     const set = /^\s*(!?)([A-Za-z0-9._/-]+)\s+(in|notin)\s*\(([^)]*)\)\s*(,|$)/.exec(rest);
     if (set) {
       if (set[1]) bad('"!" before a set');
-      out.push({ key: set[2]!, op: set[3] as Op, values: set[4]!.split(',').map((v) => v.trim()).filter(Boolean) });
+      out.push({ key: set[2], op: set[3] as Op, values: set[4].split(',').map((v) => v.trim()).filter(Boolean) });
       i += set[0].length;
       continue;
     }
     const eq = /^\s*([A-Za-z0-9._/-]+)\s*(==|=|!=)\s*([A-Za-z0-9._-]*)\s*(,|$)/.exec(rest);
     if (eq) {
-      out.push({ key: eq[1]!, op: eq[2] === '!=' ? '!=' : '=', values: [eq[3]!] });
+      out.push({ key: eq[1], op: eq[2] === '!=' ? '!=' : '=', values: [eq[3]] });
       i += eq[0].length;
       continue;
     }
     const ex = /^\s*(!?)([A-Za-z0-9._/-]+)\s*(,|$)/.exec(rest);
     if (ex) {
-      out.push({ key: ex[2]!, op: ex[1] ? '!exists' : 'exists', values: [] });
+      out.push({ key: ex[2], op: ex[1] ? '!exists' : 'exists', values: [] });
       i += ex[0].length;
       continue;
     }
@@ -53,7 +53,7 @@ export function parseFieldSelector(text: string): Requirement[] {
   for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
     const m = /^([A-Za-z0-9._-]+)\s*(==|=|!=)\s*(.*)$/.exec(part);
     if (!m) throw new ApiError('BadRequest', `invalid field selector "${part}": want field=value or field!=value`);
-    out.push({ key: m[1]!, op: m[2] === '!=' ? '!=' : '=', values: [m[3]!] });
+    out.push({ key: m[1], op: m[2] === '!=' ? '!=' : '=', values: [m[3]] });
   }
   return out;
 }

@@ -219,7 +219,7 @@ export class K3sStandin {
       success: [{ request_put: { key, value: Buffer.from(JSON.stringify(mine)) } }],
       failure: [{ request_range: { key } }],
     });
-    const stored = res.succeeded ? mine : (JSON.parse(res.responses[0]!.response_range.kvs[0]!.value.toString('utf8')) as typeof mine);
+    const stored = res.succeeded ? mine : (JSON.parse(res.responses[0].response_range.kvs[0].value.toString('utf8')) as typeof mine);
     if (stored.tokenHash !== tokenHash) {
       throw new StandinError('join-refused', 'bootstrap data in the datastore was created with a different token', { datastore: opts.config.datastoreEndpoint });
     }

@@ -73,13 +73,15 @@ function decode(kv: IKeyValue, revision?: string): KubeObject {
 }
 
 function encode(obj: KubeObject): Buffer {
-  const { resourceVersion: _rv, ...meta } = obj.metadata;
+  // resourceVersion is the etcd revision, never stored in the value.
+  const meta = { ...obj.metadata };
+  delete meta.resourceVersion;
   return Buffer.from(JSON.stringify({ ...obj, metadata: meta }));
 }
 
 function prefixEnd(prefix: string): Buffer {
   const b = Buffer.from(prefix);
-  b[b.length - 1] = b[b.length - 1]! + 1;
+  b[b.length - 1] = b[b.length - 1] + 1;
   return b;
 }
 

@@ -41,7 +41,7 @@ const col = (name: string, type: Column['type'], priority: number, description: 
 const NAME = col('Name', 'string', 0, 'Name must be unique within a namespace.', 'name');
 const AGE = col('Age', 'string', 0, 'CreationTimestamp is a timestamp representing the server time when this object was created.');
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the printers read loosely typed API objects */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument -- the printers read loosely typed API objects */
 function age(obj: KubeObject, now: number): string {
   const t = obj.metadata.creationTimestamp;
   return t ? humanDuration(now - Date.parse(t)) : '<unknown>';
@@ -133,7 +133,7 @@ const PRINTERS: Record<string, { columns: Column[]; row: (o: any, now: number) =
     ],
   },
 };
-/* eslint-enable @typescript-eslint/no-explicit-any */
+/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument */
 
 /** Builds the Table for `items` of type `t` (one object for a get, many for a list). */
 export function toTable(

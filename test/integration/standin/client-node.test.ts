@@ -68,7 +68,7 @@ describe('k3s stand-in: @kubernetes/client-node calls of the agent', { skip, tim
     await assert.rejects(coord.createNamespacedLease({ namespace: NS, body }), code(409));
     const got = await coord.readNamespacedLease({ name: 'eve-kube-stats-leader', namespace: NS });
     assert.equal(got.spec?.holderIdentity, NODE);
-    got.spec!.renewTime = new k8s.V1MicroTime();
+    got.spec.renewTime = new k8s.V1MicroTime();
     const replaced = await coord.replaceNamespacedLease({ name: 'eve-kube-stats-leader', namespace: NS, body: got });
     assert.notEqual(replaced.metadata?.resourceVersion, created.metadata?.resourceVersion);
     // A second writer with the old resourceVersion loses, as leader election relies on.
@@ -88,11 +88,11 @@ describe('k3s stand-in: @kubernetes/client-node calls of the agent', { skip, tim
     await apps.createNamespacedReplicaSet({ namespace: NS, body: rs });
     await waitFor('pod Running', 15_000, async () => {
       const pods = await core.listNamespacedPod({ namespace: NS, labelSelector: 'app=app1-6f0e5-0' });
-      return pods.items.length === 1 && pods.items[0]!.status?.phase === 'Running';
+      return pods.items.length === 1 && pods.items[0].status?.phase === 'Running';
     });
     const onNode = await core.listNamespacedPod({ namespace: NS, fieldSelector: `spec.nodeName=${NODE}` });
     assert.equal(onNode.items.length, 1);
-    assert.match(onNode.items[0]!.metadata!.name!, /^app1-6f0e5-0-[a-z0-9]{5}$/);
+    assert.match(onNode.items[0].metadata!.name!, /^app1-6f0e5-0-[a-z0-9]{5}$/);
     assert.equal((await core.listNamespacedPod({ namespace: NS, fieldSelector: 'spec.nodeName=other' })).items.length, 0);
     assert.equal((await core.listPodForAllNamespaces({ labelSelector: 'app in (app1-6f0e5-0)' })).items.length, 1);
 

@@ -69,7 +69,7 @@ describe('k3s stand-in: three servers', { skip, timeout: 90_000 }, () => {
       return;
     }
     const wide = kubectl(kubeconfig, ['get', 'nodes', '-o', 'wide']);
-    const header = wide.split('\n')[0]!;
+    const header = wide.split('\n')[0];
     for (const col of ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', 'INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME']) {
       assert.ok(header.includes(col), `column ${col} missing in:\n${wide}`);
     }
@@ -82,7 +82,7 @@ describe('k3s stand-in: three servers', { skip, timeout: 90_000 }, () => {
     });
     await waitFor('pod web Running', 20_000, async () => (await core.readNamespacedPod({ name: 'web', namespace: 'eve-kube-app' })).status?.phase === 'Running');
     const pods = kubectl(kubeconfig, ['get', 'pods', '-A']);
-    assert.match(pods.split('\n')[0]!, /NAMESPACE\s+NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/);
+    assert.match(pods.split('\n')[0], /NAMESPACE\s+NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/);
     assert.match(pods, /eve-kube-app\s+web\s+1\/1\s+Running\s+0/);
 
     assert.match(kubectl(kubeconfig, ['cordon', 'edge-dev2']), /node\/edge-dev2 cordoned/);

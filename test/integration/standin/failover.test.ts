@@ -97,12 +97,12 @@ describe('k3s stand-in: failover', { skip, timeout: 120_000 }, () => {
     // The old pods stay Terminating on the dead node (no kubelet confirms), as on a real cluster.
     const oldPref = (await podsOf('pref')).filter((p) => p.spec?.nodeName === HOME);
     assert.equal(oldPref.length, 1);
-    assert.ok(oldPref[0]!.metadata?.deletionTimestamp);
+    assert.ok(oldPref[0].metadata?.deletionTimestamp);
 
     await waitFor('REQUIRED app replacement Pending and unschedulable', 10_000, async () => {
       const fresh = (await podsOf('req')).filter((p) => !p.metadata?.deletionTimestamp);
-      return fresh.length === 1 && fresh[0]!.status?.phase === 'Pending' && !fresh[0]!.spec?.nodeName &&
-        fresh[0]!.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable') === true;
+      return fresh.length === 1 && fresh[0].status?.phase === 'Pending' && !fresh[0].spec?.nodeName &&
+        fresh[0].status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable') === true;
     });
   });
 
@@ -112,12 +112,12 @@ describe('k3s stand-in: failover', { skip, timeout: 120_000 }, () => {
     await waitFor('unreachable taint removed', 10_000, async () => !(await core.readNode({ name: HOME })).spec?.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable'));
     await waitFor('REQUIRED app Running at home, old pods gone', 20_000, async () => {
       const req = await podsOf('req');
-      return req.length === 1 && req[0]!.status?.phase === 'Running' && req[0]!.spec?.nodeName === HOME;
+      return req.length === 1 && req[0].status?.phase === 'Running' && req[0].spec?.nodeName === HOME;
     });
     // No failback: the PREFERRED app stays where it moved (cluster.md §11).
     const pref = await podsOf('pref');
     assert.equal(pref.length, 1);
-    assert.notEqual(pref[0]!.spec?.nodeName, HOME);
+    assert.notEqual(pref[0].spec?.nodeName, HOME);
     assert.match(cluster.tail(HOME, 200), /"restart":true/);
   });
 
