@@ -31,7 +31,7 @@ export function isCipherFileError(e: unknown): e is CipherFileError {
 const JSON_STYLE = { longs: String, enums: String, bytes: String } as const;
 
 /** Field names of EncryptionBlock (proto names), for validating `--field name=value`. */
-export const ENCRYPTION_BLOCK_FIELDS: readonly string[] = Object.keys(
+const ENCRYPTION_BLOCK_FIELDS: readonly string[] = Object.keys(
   common.EncryptionBlock.toObject(common.EncryptionBlock.create(), { defaults: true }),
 );
 
