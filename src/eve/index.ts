@@ -14,3 +14,4 @@ export * from './cipher.js';
 export * from './config-hash.js';
 export * from './x509.js';
 export * from './cipher-files.js';
+export * from './quote.js';
