@@ -12,7 +12,8 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage, isAbortError, jitter } from '../common/index.js';
-import { info, isAuthError, loadPrivateKeyPem, softSigner, type config } from '../eve/index.js';
+import { decryptCipherBlock, info, isAuthError, loadPrivateKeyPem, softSigner, type common, type config } from '../eve/index.js';
+import { ClusterReconciler, type ClusterStatus } from './cluster/cluster-reconciler.js';
 import { openKeyStore, type DeviceIdentity, type KeyStore } from '../tpm/index.js';
 import { attestCertRequest, attestOnce } from './attestation.js';
 import { Checkpoint } from './checkpoint.js';
@@ -22,7 +23,7 @@ import { FaultSet } from './faults.js';
 import { readDeviceConfigFolder, type DeviceConfigFolder } from './device-config.js';
 import { InfoQueue, PRIORITY, type QueueItem, type SendOutcome } from './info-queue.js';
 import { compileAgentOptions, type AgentOptions, type CompiledAgentOptions } from './options.js';
-import { configTimers, parseDeviceConfig, type DeviceConfig } from './parse-config.js';
+import { configTimers, parseDeviceConfig, type DeviceConfig, type EncryptedValue } from './parse-config.js';
 import { deviceInfoMessage, metricsMessage } from './reports.js';
 
 /** Lifecycle of the agent. */
@@ -41,6 +42,8 @@ export interface AgentStatus {
   lastConfigError: string | undefined;
   queueDepth: number;
   queueOldestAgeMs: number;
+  /** Undefined when the agent runs no k3s. */
+  cluster: ClusterStatus | undefined;
 }
 
 /** Something the agent did or saw, for the admin API's watch stream and the demo. */
@@ -79,6 +82,7 @@ export class Agent {
   private reachable = false;
   private lastDeviceInfoDigest = '';
   private runPromise: Promise<void> | undefined;
+  private cluster: ClusterReconciler | undefined;
   private constructor(
     private readonly opts: CompiledAgentOptions,
     /** Faults injected through the admin API; components consult it where the real failure would happen. */
@@ -145,6 +149,7 @@ export class Agent {
         new Checkpoint(checkpointDir, 'lastconfig'),
       );
       ref.agent = agent;
+      if (opts.cluster) agent.startCluster(opts.cluster);
       agent.log.info('key store opened', { keyStore: keys.description });
       return agent;
     } catch (e) {
@@ -182,6 +187,43 @@ export class Agent {
     if (this.current) void this.notify(listener, this.current);
   }
 
+  private startCluster(c: NonNullable<CompiledAgentOptions['cluster']>): void {
+    const reconciler = new ClusterReconciler({
+      stateDir: this.opts.stateDir,
+      launch: c.launch,
+      ifaceMap: c.ifaceMap ?? {},
+      singleNodeIp: c.singleNodeIp ?? '127.0.0.1',
+      ...(c.statusPort !== undefined ? { statusPort: c.statusPort } : {}),
+      ...(c.dryRun ? { dryRun: true } : {}),
+      deviceUuid: () => this.api.deviceUuid,
+      decrypt: (v) => this.decrypt(v),
+      publishInfo: (key, msg) => this.publishInfo(key, msg),
+      emit: (kind, message, fields) => this.emit(kind, message, fields),
+      faults: this.faults,
+      clock: this.clock,
+      logger: this.opts.logger,
+    });
+    this.cluster = reconciler;
+    // Not awaited: a join can wait for its bootstrap for minutes; the config loop must go on.
+    this.listeners.push((cfg) => void reconciler.onConfig(cfg));
+  }
+
+  /** Decrypts a CipherBlock of the current config with the device ECDH key (TPM ZGen or software). */
+  async decrypt(value: EncryptedValue): Promise<common.EncryptionBlock> {
+    const env = this.cipherEnvironment();
+    return decryptCipherBlock(value.block, value.contexts, {
+      ecdhKey: this.keys.ecdh,
+      controllerCertsByHashHex: env.controllerCerts,
+      deviceCertsByHashHex: env.deviceCerts,
+      signal: this.signal,
+    });
+  }
+
+  /** The cluster reconciler, when the agent runs k3s. */
+  get clusterReconciler(): ClusterReconciler | undefined {
+    return this.cluster;
+  }
+
   /** The current status snapshot. */
   status(): AgentStatus {
     return {
@@ -196,6 +238,7 @@ export class Agent {
       lastConfigError: this.lastConfigError,
       queueDepth: this.queue.depth,
       queueOldestAgeMs: this.queue.oldestAgeMs(),
+      cluster: this.cluster?.status(),
     };
   }
 
@@ -232,6 +275,7 @@ export class Agent {
     this.setPhase('stopping');
     this.stopCtl.abort();
     await this.runPromise?.catch(() => undefined);
+    await this.cluster?.stop({ leaveK3sRunning: this.opts.cluster?.leaveK3sRunning ?? false });
     await this.queue.stop();
     await this.keys.close();
     this.setPhase('stopped');
@@ -293,11 +337,14 @@ export class Agent {
   private async refreshCerts(): Promise<void> {
     const { verified, raw } = await this.api.fetchCerts(this.signal);
     this.reachable = true;
-    if (this.api.certs?.hashSetKey !== verified.hashSetKey) {
+    const changed = this.api.certs?.hashSetKey !== verified.hashSetKey;
+    if (changed) {
       await this.certCheckpoint.save(raw);
       this.log.info('controller certs verified', { certs: verified.certsByHashHex.size });
     }
     this.api.certs = verified;
+    // A block that could not be decrypted is retried when the controller certs change (cluster.md §2.3).
+    if (changed && this.current) for (const l of this.listeners) await this.notify(l, this.current);
   }
 
   /** Loads the last good config (and the certs that verify it) before the controller is reached. */

@@ -3,3 +3,6 @@ export { Agent, type AgentEvent, type AgentPhase, type AgentStatus, type ConfigL
 export { FaultSet, FaultError, FAULT_KINDS, type Fault, type FaultKind } from './faults.js';
 export type { AgentOptions } from './options.js';
 export type { DeviceConfig, EdgeNodeClusterConfig, AppConfig, ClusterParse } from './parse-config.js';
+export type { ClusterOptions } from './options.js';
+export { resolveK3sLaunch, type K3sLaunch } from './cluster/k3s-runtime.js';
+export type { ClusterStatus, ClusterRole } from './cluster/cluster-reconciler.js';

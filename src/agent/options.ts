@@ -4,6 +4,22 @@
  */
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
+import type { K3sLaunch } from './cluster/k3s-runtime.js';
+
+/** How the agent runs k3s and maps the cluster interface; absent = no k3s (onboarding, config and reports only). */
+export interface ClusterOptions {
+  launch: K3sLaunch;
+  /** Logical port label → Linux interface, e.g. `{ ethernet1: 'eth1' }`. @default identity */
+  ifaceMap?: Record<string, string>;
+  /** Node IP of the single-node k3s before any cluster config. @default '127.0.0.1' */
+  singleNodeIp?: string;
+  /** Cluster status server port. @default 12346 */
+  statusPort?: number;
+  /** Render k3s drop-ins and network changes without applying them. */
+  dryRun?: boolean;
+  /** On stop, leave k3s running (a restarted agent adopts nothing; k3s keeps serving). @default false */
+  leaveK3sRunning?: boolean;
+}
 
 export interface AgentOptions {
   /** EVE-style config folder (`server`, `root-certificate.pem`, `onboard.*`, `soft_serial`). */
@@ -22,11 +38,15 @@ export interface AgentOptions {
   requestTimeoutMs?: number;
   /** Run one full cycle (onboard, attest, config, info sent) and return; failure throws. */
   once?: boolean;
+  /** k3s and cluster settings; absent = the agent runs no k3s. */
+  cluster?: ClusterOptions;
   clock: Clock;
   logger: Logger;
 }
 
-export interface CompiledAgentOptions extends Required<Omit<AgentOptions, 'configIntervalMs' | 'deviceInfoIntervalMs' | 'metricIntervalMs'>> {
+export interface CompiledAgentOptions
+  extends Required<Omit<AgentOptions, 'configIntervalMs' | 'deviceInfoIntervalMs' | 'metricIntervalMs' | 'cluster'>> {
+  cluster: ClusterOptions | undefined;
   configIntervalMs: number | undefined;
   deviceInfoIntervalMs: number | undefined;
   metricIntervalMs: number | undefined;
@@ -49,6 +69,7 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
     metricIntervalMs: positive('--metric-interval', o.metricIntervalMs),
     requestTimeoutMs: positive('--request-timeout', o.requestTimeoutMs) ?? 120_000,
     once: o.once ?? false,
+    cluster: o.cluster,
     clock: o.clock,
     logger: o.logger,
   };

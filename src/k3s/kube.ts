@@ -402,6 +402,15 @@ export class KubeClient {
     return list.items.map(toKubePodStatus);
   }
 
+  /** Creates a namespace unless it exists (EVE's kube setup creates `eve-kube-app`; the agent plays that part). */
+  async ensureNamespace(name: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.#call('createNamespace', name, signal, (o) => this.#core.createNamespace({ body: { metadata: { name } } }, o));
+    } catch (e) {
+      if (!isKubeError(e, 'CONFLICT')) throw e;
+    }
+  }
+
   /** Deletes a pod (`gracePeriodSeconds` 0 forces it, as DetachOldWorkload does). @throws KubeError `NOT_FOUND` */
   async deletePod(name: string, opts: { namespace?: string; gracePeriodSeconds?: number } = {}, signal?: AbortSignal): Promise<void> {
     const namespace = opts.namespace ?? this.#ns;

@@ -1,0 +1,78 @@
+/**
+ * Builders of the cluster reports from plain Kubernetes status (cluster.md §7): ZInfoKubeCluster (leader only)
+ * and ZInfoClusterNode (every node, Simulator choice §7.7). Pure functions.
+ */
+import { info, timestampFromMs, type google } from '../../eve/index.js';
+import { LABEL_ETCD, LABEL_CONTROL_PLANE, type KubeNodeStatus, type KubePodStatus } from '../../k3s/index.js';
+import { NIL_UUID } from '../parse-config.js';
+
+const ts = (iso: string | undefined): google.protobuf.ITimestamp | undefined =>
+  iso ? timestampFromMs(Date.parse(iso)) : undefined;
+
+/** §7.4: with the local cluster item present (always, once a config was parsed): etcd label → JOINED, else JOINING.
+ * Simulator choice (§4.6): a Ready node without the control-plane label (agent mode) is JOINED. */
+function admission(n: KubeNodeStatus): info.NodeAdmission {
+  if (n.labels[LABEL_ETCD] !== undefined) return info.NodeAdmission.NODE_ADMISSION_JOINED;
+  if (n.labels[LABEL_CONTROL_PLANE] === undefined && n.ready === 'True') return info.NodeAdmission.NODE_ADMISSION_JOINED;
+  return info.NodeAdmission.NODE_ADMISSION_JOINING;
+}
+
+const POD_STATUS: Record<string, info.KubePodStatus> = {
+  Pending: info.KubePodStatus.KUBE_POD_STATUS_PENDING,
+  Running: info.KubePodStatus.KUBE_POD_STATUS_RUNNING,
+  Succeeded: info.KubePodStatus.KUBE_POD_STATUS_SUCCEEDED,
+  Failed: info.KubePodStatus.KUBE_POD_STATUS_FAILED,
+};
+
+/** ZInfoKubeCluster (§7.2, §7.3) from the node list and the `eve-kube-app` pods. */
+export function kubeClusterInfo(nodes: KubeNodeStatus[], pods: KubePodStatus[], clusterId: string | undefined): info.IZInfoKubeCluster {
+  return {
+    nodes: [...nodes]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((n) => ({
+        name: n.name,
+        conditions: [
+          {
+            type: info.KubeNodeConditionType.KUBE_NODE_CONDITION_TYPE_READY,
+            set: n.ready === 'True',
+            ...(n.lastTransition ? { last_transition_time: ts(n.lastTransition)! } : {}),
+          },
+        ],
+        // EVE: always true (every node runs k3s server); agent-mode nodes (§4.6) have no control-plane label.
+        role_server: n.labels[LABEL_CONTROL_PLANE] !== undefined,
+        ...(n.creationTimestamp ? { creation_timestamp: ts(n.creationTimestamp)! } : {}),
+        api_server_sersion: n.kubeletVersion ?? '',
+        internal_ip: n.internalIp ?? '',
+        schedulable: n.schedulable,
+        admission_status: admission(n),
+        node_id: n.nodeUuid ?? '',
+      })),
+    eve_apps: pods
+      .filter((p) => !p.name.startsWith('virt-launcher-'))
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((p) => ({
+        name: p.name,
+        status: POD_STATUS[p.phase] ?? info.KubePodStatus.KUBE_POD_STATUS_UNSPECIFIED,
+        restart_count: p.restartCount,
+        ...(p.lastTerminationTime ? { restart_timestamp: ts(p.lastTerminationTime)! } : {}),
+        ...(p.creationTimestamp ? { creation_timestamp: ts(p.creationTimestamp)! } : {}),
+        ip_address: p.podIp ?? '',
+        node_name: p.nodeName ?? '',
+      })),
+    // Without Longhorn there is no storage health to report (§7.2: UNSPECIFIED without Longhorn).
+    cluster_id: clusterId || NIL_UUID,
+  };
+}
+
+/** A digest-friendly view of ZInfoKubeCluster that leaves out what changes without meaning (none today). */
+export function kubeClusterKey(msg: info.IZInfoKubeCluster): string {
+  return JSON.stringify(msg);
+}
+
+/** §7.7: READY = own Node Ready True; NOTREADY = False/Unknown; DOWN is decided by the caller (API unreachable 2 min). */
+export function nodeStatusOf(n: KubeNodeStatus | undefined): info.ZInfoClusterNodeStatus {
+  if (!n) return info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_NOTREADY;
+  return n.ready === 'True'
+    ? info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_READY
+    : info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_NOTREADY;
+}

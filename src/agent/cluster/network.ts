@@ -1,0 +1,73 @@
+/**
+ * The cluster IP on the cluster interface (cluster.md §3): added as an additional address with its prefix,
+ * removed on leave. Uses iproute2 (`ip`), so it needs CAP_NET_ADMIN; on loopback without it, an address that is
+ * already local (127.0.0.0/8 on `lo`) is accepted as is.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import os from 'node:os';
+
+const run = promisify(execFile);
+
+/** `ip` failed; `command` is the argv, `stderr` what iproute2 said. */
+export class NetworkError extends Error {
+  override readonly name = 'NetworkError';
+  constructor(
+    message: string,
+    readonly command: string[],
+    readonly stderr: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Whether `ip` is currently assigned to interface `ifname`. */
+export async function hasAddress(ifname: string, ip: string): Promise<boolean> {
+  return (os.networkInterfaces()[ifname] ?? []).some((a) => a.address === ip);
+}
+
+/** Whether the interface exists and is administratively up (reads /sys via `ip -j link`). */
+export async function linkUp(ifname: string): Promise<boolean> {
+  try {
+    const { stdout } = await run('ip', ['-j', 'link', 'show', 'dev', ifname]);
+    const [link] = JSON.parse(stdout) as Array<{ flags?: string[] }>;
+    return !!link?.flags?.includes('UP');
+  } catch {
+    return false;
+  }
+}
+
+async function ip(args: string[]): Promise<void> {
+  try {
+    await run('ip', args, { timeout: 10_000 });
+  } catch (e) {
+    const stderr = String((e as { stderr?: unknown }).stderr ?? '').trim();
+    throw new NetworkError(`ip ${args.join(' ')}: ${stderr || (e as Error).message}`, ['ip', ...args], stderr);
+  }
+}
+
+/** Adds `ip/prefix` to `ifname` unless present; loopback addresses already served by `lo` need no change. */
+export async function addClusterAddress(ifname: string, address: string, prefix: number): Promise<'added' | 'present'> {
+  if (await hasAddress(ifname, address)) return 'present';
+  try {
+    await ip(['addr', 'add', `${address}/${prefix}`, 'dev', ifname]);
+    return 'added';
+  } catch (e) {
+    // Without CAP_NET_ADMIN a 127.x address still works on lo (the whole /8 is local): accept it.
+    if (ifname === 'lo' && address.startsWith('127.') && e instanceof NetworkError && /not permitted/i.test(e.stderr)) {
+      return 'present';
+    }
+    throw e;
+  }
+}
+
+/** Removes `ip/prefix` from `ifname` when present. */
+export async function removeClusterAddress(ifname: string, address: string, prefix: number): Promise<void> {
+  if (!(await hasAddress(ifname, address))) return;
+  await ip(['addr', 'del', `${address}/${prefix}`, 'dev', ifname]);
+}
+
+/** Sets the link up or down (the cluster-interface-down fault). */
+export async function setLinkUp(ifname: string, up: boolean): Promise<void> {
+  await ip(['link', 'set', 'dev', ifname, up ? 'up' : 'down']);
+}
