@@ -6,14 +6,14 @@ import { createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
-import type { Signer } from '../eve/keys.js';
 import {
+  certPublicKeyPoint,
   createCertificate,
   eveAttestCertTemplate,
   eveDeviceCertTemplate,
   eveEcdhCertTemplate,
-  publicKeyPoint,
-} from '../eve/x509.js';
+  type Signer,
+} from '../eve/index.js';
 import type { DeviceIdentity, KeyRole } from './types.js';
 
 /** Where a role's certificate lives: `<stateDir>/certs/<role>.cert.pem`. */
@@ -105,7 +105,7 @@ export async function ensureCertificates(
     ['ecdh', identity.ecdhCertPem],
     ['attest', identity.attestCertPem],
   ] as const) {
-    if (!Buffer.from(certPublicPoint(pem)).equals(Buffer.from(keys.publicKeys[role]))) {
+    if (!Buffer.from(certPublicKeyPoint(pem)).equals(Buffer.from(keys.publicKeys[role]))) {
       logger.error('certificate does not match its key; kept as is (remove the file to re-issue it)', {
         role,
         path: file(role),
@@ -113,11 +113,6 @@ export async function ensureCertificates(
     }
   }
   return identity;
-}
-
-/** The SEC1 point of a PEM certificate's public key. */
-export function certPublicPoint(pem: string | Buffer): Uint8Array {
-  return publicKeyPoint(new X509Certificate(pem).publicKey);
 }
 
 /** SPKI PEM of a SEC1 P-256 point. */

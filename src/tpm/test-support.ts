@@ -5,7 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { EcdhKey } from '../eve/keys.js';
+import type { EcdhKey } from '../eve/index.js';
 import { TpmError } from './errors.js';
 import type { KeyStore } from './types.js';
 import { decodeEccPoint, encodeEccPoint } from './tpm-structs.js';

@@ -10,7 +10,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
-import type { EcdhKey, Signer } from '../eve/keys.js';
+import type { EcdhKey, Signer } from '../eve/index.js';
 import { TpmError } from './errors.js';
 import { certPath, certSummary, ensureCertificates, pointToSpkiPem, readIfExists } from './identity.js';
 import type { DeviceIdentity, KeyRole, KeyStore, KeyStoreInfo, KeyStoreObjectInfo, Quote } from './types.js';

@@ -1,6 +1,6 @@
 /** The KeyStore interface and the data it returns (see index.ts for the backends). */
 import type { Clock, Logger } from '../common/index.js';
-import type { EcdhKey, Signer } from '../eve/keys.js';
+import type { EcdhKey, Signer } from '../eve/index.js';
 
 /** One device's keys. Obtain with `openKeyStore`; call `close()` when done. */
 export interface KeyStore {
