@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { registerAgentCommands } from './agent.js';
 import { registerCipherCommands } from './cipher.js';
 import { registerControllerCommands } from './controller.js';
+import { registerCtlCommands } from './ctl.js';
 import { registerK3sCommands } from './k3s.js';
 
 // The package root is two levels up from src/cli (source) or three from dist/src/cli (compiled).
@@ -26,6 +27,7 @@ const program = new Command('edgesim')
 registerAgentCommands(program);
 registerCipherCommands(program);
 registerControllerCommands(program);
+registerCtlCommands(program);
 registerK3sCommands(program);
 
 await program.parseAsync(process.argv);

@@ -8,3 +8,8 @@ export type { AppMsg, ClusterNodeMsg, ConfigReply, EventMsg, FaultMsg, InjectFau
 export { AdminError, isAdminError, type AdminErrorKind } from './errors.js';
 export type { OperatedAgent } from './operated-agent.js';
 export { redactConfig, REDACTED } from './redact-config.js';
+export { parseDuration } from './duration.js';
+export { MetricsExporter, agentMetricsRegistry, parseLoopbackListen, type MetricsExporterOptions } from './metrics-exporter.js';
+export { SystemdNotifier, statusLine, watchdogIntervalMs, type SystemdNotifierOptions } from './systemd-notifier.js';
+export { Operations, type OperationsOptions } from './operations.js';
+export { dumpCheckpointedConfig, type DumpConfigOptions, type DumpedConfig } from './dump-config.js';
