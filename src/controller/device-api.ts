@@ -24,6 +24,7 @@ import {
   register,
   sealControllerReply,
   uuid as uuidMsg,
+  verifyQuote,
   type Decodable,
   type VerifiedDeviceRequest,
 } from '../eve/index.js';
@@ -330,14 +331,26 @@ export class DeviceApi {
     }
   }
 
-  /** Adam `quoteValidate`: nonce handed out, RESTRICTED_SIGNING cert stored, quote verified against both. */
+  /**
+   * Adam `quoteValidate`: a nonce was handed out, every PCR value is SHA-256, and the quote verifies against the
+   * stored RESTRICTED_SIGNING cert and the last nonce (src/eve/quote.ts). A bad signature answers INVALID, as
+   * Adam does.
+   */
   private checkQuote(quote: attest.IZAttestQuote, device: DeviceRecord): attest.ZAttestResponseCode {
     const codes = attest.ZAttestResponseCode;
     if (!device.nonce) return codes.Z_ATTEST_RESPONSE_CODE_NONCE_MISMATCH;
+    const pcrs = quote.pcr_values ?? [];
+    if (pcrs.some((p) => p.hash_algo !== attest.TpmHashAlgo.TPM_HASH_ALGO_SHA256)) return codes.Z_ATTEST_RESPONSE_CODE_QUOTE_FAILED;
     const cert = device.attestCerts.find((c) => c.type === (certs.ZCertType.CERT_TYPE_DEVICE_RESTRICTED_SIGNING as number));
-    if (!cert) return codes.Z_ATTEST_RESPONSE_CODE_NO_CERT_FOUND;
-    // Quote verification (src/eve/quote.ts) has not landed yet: refuse TPM quotes rather than trust them.
-    return quote.attestData ? codes.Z_ATTEST_RESPONSE_CODE_QUOTE_FAILED : codes.Z_ATTEST_RESPONSE_CODE_INVALID;
+    const r = verifyQuote({
+      attestData: quote.attestData ?? new Uint8Array(),
+      signatureDer: quote.signature ?? new Uint8Array(),
+      pcrs: pcrs.map((p) => ({ index: p.index ?? 0, value: p.value ?? new Uint8Array() })),
+      nonce: Buffer.from(device.nonce, 'latin1'),
+      attestCertPem: cert ? Buffer.from(cert.certB64, 'base64') : null,
+    });
+    if (r.code !== 'SUCCESS') this.log.debug('quote refused', { device: device.uuid, code: r.code, reason: r.reason });
+    return r.code === 'SIGNATURE_INVALID' ? codes.Z_ATTEST_RESPONSE_CODE_INVALID : (r.responseCode);
   }
 }
 

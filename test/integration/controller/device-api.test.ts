@@ -15,6 +15,10 @@ import { ControllerAdminClient, ControllerServer, PROTO_CONTENT_TYPE } from '../
 import {
   attest,
   certs,
+  createCertificate,
+  generateSoftKey,
+  rawSignatureToDer,
+  sha256,
   config,
   decode,
   encode,
@@ -33,6 +37,25 @@ interface Answer {
   status: number;
   body: Buffer;
   contentType: string | undefined;
+}
+
+/** A TPMS_ATTEST of type quote as a TPM lays it out (TPM 2.0 Part 2 §10.12), one SHA-256 bank, PCRs 0-15. */
+function tpmsAttestQuote(nonce: Buffer, pcrValues: Buffer[]): Buffer {
+  const u16 = (n: number): Buffer => Buffer.from([n >> 8, n & 0xff]);
+  const tpm2b = (b: Buffer): Buffer => Buffer.concat([u16(b.length), b]);
+  return Buffer.concat([
+    Buffer.from('ff544347', 'hex'),
+    u16(0x8018),
+    tpm2b(Buffer.alloc(34, 1)),
+    tpm2b(nonce),
+    Buffer.alloc(8 + 4 + 4),
+    Buffer.from([1]),
+    Buffer.alloc(8),
+    Buffer.from([0, 0, 0, 1]),
+    u16(0x000b),
+    Buffer.from([3, 0xff, 0xff, 0x00]),
+    tpm2b(sha256(Buffer.concat(pcrValues))),
+  ]);
 }
 
 const vec = (p: string): Promise<Buffer> => readFile(path.join(vectorsDir, p));
@@ -158,13 +181,13 @@ void describe('controller device API (HTTPS, vectors)', () => {
       return decode(attest.ZAttestResponse, openControllerReply(r.body, signingCert));
     };
     const nonce = await attestReq({ reqType: attest.ZAttestReqType.ATTEST_REQ_NONCE });
-    assert.match(Buffer.from(nonce.nonce!.nonce).toString(), /^[0-9a-f]{12}$/);
+    assert.match(Buffer.from(nonce.nonce?.nonce ?? []).toString(), /^[0-9a-f]{12}$/);
     const q = await attestReq({ reqType: attest.ZAttestReqType.ATTEST_REQ_QUOTE, quote: { versions: [{ version_type: 1, version: '0.0.0-sim' }] } });
     assert.equal(q.quoteResp!.response, attest.ZAttestResponseCode.Z_ATTEST_RESPONSE_CODE_SUCCESS);
-    const token = Buffer.from(q.quoteResp!.integrity_token);
+    const token = Buffer.from(q.quoteResp?.integrity_token ?? []);
     assert.match(token.toString(), /^[0-9a-f]{128}$/);
     const q2 = await attestReq({ reqType: attest.ZAttestReqType.ATTEST_REQ_QUOTE, quote: {} });
-    assert.deepEqual(Buffer.from(q2.quoteResp!.integrity_token), token, 'token is created once per device');
+    assert.deepEqual(Buffer.from(q2.quoteResp?.integrity_token ?? []), token, 'token is created once per device');
     const bad = await attestReq({ reqType: attest.ZAttestReqType.Z_ATTEST_REQ_TYPE_STORE_KEYS, storage_keys: { integrity_token: Buffer.from('x') } });
     assert.equal(bad.storage_keys_resp!.response, attest.AttestStorageKeysResponseCode.ATTEST_STORAGE_KEYS_RESPONSE_CODE_ITOKEN_MISMATCH);
     assert.equal((await api(`id/${dev.uuid}/attest`, await sealAsDevice(encode(attest.ZAttestReq, { reqType: 0 })))).status, 400);
@@ -185,9 +208,9 @@ void describe('controller device API (HTTPS, vectors)', () => {
     assert.equal(cr.config!.id!.uuid, dev.uuid);
     assert.equal(cr.config!.id!.version, '1');
     assert.equal(cr.config!.cluster!.cluster_name, 'test-cluster');
-    assert.equal(cr.config!.apps.length, 2);
+    assert.equal(cr.config?.apps?.length, 2);
     // Adam's controllercert_confighash: base64url(SHA-256(signing.pem ‖ encrypt.pem)), padded.
-    assert.match(cr.config!.controllercert_confighash, /^[A-Za-z0-9_-]{43}=$/);
+    assert.match(cr.config?.controllercert_confighash ?? '', /^[A-Za-z0-9_-]{43}=$/);
 
     const same = await cfgReq({ integrity_token: token, configHash: cr.configHash }, 'config');
     assert.equal(same.status, 304);
@@ -204,6 +227,56 @@ void describe('controller device API (HTTPS, vectors)', () => {
 
     await admin.deleteConfig(dev.uuid);
     assert.equal((await cfgReq({ integrity_token: token })).status, 404);
+  });
+
+  void it('a TPM quote with PCRs is verified against the RESTRICTED_SIGNING cert and the last nonce', async () => {
+    const dev = (await admin.devices())[0];
+    const attestReq = async (m: attest.IZAttestReq): Promise<attest.ZAttestResponse> => {
+      const r = await api(`id/${dev.uuid}/attest`, await sealAsDevice(encode(attest.ZAttestReq, m)));
+      assert.equal(r.status, 201);
+      return decode(attest.ZAttestResponse, openControllerReply(r.body, signingCert));
+    };
+    const aik = generateSoftKey();
+    const aikPem = Buffer.from(
+      await createCertificate({
+        subject: { CN: 'Device Attestation certificate' },
+        issuer: 'self',
+        publicKey: aik.publicKey,
+        signer: softSigner(aik),
+        notBefore: new Date('2025-01-01T00:00:00Z'),
+        notAfter: new Date('2045-01-01T00:00:00Z'),
+        isCA: false,
+        keyUsage: ['digitalSignature'],
+        extKeyUsage: [],
+      }),
+    );
+    const pcrs = Array.from({ length: 24 }, (_, i) => ({ index: i, hash_algo: attest.TpmHashAlgo.TPM_HASH_ALGO_SHA256, value: sha256(Buffer.from(`pcr${i}`)) }));
+    const quoteFor = async (nonce: Buffer): Promise<attest.IZAttestQuote> => {
+      const data = tpmsAttestQuote(nonce, pcrs.slice(0, 16).map((p) => p.value));
+      const raw = await softSigner(aik).signDigest(sha256(data));
+      return { attestData: data, signature: rawSignatureToDer(raw), pcr_values: pcrs };
+    };
+    const certReq = { reqType: attest.ZAttestReqType.ATTEST_REQ_CERT, certs: [{ hashAlgo: 1, certHash: sha256(aikPem).subarray(0, 16), type: certs.ZCertType.CERT_TYPE_DEVICE_RESTRICTED_SIGNING, cert: aikPem }] };
+    assert.equal((await attestReq(certReq)).respType, attest.ZAttestRespType.ATTEST_RESP_CERT);
+    const n = Buffer.from((await attestReq({ reqType: attest.ZAttestReqType.ATTEST_REQ_NONCE })).nonce?.nonce ?? []);
+
+    const good = await attestReq({ reqType: attest.ZAttestReqType.ATTEST_REQ_QUOTE, quote: await quoteFor(n) });
+    assert.equal(good.quoteResp?.response, attest.ZAttestResponseCode.Z_ATTEST_RESPONSE_CODE_SUCCESS);
+    assert.match(Buffer.from(good.quoteResp?.integrity_token ?? []).toString(), /^[0-9a-f]{128}$/);
+
+    const stale = await attestReq({ reqType: attest.ZAttestReqType.ATTEST_REQ_QUOTE, quote: await quoteFor(Buffer.from('000000000000')) });
+    assert.equal(stale.quoteResp?.response, attest.ZAttestResponseCode.Z_ATTEST_RESPONSE_CODE_NONCE_MISMATCH);
+    assert.equal(stale.quoteResp?.integrity_token?.length ?? 0, 0, 'no token on failure');
+
+    const tampered = await quoteFor(n);
+    tampered.pcr_values = pcrs.map((p, i) => (i === 3 ? { ...p, value: sha256(Buffer.from('evil')) } : p));
+    const failed = await attestReq({ reqType: attest.ZAttestReqType.ATTEST_REQ_QUOTE, quote: tampered });
+    assert.equal(failed.quoteResp?.response, attest.ZAttestResponseCode.Z_ATTEST_RESPONSE_CODE_QUOTE_FAILED);
+
+    const forged = await quoteFor(n);
+    forged.signature = rawSignatureToDer(await softSigner(generateSoftKey()).signDigest(sha256(forged.attestData ?? Buffer.alloc(0))));
+    const refused = await attestReq({ reqType: attest.ZAttestReqType.ATTEST_REQ_QUOTE, quote: forged });
+    assert.equal(refused.quoteResp?.response, attest.ZAttestResponseCode.Z_ATTEST_RESPONSE_CODE_INVALID);
   });
 
   void it('garbage, random bytes and empty bodies on every endpoint get 4xx, never a 5xx', async () => {
