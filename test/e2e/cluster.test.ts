@@ -41,12 +41,14 @@ test('three nodes form a cluster and report it', async () => {
     );
   }
   const report = await waitFor(
-    'a ZInfoKubeCluster with 3 Ready JOINED nodes',
+    'a ZInfoKubeCluster with 3 Ready JOINED nodes carrying their device UUIDs',
     async () => {
       for (const n of t.nodes) {
         const items = await t.ctl.admin.info(n.uuid, { types: ['ZiKubeCluster'] });
         const c = (items.at(-1)?.info as { cluster_info?: { nodes?: KubeNodeJson[]; cluster_id?: string } } | undefined)?.cluster_info;
-        const ok = c?.nodes?.length === 3 && c.nodes.every((x) => x.conditions[0]?.set && x.admission_status === 'NODE_ADMISSION_JOINED');
+        const ok =
+          c?.nodes?.length === 3 &&
+          c.nodes.every((x) => x.conditions[0]?.set && x.admission_status === 'NODE_ADMISSION_JOINED' && x.node_id);
         if (ok) return c;
       }
       return undefined;
