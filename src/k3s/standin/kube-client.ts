@@ -34,7 +34,7 @@ export interface KubeClientOptions {
   caPem?: string;
   /** `Authorization` header value. */
   authorization: string;
-  /** Per-request timeout, spec ms. @default 10000 */
+  /** Per-request timeout, spec ms (never below 2 s real). @default 10000 */
   timeoutMs?: number;
   clock: Clock;
 }
@@ -54,7 +54,8 @@ export class KubeClient {
   async request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json', signal?: AbortSignal): Promise<T> {
     const url = this.opts.baseUrl + path;
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const timeout = AbortSignal.timeout(Math.max(100, this.opts.clock.scaled(this.opts.timeoutMs ?? 10_000)));
+    // At least 2 s real: the datastore answers in real time whatever the time scale.
+    const timeout = AbortSignal.timeout(Math.max(2_000, this.opts.clock.scaled(this.opts.timeoutMs ?? 10_000)));
     const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
     return new Promise<T>((resolve, reject) => {
       const req = https.request(

@@ -12,7 +12,7 @@ import { StandinCluster, haveKubectl, kubectl, missingPrerequisite, readiness, w
 const skip = missingPrerequisite();
 const IP = { n1: '127.0.1.2', n2: '127.0.1.3', n3: '127.0.1.4', bad: '127.0.1.5' };
 
-describe('k3s stand-in: three servers', { skip, timeout: 90_000 }, () => {
+describe('k3s stand-in: three servers', { skip, timeout: 150_000 }, () => {
   let cluster: StandinCluster;
   let core: k8s.CoreV1Api;
   let kubeconfig: string;
@@ -32,7 +32,7 @@ describe('k3s stand-in: three servers', { skip, timeout: 90_000 }, () => {
   });
 
   it('lists three Ready nodes with k3s roles and internal IPs', async () => {
-    await waitFor('3 Ready nodes', 45_000, async () => {
+    await waitFor('3 Ready nodes', 90_000, async () => {
       const r = await readiness(core);
       return r.size === 3 && [...r.values()].every((s) => s === 'True');
     });

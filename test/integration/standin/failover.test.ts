@@ -39,7 +39,7 @@ function appReplicaSet(name: string, kind: 'preferred' | 'required'): k8s.V1Repl
   };
 }
 
-describe('k3s stand-in: failover', { skip, timeout: 120_000 }, () => {
+describe('k3s stand-in: failover', { skip, timeout: 180_000 }, () => {
   let cluster: StandinCluster;
   let core: k8s.CoreV1Api;
   let apps: k8s.AppsV1Api;
@@ -60,7 +60,7 @@ describe('k3s stand-in: failover', { skip, timeout: 120_000 }, () => {
     const kc = cluster.kubeConfig('edge-dev1');
     core = kc.makeApiClient(k8s.CoreV1Api);
     apps = kc.makeApiClient(k8s.AppsV1Api);
-    await waitFor('3 Ready nodes', 45_000, async () => {
+    await waitFor('3 Ready nodes', 90_000, async () => {
       const r = await readiness(core);
       return r.size === 3 && [...r.values()].every((s) => s === 'True');
     });
@@ -108,7 +108,8 @@ describe('k3s stand-in: failover', { skip, timeout: 120_000 }, () => {
 
   it('restarts the killed server from its etcd data; it turns Ready and takes its REQUIRED app back', async () => {
     cluster.start('server', HOME, IP.n3, serverArgs[HOME]);
-    await waitFor(`${HOME} Ready again`, 30_000, async () => (await readiness(core)).get(HOME) === 'True');
+    // Generous: a process start can take tens of seconds on a loaded 2-core CI machine.
+    await waitFor(`${HOME} Ready again`, 60_000, async () => (await readiness(core)).get(HOME) === 'True');
     await waitFor('unreachable taint removed', 10_000, async () => !(await core.readNode({ name: HOME })).spec?.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable'));
     await waitFor('REQUIRED app Running at home, old pods gone', 20_000, async () => {
       const req = await podsOf('req');
