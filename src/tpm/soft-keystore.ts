@@ -2,6 +2,7 @@
  * The software key store: EVE's TPM-less device (cipher-and-tpm.md §12). Keys are P-256 PEM files under
  * `<stateDir>/keys/` (0600, directory 0700). NOT hardware-protected: anyone who can read the files has the keys.
  */
+import { chmod, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage } from '../common/index.js';
@@ -76,7 +77,15 @@ class SoftKeyStore implements KeyStore {
   async provision(signal?: AbortSignal): Promise<DeviceIdentity> {
     for (const role of ROLES) {
       const file = softKeyPath(this.stateDir, role);
-      if (await readIfExists(file)) continue;
+      const existing = await stat(file).catch(() => undefined);
+      if (existing) {
+        if (existing.mode & 0o077) {
+          // A key file readable by others is tightened, not replaced.
+          await chmod(file, 0o600);
+          this.logger.warn('soft key file was group/world accessible; set to 0600', { role, path: file });
+        }
+        continue;
+      }
       await writeFileAtomic(file, softKeyToPkcs8Pem(generateSoftKey()), 0o600);
       this.logger.info('soft key created (NOT hardware-protected)', { role, path: file });
     }

@@ -1,0 +1,92 @@
+/**
+ * The tpm2-tools runner against a real tpm2_getcap talking to a loopback socket that never answers (a stand-in
+ * for a hung TPM; no real TPM hangs on demand): timeouts, serialisation, unreachable classification.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import net from 'node:net';
+import { silentLogger } from '../../../src/common/index.js';
+import { Tpm2Tools, toolError } from '../../../src/tpm/tpm2-tools.js';
+import { isTpmError } from '../../../src/tpm/errors.js';
+
+const skip = spawnSync('tpm2_getcap', ['--version']).error ? 'tpm2-tools not installed' : undefined;
+
+let port = 0;
+const sockets = new Set<net.Socket>();
+
+/** Listens on a random port P and on P+1 (the swtpm TCTI also connects to its control port). */
+async function listenPair(): Promise<net.Server[]> {
+  for (;;) {
+    const a = net.createServer(onConnection);
+    await new Promise<void>((r) => a.listen(0, '127.0.0.1', r));
+    const p = (a.address() as net.AddressInfo).port;
+    const b = net.createServer(onConnection);
+    const ok = await new Promise<boolean>((r) => {
+      b.once('error', () => r(false));
+      b.listen(p + 1, '127.0.0.1', () => r(true));
+    });
+    if (ok) return [a, b];
+    await new Promise<void>((r) => a.close(() => r()));
+  }
+}
+
+function onConnection(s: net.Socket): void {
+  sockets.add(s);
+  s.on('close', () => sockets.delete(s));
+  s.on('error', () => undefined);
+}
+
+let servers: net.Server[] = [];
+before(async () => {
+  servers = await listenPair();
+  port = (servers[0].address() as net.AddressInfo).port;
+});
+after(async () => {
+  for (const s of sockets) s.destroy();
+  for (const srv of servers) await new Promise<void>((r) => srv.close(() => r()));
+});
+
+void test('a hung TPM call times out with kind TIMEOUT; calls run one at a time', { skip }, async () => {
+  const tools = new Tpm2Tools({ tcti: `swtpm:host=127.0.0.1,port=${port}`, flush: true, timeoutMs: 300, logger: silentLogger });
+  const started = performance.now();
+  const results = await Promise.allSettled([1, 2, 3].map(() => tools.run('tpm2_getcap', ['properties-fixed'])));
+  // Serial: three 300 ms timeouts back to back, not side by side.
+  assert.ok(performance.now() - started >= 900, `took ${performance.now() - started} ms`);
+  for (const r of results) {
+    assert.equal(r.status, 'rejected');
+    assert.ok(isTpmError(r.reason) && r.reason.kind === 'TIMEOUT', String(r.reason));
+    assert.match((r.reason as Error).message, /timed out after 300 ms/);
+  }
+});
+
+void test('a closed port is UNREACHABLE and names the TCTI', { skip }, async () => {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const closed = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const tools = new Tpm2Tools({ tcti: `swtpm:host=127.0.0.1,port=${closed}`, flush: true, timeoutMs: 5000, logger: silentLogger });
+  await assert.rejects(tools.run('tpm2_getcap', ['handles-persistent']), (e) => {
+    assert.ok(isTpmError(e));
+    assert.equal(e.kind, 'UNREACHABLE');
+    assert.match(e.message, new RegExp(`TCTI swtpm:host=127.0.0.1,port=${closed}`));
+    return true;
+  });
+});
+
+void test('tool stderr is classified by the printed response code', () => {
+  const missing = toolError(
+    'tpm2_sign',
+    'ERROR:esys:src/tss2-esys/esys_tr.c:278:Esys_TR_FromTPMPublic_Finish() Error ReadPublic ErrorCode (0x0000018b)\n' +
+      'ERROR: Esys_TR_FromTPMPublic(0x18B) - tpm:handle(1):the handle is not correct for the use\nERROR: Unable to run tpm2_sign',
+    'exit 1',
+  );
+  assert.equal(missing.kind, 'HANDLE_MISSING');
+  assert.equal(missing.code, 0x18b);
+  assert.match(missing.message, /run `edgesim tpm provision`/);
+  const sessions = toolError('tpm2_ecdhzgen', 'ERROR: Esys_StartAuthSession(0x903) - tpm:warn(2.0): out of memory for session contexts', 'exit 1');
+  assert.equal(sessions.kind, 'SESSION_MEMORY');
+  assert.equal(toolError('tpm2_ecdhzgen', 'ERROR: Esys_ECDH_ZGen(0x1E7) - tpm:parameter(1):point is not on the required curve', '').kind, 'POINT_NOT_ON_CURVE');
+  assert.equal(toolError('x', 'ERROR: Could not load tcti, got: "swtpm:host=127.0.0.1,port=1"', '').kind, 'UNREACHABLE');
+  assert.equal(toolError('x', 'something else', 'exit 3').kind, 'TOOL_FAILED');
+});
