@@ -48,7 +48,7 @@ void describe('edgesim controller CLI', () => {
 
   const cli = async (...args: string[]): Promise<CliResult> => {
     try {
-      const r = await run(node, [...baseArgs, 'controller', ...args, '--data-dir', dataDir], { timeout: 30_000 });
+      const r = await run(node, [...baseArgs, 'controller', ...args, '--data-dir', dataDir], { timeout: 120_000 });
       return { code: 0, stdout: r.stdout, stderr: r.stderr };
     } catch (e) {
       const x = e as { code?: number; stdout?: string; stderr?: string };
