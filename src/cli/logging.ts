@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import { createLogger, parseLogLevelSpec, type Logger } from '../common/index.js';
 
 /** Adds `--log-level` and `--log-format` to a command. */
-export function withLogFlags(cmd: Command): Command {
+export function withLogFlags(cmd: Command, defaultLevel = 'info'): Command {
   return cmd
-    .option('--log-level <spec>', 'level, optionally per component: "info,agent.config=debug,tpm=warn"', 'info')
+    .option('--log-level <spec>', 'level, optionally per component: "info,agent.config=debug,tpm=warn"', defaultLevel)
     .option('--log-format <format>', 'json (one object per line, for journald) or text; default: text on a TTY, else json');
 }
 

@@ -1,0 +1,278 @@
+/**
+ * `edgesim demo`: a whole EVE cluster on one machine. Starts the embedded controller, then per node an swtpm (when
+ * installed), an `edgesim agent` process and, through it, the k3s stand-in on a real etcd; applies a cluster and
+ * shows what the controller receives until Ctrl-C (or until every node reported READY with `exitWhenReady`).
+ * Nodes use loopback addresses (cluster IPs 127.0.100.2…, interface label `ethernet1` mapped to `lo`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Clock, Logger } from '../common/index.js';
+import { errorMessage } from '../common/index.js';
+import { ControllerAdminClient, ControllerServer, type InfoItem } from '../controller/index.js';
+import { SwtpmProcess } from '../tpm/index.js';
+
+export interface DemoOptions {
+  /** Number of nodes. @default 3 */
+  nodes?: number;
+  /** Divides every agent and stand-in timer. @default 10 */
+  timeScale?: number;
+  /** 'swtpm' (one per node; needs swtpm + tpm2-tools), 'soft', or 'auto' (swtpm when installed). @default 'auto' */
+  tpm?: 'auto' | 'swtpm' | 'soft';
+  /** Config poll interval of the agents in seconds. @default 2 */
+  configIntervalS?: number;
+  /** Keeps logs and state here instead of a temp dir that is removed at the end. */
+  workDir?: string;
+  /** The command that runs `edgesim` (node + script). */
+  selfCommand: string[];
+  /** PATH to look for swtpm and tpm2-tools in. */
+  pathEnv: string;
+  /** Stop when every node reported READY (and the leader listed them all). */
+  exitWhenReady?: boolean;
+  /** Give up after this many real ms (with exitWhenReady). @default 120000 */
+  timeoutMs?: number;
+  /** Called with each new view of the cluster (the CLI prints it). */
+  onView: (view: DemoView) => void;
+  clock: Clock;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+/** One row of the live table. */
+export interface DemoNodeView {
+  node: string;
+  uuid: string;
+  role: string;
+  clusterIp: string;
+  status: string;
+  leader: boolean;
+  lastReport: string;
+}
+
+export interface DemoView {
+  elapsedMs: number;
+  nodes: DemoNodeView[];
+  clusterId: string;
+  allReady: boolean;
+  workDir: string;
+  /** Set once every node reported READY: ms from demo start. */
+  readyAfterMs?: number;
+}
+
+interface DemoNode {
+  name: string;
+  dir: string;
+  swtpm?: SwtpmProcess;
+  agent?: ChildProcess;
+  uuid: string;
+}
+
+const CLUSTER_PREFIX = '127.0.100.0/24';
+
+/** Runs the demo until the signal fires (or every node is READY with `exitWhenReady`); cleans up everything. */
+export async function runDemo(o: DemoOptions): Promise<DemoView> {
+  const started = performance.now();
+  const n = o.nodes ?? 3;
+  if (!(n >= 1 && n <= 20)) throw new Error(`--nodes must be between 1 and 20, got ${n}`);
+  const timeScale = o.timeScale ?? 10;
+  const workDir = o.workDir ?? (await mkdtemp(path.join(os.tmpdir(), 'edgesim-demo-')));
+  const log = o.logger.child({ component: 'demo' });
+  const nodes: DemoNode[] = [];
+  let controller: ControllerServer | undefined;
+  try {
+    controller = await ControllerServer.create({
+      dataDir: path.join(workDir, 'controller'),
+      listen: '127.0.0.1:0',
+      adminListen: '127.0.0.1:0',
+      logger: log.child({ component: 'controller' }),
+      clock: o.clock,
+    });
+    void controller.run();
+    const admin = new ControllerAdminClient(controller.endpoints().adminUrl);
+    log.info('controller started', { deviceUrl: controller.endpoints().deviceUrl, adminUrl: controller.endpoints().adminUrl });
+
+    const useSwtpm = o.tpm === 'swtpm' || (o.tpm !== 'soft' && (await hasCommand('swtpm', o.pathEnv)) && (await hasCommand('tpm2_sign', o.pathEnv)));
+    await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const name = `dev${i + 1}`;
+        const dir = path.join(workDir, name);
+        const node: DemoNode = { name, dir, uuid: '' };
+        nodes[i] = node;
+        await mkdir(dir, { recursive: true });
+        await admin.exportDeviceConfig({ outDir: path.join(dir, 'config'), serial: `demo-${name}` });
+        if (useSwtpm) {
+          node.swtpm = await SwtpmProcess.create({ stateDir: path.join(dir, 'swtpm'), logger: log, clock: o.clock });
+        }
+        node.agent = startAgent(o, node, i, timeScale);
+      }),
+    );
+    // Wait until every node onboarded and attested (its ECDH cert is needed to encrypt its token).
+    const devices = await waitUntil(o, async () => {
+      const list = await admin.devices();
+      const bySerial = new Map(list.map((d) => [d.serial, d]));
+      const all = nodes.map((x) => bySerial.get(`demo-${x.name}`));
+      return all.every((d) => d?.attested && d.attestCerts.length > 0) ? all.map((d) => d!) : undefined;
+    });
+    nodes.forEach((x, i) => (x.uuid = devices[i].uuid));
+    const applied = await admin.applyCluster({
+      name: 'demo-cluster',
+      interface: 'ethernet1',
+      prefix: CLUSTER_PREFIX,
+      members: nodes.map((x, i) => ({ device: x.uuid, ip: `127.0.100.${i + 2}`, name: `edge-${x.name}` })),
+    });
+    log.info('cluster applied', { clusterId: applied.id });
+
+    let view = await collectView(admin, nodes, applied.id, workDir, started);
+    o.onView(view);
+    for (;;) {
+      if (o.signal.aborted) return view;
+      await sleep(1000, o.signal).catch(() => undefined);
+      if (o.signal.aborted) return view;
+      view = await collectView(admin, nodes, applied.id, workDir, started);
+      o.onView(view);
+      if (view.allReady && o.exitWhenReady) return view;
+      if (o.exitWhenReady && performance.now() - started > (o.timeoutMs ?? 120_000)) {
+        throw new Error(`not every node reported READY within ${Math.round((o.timeoutMs ?? 120_000) / 1000)} s; logs in ${workDir}`);
+      }
+    }
+  } finally {
+    await Promise.all(nodes.map((x) => stopNode(x)));
+    await controller?.stop().catch(() => undefined);
+    if (!o.workDir) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function startAgent(o: DemoOptions, node: DemoNode, i: number, timeScale: number): ChildProcess {
+  const [exe, ...pre] = o.selfCommand;
+  const args = [
+    ...pre,
+    'agent',
+    '--config-dir',
+    path.join(node.dir, 'config'),
+    '--state-dir',
+    path.join(node.dir, 'state'),
+    '--tpm',
+    node.swtpm ? node.swtpm.tcti : 'soft',
+    '--time-scale',
+    String(timeScale),
+    '--config-interval',
+    String((o.configIntervalS ?? 2) * timeScale), // spec seconds; the agent divides by the time scale
+    '--k3s-bin',
+    'standin',
+    '--iface-map',
+    'ethernet1=lo',
+    '--single-node-ip',
+    `127.0.101.${i + 2}`,
+    '--log-format',
+    'json',
+  ];
+  const out = createWriteStream(path.join(node.dir, 'agent.log'));
+  const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
+  return child;
+}
+
+async function stopNode(x: DemoNode): Promise<void> {
+  const a = x.agent;
+  if (a && a.exitCode === null && a.signalCode === null) {
+    const exited = new Promise<void>((r) => a.once('exit', () => r()));
+    a.kill('SIGTERM');
+    const t = setTimeout(() => a.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(t);
+  }
+  await x.swtpm?.stop().catch(() => undefined);
+}
+
+function lastWith<T>(items: InfoItem[], pick: (info: Record<string, unknown>) => T | undefined): { value: T; at: number } | undefined {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const v = pick(items[i].info as Record<string, unknown>);
+    if (v !== undefined) return { value: v, at: items[i].receivedAt };
+  }
+  return undefined;
+}
+
+interface KubeClusterJson {
+  nodes?: Array<{ name?: string; node_id?: string; internal_ip?: string; role_server?: boolean; conditions?: Array<{ set?: boolean }> }>;
+  cluster_id?: string;
+}
+
+async function collectView(admin: ControllerAdminClient, nodes: DemoNode[], clusterId: string, workDir: string, started: number): Promise<DemoView> {
+  const now = Date.now();
+  let leaderUuid = '';
+  let leaderAt = 0;
+  let report: KubeClusterJson | undefined;
+  const perNode = await Promise.all(nodes.map((x) => admin.info(x.uuid).catch(() => [] as InfoItem[])));
+  nodes.forEach((x, i) => {
+    const kc = lastWith(perNode[i], (m) => (m.cluster_info as KubeClusterJson | undefined)?.cluster_id === clusterId ? (m.cluster_info as KubeClusterJson) : undefined);
+    if (kc && kc.at > leaderAt) {
+      leaderAt = kc.at;
+      leaderUuid = x.uuid;
+      report = kc.value;
+    }
+  });
+  const rows = nodes.map((x, i) => {
+    const status = lastWith(perNode[i], (m) => (m.cluster_node as { node_status?: string } | undefined)?.node_status ?? undefined);
+    const entry = report?.nodes?.find((k) => k.node_id === x.uuid);
+    const last = perNode[i].at(-1)?.receivedAt;
+    return {
+      node: `edge-${x.name}`,
+      uuid: x.uuid,
+      role: entry ? (entry.role_server ? 'server' : 'agent') + (i === 0 ? ' (bootstrap)' : '') : i === 0 ? 'bootstrap' : 'joining',
+      clusterIp: entry?.internal_ip ?? `127.0.100.${i + 2}`,
+      status: (status?.value ?? 'pending').replace('Z_INFO_CLUSTER_NODE_STATUS_', ''),
+      leader: x.uuid === leaderUuid,
+      lastReport: last ? `${Math.max(0, Math.round((now - last) / 1000))}s ago` : '-',
+    };
+  });
+  const allReady = rows.every((r) => r.status === 'READY') && (report?.nodes?.length ?? 0) === nodes.length;
+  return {
+    elapsedMs: performance.now() - started,
+    nodes: rows,
+    clusterId,
+    allReady,
+    workDir,
+    ...(allReady ? { readyAfterMs: performance.now() - started } : {}),
+  };
+}
+
+async function waitUntil<T>(o: DemoOptions, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = performance.now() + (o.timeoutMs ?? 120_000);
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      o.logger.debug('demo probe failed', { error: errorMessage(e) });
+    }
+    if (performance.now() > deadline) throw new Error('nodes did not onboard and attest in time');
+    await sleep(250, o.signal);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason as Error);
+    }, { once: true });
+  });
+}
+
+async function hasCommand(cmd: string, pathEnv: string): Promise<boolean> {
+  const { access } = await import('node:fs/promises');
+  for (const dir of pathEnv.split(path.delimiter)) {
+    try {
+      await access(path.join(dir, cmd));
+      return true;
+    } catch {
+      /* next */
+    }
+  }
+  return false;
+}

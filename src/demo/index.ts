@@ -1,0 +1,2 @@
+/** The one-command demo: controller + N simulated nodes forming a cluster. */
+export { runDemo, type DemoOptions, type DemoView, type DemoNodeView } from './demo.js';
