@@ -12,6 +12,7 @@ import { registerCipherCommands } from './cipher.js';
 import { registerControllerCommands } from './controller.js';
 import { registerCtlCommands } from './ctl.js';
 import { registerK3sCommands } from './k3s.js';
+import { registerTpmCommands } from './tpm.js';
 
 // The package root is two levels up from src/cli (source) or three from dist/src/cli (compiled).
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,5 +30,6 @@ registerCipherCommands(program);
 registerControllerCommands(program);
 registerCtlCommands(program);
 registerK3sCommands(program);
+registerTpmCommands(program);
 
 await program.parseAsync(process.argv);
