@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerAgentCommands } from './agent.js';
+import { registerDemoCommands } from './demo.js';
 import { registerCipherCommands } from './cipher.js';
 import { registerControllerCommands } from './controller.js';
 import { registerCtlCommands } from './ctl.js';
@@ -26,6 +27,7 @@ const program = new Command('edgesim')
 
 // Command groups register themselves here, one line each.
 registerAgentCommands(program);
+registerDemoCommands(program);
 registerCipherCommands(program);
 registerControllerCommands(program);
 registerCtlCommands(program);
