@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { Agent } from '../agent/index.js';
 import { dumpCheckpointedConfig, Operations } from '../agent/admin/index.js';
 import { createClock, type Logger } from '../common/index.js';
+import { loggerFromFlags } from './logging.js';
 import { stopOnSignals } from './process.js';
 
 /** The flags this file adds (plus the agent flags it reads). */
@@ -39,13 +40,13 @@ export function withAgentOpsFlags(cmd: Command): Command {
  * `--dump-config`: prints the verified, redacted checkpoint as JSON; exit code 1 when the state dir holds none.
  * Stop a running agent first (or use `edgesim ctl config`): both would open the same key store.
  */
-export async function dumpConfig(flags: AgentOpsFlags, logger: Logger): Promise<void> {
+export async function dumpConfig(flags: AgentOpsFlags & { logLevel?: string; logFormat?: string }): Promise<void> {
   const dumped = await dumpCheckpointedConfig({
     configDir: flags.configDir,
     stateDir: flags.stateDir,
     tpm: flags.tpm,
     clock: createClock(Number(flags.timeScale)),
-    logger: logger.child({ component: 'agent.dump' }),
+    logger: loggerFromFlags(flags, false), // stderr: stdout carries the JSON
   });
   if (!dumped) {
     process.stderr.write(`edgesim agent: no verified config checkpoint in ${flags.stateDir}\n`);

@@ -7,7 +7,7 @@
  * config, handing it to `onConfig` listeners) and then fails at the first controller exchange, before any state
  * is written. Nothing is sent: the injected fault fails every request before it leaves the process.
  */
-import type { Clock, Logger } from '../../common/index.js';
+import type { Clock, LogFields, Logger } from '../../common/index.js';
 import { Agent, type AgentOptions } from '../index.js';
 import { redactConfig } from './redact-config.js';
 
@@ -27,8 +27,21 @@ export interface DumpConfigOptions {
   /** Key store spec, as for the agent. @default 'soft' */
   tpm?: string;
   clock: Clock;
-  /** Receives the agent's own lines (a failed first exchange is expected and logged by the agent). */
+  /** Receives the agent's own lines; those caused by the injected fault are demoted to debug. */
   logger: Logger;
+}
+
+/** The dump's own fault makes the agent log a failed exchange at warn/error; that is expected here, not news. */
+function demoteInjectedFaultLines(log: Logger): Logger {
+  const expected = (fields?: LogFields): boolean =>
+    Object.values(fields ?? {}).some((v) => typeof v === 'string' && v.includes('injected fault'));
+  return {
+    error: (msg, fields) => (expected(fields) ? log.debug(msg, fields) : log.error(msg, fields)),
+    warn: (msg, fields) => (expected(fields) ? log.debug(msg, fields) : log.warn(msg, fields)),
+    info: (msg, fields) => log.info(msg, fields),
+    debug: (msg, fields) => log.debug(msg, fields),
+    child: (fields) => demoteInjectedFaultLines(log.child(fields)),
+  };
 }
 
 /** Returns the verified checkpointed config, or undefined when the state dir holds none that verifies. */
@@ -39,7 +52,7 @@ export async function dumpCheckpointedConfig(opts: DumpConfigOptions): Promise<D
     ...(opts.tpm ? { tpm: opts.tpm } : {}),
     once: true,
     clock: opts.clock,
-    logger: opts.logger,
+    logger: demoteInjectedFaultLines(opts.logger),
   };
   const agent = await Agent.create(agentOpts);
   try {
