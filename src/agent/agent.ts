@@ -14,6 +14,7 @@ import type { Clock, Logger } from '../common/index.js';
 import { errorMessage, isAbortError, jitter } from '../common/index.js';
 import { decryptCipherBlock, info, isAuthError, loadPrivateKeyPem, softSigner, type common, type config } from '../eve/index.js';
 import { ClusterReconciler, type ClusterStatus } from './cluster/cluster-reconciler.js';
+import { AppReconciler } from './apps/index.js';
 import { openKeyStore, type DeviceIdentity, type KeyStore } from '../tpm/index.js';
 import { attestCertRequest, attestOnce } from './attestation.js';
 import { Checkpoint } from './checkpoint.js';
@@ -204,6 +205,9 @@ export class Agent {
       logger: this.opts.logger,
     });
     this.cluster = reconciler;
+    // Apps, volumes, content trees on the cluster (issue 6, src/agent/apps); its loops end with the agent's stop signal.
+    const apps = AppReconciler.create({ cluster: reconciler, deviceUuid: () => this.api.deviceUuid, publishInfo: (k, m) => this.publishInfo(k, m), emit: (k, m, f) => this.emit(k, m, f), clock: this.clock, logger: this.opts.logger, signal: this.signal });
+    this.listeners.push((cfg) => apps.onConfig(cfg));
     // Not awaited: a join can wait for its bootstrap for minutes; the config loop must go on.
     this.listeners.push((cfg) => void reconciler.onConfig(cfg));
   }
