@@ -237,7 +237,12 @@ export function registerControllerCommands(program: Command): void {
     cluster
       .command('apply')
       .description(
-        "Create or update a cluster from YAML/JSON and bump each member's config.\n" +
+        "Create or update a cluster from YAML/JSON and bump each member's config; members dropped since the last " +
+          'apply leave (their cluster block is removed).\n' +
+          'Fields: name; id (UUID, optional); interface (e.g. ethernet1); prefix (e.g. 10.244.244.0/24); members: list of ' +
+          '{device: UUID|name|serial, ip (default prefix+2+index), isWorker (false), name (sets device_name)}; ' +
+          'joinServer (member, default the first); type (default CLUSTER_TYPE_REPLICATED_STORAGE); tieBreaker (member); ' +
+          'useEncryptCert (true: ECDH with the encrypt cert, false: with the signing cert).\n' +
           'Example: edgesim controller cluster apply -f cluster.yaml',
       )
       .requiredOption('-f, --file <file>', 'cluster definition (.yaml/.yml/.json)')
@@ -245,12 +250,15 @@ export function registerControllerCommands(program: Command): void {
   ).action(
     action(async (o: ClientFlags & { file: string; output: string }) => {
       const r = await (await client(o)).applyCluster(await readObjectFile(o.file));
-      if (o.output === 'json') process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-      else
-        printTable(
-          r.members.map((m) => ({ device: m.uuid, ip: m.clusterIpPrefix, role: m.isWorker ? 'worker' : 'server', config: `v${m.configVersion}` })),
-          ['device', 'ip', 'role', 'config'],
-        );
+      if (o.output === 'json') {
+        process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        return;
+      }
+      for (const m of r.removed) process.stdout.write(`left the cluster: ${m.uuid} (config v${m.configVersion})\n`);
+      printTable(
+        r.members.map((m) => ({ device: m.uuid, ip: m.clusterIpPrefix, role: m.isWorker ? 'worker' : 'server', config: `v${m.configVersion}` })),
+        ['device', 'ip', 'role', 'config'],
+      );
     }),
   );
 }

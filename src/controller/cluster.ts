@@ -50,6 +50,14 @@ export interface ClusterApplyResult {
   id: string;
   name: string;
   members: { uuid: string; clusterIpPrefix: string; isWorker: boolean; configVersion: number }[];
+  /** Former members (in the previous apply, not in this one) whose `cluster` block was removed. */
+  removed: { uuid: string; configVersion: number }[];
+}
+
+/** What the store keeps per cluster: the definition as given and the member UUIDs it resolved to. */
+interface StoredClusterSpec {
+  definition: unknown;
+  memberUuids: string[];
 }
 
 function bad(field: string, reason: string): ControllerError {
@@ -183,11 +191,13 @@ export async function applyCluster(store: ControllerStore, pki: ControllerPki, r
 
   const id = spec.id ?? store.listClusters().find((c) => c.name === spec.name)?.id ?? randomUUID();
   // A k3s token: opaque string; kept in SQLite (0600 data dir) and never logged.
-  const rec = store.upsertCluster(id, spec.name, raw, () => randomBytes(32).toString('hex'));
+  const previous = store.listClusters().find((c) => c.id === id)?.spec as StoredClusterSpec | undefined;
+  const stored: StoredClusterSpec = { definition: raw, memberUuids: members.map((m) => m.device.uuid) };
+  const rec = store.upsertCluster(id, spec.name, stored, () => randomBytes(32).toString('hex'));
   registerSecret(rec.token);
 
   const ctlCert = spec.useEncryptCert ? pki.encrypt : pki.signing;
-  const result: ClusterApplyResult = { id, name: spec.name, members: [] };
+  const result: ClusterApplyResult = { id, name: spec.name, members: [], removed: [] };
   for (const m of members) {
     const enc = await encryptCipherBlock(
       { cluster_token: rec.token },
@@ -210,8 +220,17 @@ export async function applyCluster(store: ControllerStore, pki: ControllerPki, r
       master_node_uuids: members.filter((x) => !x.spec.isWorker).map((x) => x.device.uuid),
     };
     if (m.spec.name) next.device_name = m.spec.name;
-    const stored = storeDeviceConfig(store, pki, m.device.uuid, next);
-    result.members.push({ uuid: m.device.uuid, clusterIpPrefix: `${m.ip}/${len}`, isWorker: m.spec.isWorker ?? false, configVersion: stored.version });
+    const saved = storeDeviceConfig(store, pki, m.device.uuid, next);
+    result.members.push({ uuid: m.device.uuid, clusterIpPrefix: `${m.ip}/${len}`, isWorker: m.spec.isWorker ?? false, configVersion: saved.version });
+  }
+  // A member dropped from the definition leaves: its block is removed, which EVE takes as the departure
+  // signal and turns back into a single node (cluster.md §2.3, §5.5).
+  for (const uuid of previous?.memberUuids ?? []) {
+    if (uuids.has(uuid) || !store.getDevice(uuid)) continue;
+    const cur = currentConfig(store, uuid);
+    if (!cur?.cluster || cur.cluster.cluster_id !== id) continue;
+    cur.cluster = null;
+    result.removed.push({ uuid, configVersion: storeDeviceConfig(store, pki, uuid, cur).version });
   }
   return result;
 }

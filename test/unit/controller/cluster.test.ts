@@ -79,6 +79,12 @@ void describe('cluster apply', () => {
     const c1 = currentConfig(store, U(1))!;
     assert.equal(c1.cipherContexts.length, 2, 'the signing-cert context is added next to the encrypt-cert one');
     assert.equal(store.listClusters().length, 1);
+
+    // Dropping a member removes its block (departure) and leaves the others' in place.
+    const shrunk = await applyCluster(store, pki, { ...spec, members: spec.members.slice(0, 2), tieBreaker: 'S2' });
+    assert.deepEqual(shrunk.removed, [{ uuid: U(3), configVersion: 3 }]);
+    assert.equal(currentConfig(store, U(3))?.cluster, null);
+    assert.equal(currentConfig(store, U(1))?.cluster?.cluster_id, r.id);
   });
 
   void it('refuses bad definitions naming the field', async () => {
