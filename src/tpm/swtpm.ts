@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage } from '../common/index.js';
@@ -36,6 +37,15 @@ const PORT_ATTEMPTS = 8;
 /** The pid file of a swtpm state directory. */
 export function swtpmPidFile(stateDir: string): string {
   return path.join(stateDir, PID_FILE);
+}
+
+/** True when 127.0.0.1:`port` can be bound right now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
 }
 
 function alive(pid: number): boolean {
@@ -96,6 +106,12 @@ export class SwtpmProcess {
   }
 
   private static async startOn(port: number, opts: SwtpmOptions, logger: Logger): Promise<SwtpmProcess> {
+    // Checked up front: the readiness probe below would otherwise be answered by whoever holds the port.
+    for (const p of [port, port + 1]) {
+      if (!(await portFree(p))) {
+        throw new TpmError('UNREACHABLE', 'swtpm', `cannot start swtpm on 127.0.0.1:${p}: Address already in use`);
+      }
+    }
     const logPath = path.join(opts.stateDir, LOG_FILE);
     const log = await open(logPath, 'w', 0o600);
     const args = [
@@ -136,7 +152,7 @@ export class SwtpmProcess {
       }
       try {
         await tools.run('tpm2_getcap', ['properties-fixed'], opts.signal ? { signal: opts.signal } : {});
-        break;
+        if (exited === undefined) break;
       } catch (e) {
         if (opts.clock.now() > deadline || opts.signal?.aborted) {
           await p.stop();
