@@ -1,11 +1,16 @@
 /**
  * Cluster e2e (cluster issue acceptance): 3 agents with the k3s stand-in on real etcd, on loopback addresses.
- * All report ZInfoClusterNode READY; the leader's ZInfoKubeCluster lists 3 nodes JOINED with their device UUIDs and
- * cluster IPs; exactly one node sends ZInfoKubeCluster.
+ * One scenario, in order:
+ * 1. dev1 + dev2 form a cluster; dev3 gets a block whose token was encrypted for dev2: it reports the decryption
+ *    error (never the token) and never joins; the others are unaffected.
+ * 2. dev3 gets its own block: all report ZInfoClusterNode READY; the leader's ZInfoKubeCluster lists 3 nodes JOINED
+ *    with their device UUIDs and cluster IPs; exactly one node sends ZInfoKubeCluster; kubectl sees the 3 nodes.
+ * 3. The cluster block is removed from dev3: it returns to single node; the survivors report 2 nodes.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyCluster, clusterIp, startNodes, type TestCluster } from '../helpers/cluster.js';
+import { execFileSync } from 'node:child_process';
+import { applyCluster, clusterIp, startNodes, type TestCluster, type TestNode } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
 let t: TestCluster;
@@ -19,50 +24,111 @@ after(async () => {
 
 interface KubeNodeJson {
   name: string;
-  node_id: string;
+  node_id?: string;
   internal_ip: string;
   admission_status: string;
   conditions: Array<{ type: string; set?: boolean }>;
 }
+interface KubeClusterJson {
+  nodes?: KubeNodeJson[];
+  cluster_id?: string;
+}
 
-test('three nodes form a cluster and report it', async () => {
-  const clusterId = await applyCluster(t);
-  for (const n of t.nodes) {
-    await waitFor(
-      `${n.name} READY at the controller`,
-      async () => {
-        const items = await t.ctl.admin.info(n.uuid);
-        const last = items.filter((i) => (i.info as { cluster_node?: unknown }).cluster_node).at(-1);
-        return (last?.info as { cluster_node?: { node_status?: string } } | undefined)?.cluster_node?.node_status ===
-          'Z_INFO_CLUSTER_NODE_STATUS_READY';
-      },
-      90_000,
-      250,
-    );
+async function lastNodeStatus(n: TestNode): Promise<string | undefined> {
+  const items = await t.ctl.admin.info(n.uuid);
+  const last = items.filter((i) => (i.info as { cluster_node?: unknown }).cluster_node).at(-1);
+  return (last?.info as { cluster_node?: { node_status?: string } } | undefined)?.cluster_node?.node_status;
+}
+
+async function waitReady(nodes: TestNode[]): Promise<void> {
+  for (const n of nodes) {
+    await waitFor(`${n.name} READY at the controller`, async () => (await lastNodeStatus(n)) === 'Z_INFO_CLUSTER_NODE_STATUS_READY', 120_000, 250);
   }
-  const report = await waitFor(
-    'a ZInfoKubeCluster with 3 Ready JOINED nodes carrying their device UUIDs',
-    async () => {
-      for (const n of t.nodes) {
-        const items = await t.ctl.admin.info(n.uuid, { types: ['ZiKubeCluster'] });
-        const c = (items.at(-1)?.info as { cluster_info?: { nodes?: KubeNodeJson[]; cluster_id?: string } } | undefined)?.cluster_info;
-        const ok =
-          c?.nodes?.length === 3 &&
-          c.nodes.every((x) => x.conditions[0]?.set && x.admission_status === 'NODE_ADMISSION_JOINED' && x.node_id);
-        if (ok) return c;
-      }
-      return undefined;
-    },
-    60_000,
-    500,
-  );
-  assert.equal(report.cluster_id, clusterId);
+}
+
+/** The newest ZInfoKubeCluster of the cluster from any node, with the node that sent it. */
+async function latestReport(clusterId: string): Promise<{ from: string; report: KubeClusterJson } | undefined> {
+  let best: { from: string; report: KubeClusterJson; at: number } | undefined;
+  for (const n of t.nodes) {
+    for (const i of await t.ctl.admin.info(n.uuid, { types: ['ZiKubeCluster'] })) {
+      const c = (i.info as { cluster_info?: KubeClusterJson }).cluster_info;
+      if (c?.cluster_id === clusterId && (!best || i.receivedAt >= best.at)) best = { from: n.name, report: c, at: i.receivedAt };
+    }
+  }
+  return best;
+}
+
+const joinedAndLabelled = (c: KubeClusterJson, count: number): boolean =>
+  c.nodes?.length === count &&
+  c.nodes.every((x) => x.conditions[0]?.set && x.admission_status === 'NODE_ADMISSION_JOINED' && !!x.node_id);
+
+test('cluster lifecycle: wrong-device token refused, 3 nodes join and report, one leaves', async () => {
+  const [dev1, dev2, dev3] = t.nodes as [TestNode, TestNode, TestNode];
+  // 1. Two members; dev3 receives dev2's block (encrypted for dev2's ECDH cert) with its own IP.
+  const clusterId = await applyCluster(t, {
+    members: [dev1, dev2].map((n, i) => ({ device: n.uuid, ip: clusterIp(i), name: `edge-${n.name}` })),
+  });
+  await waitReady([dev1, dev2]);
+  const dev2Config = (await t.ctl.admin.getConfig(dev2.uuid)).config;
+  const dev3Config = (await t.ctl.admin.getConfig(dev3.uuid)).config;
+  await t.ctl.admin.setConfig(dev3.uuid, {
+    ...dev3Config,
+    cluster: { ...(dev2Config.cluster as object), cluster_ip_prefix: `${clusterIp(2)}/24` },
+    cipherContexts: dev2Config.cipherContexts,
+  });
+  const failure = await waitFor('dev3 to report the decryption failure', async () => {
+    const items = await t.ctl.admin.info(dev3.uuid, { types: ['ZiKubeClusterUpdateStatus'] });
+    const u = (items.at(-1)?.info as { cluster_update_info?: { status?: string; error?: { description?: string } } } | undefined)
+      ?.cluster_update_info;
+    return u?.status === 'KUBE_COMP_UPDATE_STATUS_FAILED' ? u : undefined;
+  }, 60_000);
+  assert.match(failure.error?.description ?? '', /encrypted_cluster_token/);
+  assert.match(failure.error?.description ?? '', /DEVICE_CERT_NOT_FOUND|not found|decrypt/i);
+  await new Promise((r) => setTimeout(r, 3_000));
+  assert.equal(dev3.agent.status().cluster?.role, 'single', 'dev3 keeps what runs and never joins');
+  assert.equal(await lastNodeStatus(dev3), undefined, 'dev3 never reports as a cluster node');
+  const two = await latestReport(clusterId);
+  assert.ok(two && !two.report.nodes?.some((x) => x.node_id === dev3.uuid), 'dev3 is not in the cluster');
+  assert.equal(await lastNodeStatus(dev1), 'Z_INFO_CLUSTER_NODE_STATUS_READY', 'the others are unaffected');
+
+  // 2. dev3 gets its own block and joins.
+  await applyCluster(t);
+  await waitReady(t.nodes);
+  const full = await waitFor('a ZInfoKubeCluster listing 3 Ready JOINED nodes with their UUIDs', async () => {
+    const r = await latestReport(clusterId);
+    return r && joinedAndLabelled(r.report, 3) ? r : undefined;
+  }, 60_000, 500);
   assert.deepEqual(
-    report.nodes!.map((x) => [x.node_id, x.internal_ip]).sort(),
+    full.report.nodes!.map((x) => [x.node_id, x.internal_ip]).sort(),
     t.nodes.map((n, i) => [n.uuid, clusterIp(i)]).sort(),
     'every node carries its device UUID and cluster IP',
   );
-  const senders = [];
-  for (const n of t.nodes) if ((await t.ctl.admin.info(n.uuid, { types: ['ZiKubeCluster'] })).some((i) => ((i.info as { cluster_info?: { cluster_id?: string } }).cluster_info?.cluster_id === clusterId))) senders.push(n.name);
-  assert.equal(senders.length, 1, `exactly one node (the leader) reports the cluster: ${senders.join(',')}`);
+  const senders = new Set<string>();
+  for (const n of t.nodes) {
+    const items = await t.ctl.admin.info(n.uuid, { types: ['ZiKubeCluster'] });
+    if (items.some((i) => (i.info as { cluster_info?: KubeClusterJson }).cluster_info?.cluster_id === clusterId)) senders.add(n.name);
+  }
+  assert.equal(senders.size, 1, `exactly one node (the leader) reports the cluster, got ${[...senders].join(', ')}`);
+
+  const kubeconfig = dev1.agent.clusterReconciler!.runtime.kubeconfigPath;
+  let kubectl: string | undefined;
+  try {
+    kubectl = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'nodes', '-o', 'wide'], { encoding: 'utf8', timeout: 30_000 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  if (kubectl !== undefined) {
+    for (const n of t.nodes) assert.match(kubectl, new RegExp(`edge-${n.name}\\s+Ready`), `kubectl lists ${n.name} Ready`);
+  }
+
+  // 3. dev3 leaves: back to single node; the survivors report 2 nodes.
+  const cfg3 = (await t.ctl.admin.getConfig(dev3.uuid)).config;
+  delete cfg3.cluster;
+  await t.ctl.admin.setConfig(dev3.uuid, cfg3);
+  await waitFor('dev3 back to single node', () => dev3.agent.status().cluster?.role === 'single', 60_000);
+  const after = await waitFor('the survivors to report 2 nodes', async () => {
+    const r = await latestReport(clusterId);
+    return r && r.from !== 'dev3' && joinedAndLabelled(r.report, 2) ? r : undefined;
+  }, 90_000, 500);
+  assert.ok(!after.report.nodes!.some((x) => x.node_id === dev3.uuid));
 });
