@@ -12,6 +12,7 @@ import {
   readPemFile,
   type InfoItem,
 } from '../controller/index.js';
+import { formatTable } from './table.js';
 
 const DEFAULT_DATA_DIR = 'edgesim-controller';
 const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -32,10 +33,7 @@ function withClientFlags(c: Command): Command {
 }
 
 function printTable(rows: Record<string, string>[], columns: string[]): void {
-  const width = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((v, i) => v.padEnd(width[i])).join('  ').trimEnd();
-  process.stdout.write(line(columns.map((c) => c.toUpperCase())) + '\n');
-  for (const r of rows) process.stdout.write(line(columns.map((c) => r[c] ?? '')) + '\n');
+  process.stdout.write(formatTable(rows, columns) + '\n');
 }
 
 function iso(ms: number | null): string {
