@@ -1,7 +1,7 @@
 /**
- * The admin gRPC server and client over a real unix socket. The agent behind it is a stand-in built from the
- * agent's public types (a real FaultSet, a fixed status): this test is about the RPC mapping, status codes and the
- * socket's lifecycle; test/integration/ops/ runs the same server in front of a real agent.
+ * The admin gRPC server and client over a real unix socket. The agent behind it is a stand-in (stub-agent.ts):
+ * this test is about the RPC mapping, status codes and the socket's lifecycle; test/integration/ops/ runs the same
+ * server in front of a real agent.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,46 +9,12 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { FaultSet, type AgentEvent, type AgentStatus, type ConfigListener, type DeviceConfig } from '../../../../src/agent/index.js';
+import type { DeviceConfig } from '../../../../src/agent/index.js';
 import { AdminClient, AdminServer, isAdminError, REDACTED, type EventMsg } from '../../../../src/agent/admin/index.js';
 import { createClock, silentLogger } from '../../../../src/common/index.js';
-import type { KeyStore } from '../../../../src/tpm/index.js';
+import { StubAgent } from './stub-agent.js';
 
 const clock = createClock(1);
-
-class StubAgent {
-  readonly faults = new FaultSet(clock);
-  readonly keyStore = { kind: 'soft', description: 'soft (NOT hardware-protected)' } as KeyStore;
-  readonly events = new Set<(e: AgentEvent) => void>();
-  readonly configListeners: ConfigListener[] = [];
-  statusValue: AgentStatus = {
-    phase: 'running',
-    deviceUuid: '6ba7b810-9dad-11d1-80b4-00c04fd430c8',
-    keyStore: 'soft (NOT hardware-protected)',
-    controllerReachable: true,
-    attested: true,
-    lastConfigHash: 'abc123',
-    lastConfigAtMs: 1_700_000_000_000,
-    configSource: 'controller',
-    lastConfigError: undefined,
-    queueDepth: 2,
-    queueOldestAgeMs: 1234.5,
-    cluster: undefined,
-  };
-  status(): AgentStatus {
-    return this.statusValue;
-  }
-  onEvent(l: (e: AgentEvent) => void): () => void {
-    this.events.add(l);
-    return () => this.events.delete(l);
-  }
-  onConfig(l: ConfigListener): void {
-    this.configListeners.push(l);
-  }
-  emit(kind: string, message: string, fields?: Record<string, unknown>): void {
-    for (const l of this.events) l({ timeMs: clock.now(), kind, message, ...(fields ? { fields } : {}) });
-  }
-}
 
 const config: DeviceConfig = {
   deviceUuid: '6ba7b810-9dad-11d1-80b4-00c04fd430c8',
@@ -102,7 +68,7 @@ let client: AdminClient;
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'edgesim-admin-'));
-  agent = new StubAgent();
+  agent = new StubAgent(clock);
   server = await AdminServer.create({
     agent: agent,
     socketPath: path.join(dir, 'admin.sock'),
