@@ -1,0 +1,103 @@
+/**
+ * TPM benchmark: cluster-token decrypt (the ECDH step through TPM2_ECDH_ZGen, cipher-and-tpm.md §5) and
+ * AuthContainer signing (TPM2_Sign), through a real swtpm via tpm2-tools and through the soft backend.
+ * Target: decrypt p99 through swtpm ≤ 50 ms on 2 cores. Real time, sequential operations.
+ * Run: `node --import tsx bench/tpm.ts` (or `node dist/bench/tpm.js` after `npm run build`).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createClock, silentLogger } from '../src/common/index.js';
+import {
+  controllerZCertHash,
+  createCertificate,
+  decryptCipherBlock,
+  deviceZCertHash,
+  encryptCipherBlock,
+  generateSoftKey,
+  softEcdh,
+  softSigner,
+} from '../src/eve/index.js';
+import { SwtpmProcess, openKeyStore, type KeyStore } from '../src/tpm/index.js';
+import { TpmKeyStore } from '../src/tpm/tpm-keystore.js';
+
+const N = 100;
+const clock = createClock();
+
+function pct(samples: number[], p: number): number {
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+async function measure(label: string, fn: () => Promise<unknown>, settle?: () => Promise<void>): Promise<void> {
+  for (let i = 0; i < 3; i++) await fn(); // warm-up
+  const samples: number[] = [];
+  for (let i = 0; i < N; i++) {
+    if (settle) await settle();
+    const t = performance.now();
+    await fn();
+    samples.push(performance.now() - t);
+  }
+  const f = (v: number): string => v.toFixed(1).padStart(7);
+  process.stdout.write(`${label.padEnd(34)} p50 ${f(pct(samples, 50))} ms  p99 ${f(pct(samples, 99))} ms  (n=${N})\n`);
+}
+
+async function bench(name: string, store: KeyStore): Promise<void> {
+  const id = await store.provision();
+  const controller = generateSoftKey();
+  const controllerCertPem = Buffer.from(
+    await createCertificate({
+      subject: { CN: 'bench controller' },
+      issuer: 'self',
+      publicKey: controller.publicKey,
+      signer: softSigner(controller),
+      notBefore: new Date(clock.now() - 60_000),
+      notAfter: new Date(clock.now() + 86_400_000),
+      isCA: false,
+      keyUsage: ['digitalSignature'],
+      extKeyUsage: ['serverAuth'],
+    }),
+  );
+  const { context, block } = await encryptCipherBlock(
+    { cluster_token: 'K10-bench-token' },
+    { controllerCertPem, controllerEcdh: softEcdh(controller), deviceEcdhCertPem: id.ecdhCertPem },
+  );
+  const env = {
+    ecdhKey: store.ecdh,
+    controllerCertsByHashHex: new Map([[controllerZCertHash(controllerCertPem).toString('hex'), controllerCertPem]]),
+    deviceCertsByHashHex: new Map([[deviceZCertHash(id.ecdhCertPem).toString('hex'), id.ecdhCertPem]]),
+  };
+  const decrypt = (): Promise<unknown> => decryptCipherBlock(block, [context], env);
+  await measure(`${name}: cluster-token decrypt`, decrypt);
+  if (store instanceof TpmKeyStore) {
+    // The session flush after each ZGen runs behind the caller's result; an agent decrypts a token once per
+    // config, so the flush has long finished by the next decrypt. This line measures that case.
+    await measure(`${name}: decrypt, flush settled`, decrypt, () => store.tools.idle());
+  }
+  const digest = createHash('sha256').update('payload').digest();
+  await measure(`${name}: AuthContainer sign`, () => store.deviceSigner.signDigest(digest));
+}
+
+const missing = ['swtpm', 'tpm2_getcap'].find((b) => spawnSync(b, ['--version']).error);
+const dir = await mkdtemp(path.join(tmpdir(), 'edgesim-bench-tpm-'));
+try {
+  const soft = await openKeyStore({ spec: 'soft', stateDir: path.join(dir, 'soft'), logger: silentLogger, clock });
+  await bench('soft', soft);
+  await soft.close();
+  if (missing) {
+    process.stdout.write(`swtpm part skipped: ${missing} not installed\n`);
+  } else {
+    const swtpm = await SwtpmProcess.create({ stateDir: path.join(dir, 'tpm'), logger: silentLogger, clock });
+    try {
+      const tpm = await openKeyStore({ spec: swtpm.tcti, stateDir: path.join(dir, 'dev'), logger: silentLogger, clock });
+      await bench('swtpm', tpm);
+      await tpm.close();
+    } finally {
+      await swtpm.stop();
+    }
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
