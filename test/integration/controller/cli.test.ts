@@ -113,9 +113,6 @@ void describe('edgesim controller CLI', () => {
     const devs = JSON.parse((await cli('devices', '--output', 'json')).stdout) as { uuid: string; serial: string }[];
     assert.equal(devs.length, 1);
     const uuid = devs[0].uuid;
-    const table = await cli('devices');
-    assert.match(table.stdout, /^UUID\s+NAME\s+SERIAL/m);
-    assert.ok(table.stdout.includes(uuid));
 
     const cfgFile = path.join(dir, 'node2.yaml');
     await writeFile(cfgFile, YAML.stringify(JSON.parse((await vec('config/edgedevconfig.json')).toString())));
@@ -201,6 +198,7 @@ void describe('edgesim controller CLI', () => {
     ctl!.kill('SIGTERM');
     assert.equal(await ctlExit, 0);
     await assert.rejects(access(path.join(dataDir, 'controller.json')));
+    // Admin verbs fail clearly once the controller is gone.
     const r = await cli('devices');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /no running controller/);
