@@ -3,7 +3,7 @@
  * One scenario, in order:
  * 1. dev1 + dev2 form a cluster; dev3 gets a block whose token was encrypted for dev2: it reports the decryption
  *    error (never the token) and never joins; the others are unaffected.
- * 2. dev3 gets its own block: all report ZInfoClusterNode READY; the leader's ZInfoKubeCluster lists 3 nodes JOINED
+ * 2. dev3 gets its own block, as tie-breaker (labelled, cordoned): all report ZInfoClusterNode READY; the leader's ZInfoKubeCluster lists 3 nodes JOINED
  *    with their device UUIDs and cluster IPs; exactly one node sends ZInfoKubeCluster; kubectl sees the 3 nodes.
  * 3. The cluster block is removed from dev3: it returns to single node; the survivors report 2 nodes.
  */
@@ -91,8 +91,8 @@ test('cluster lifecycle: wrong-device token refused, 3 nodes join and report, on
   assert.ok(two && !two.report.nodes?.some((x) => x.node_id === dev3.uuid), 'dev3 is not in the cluster');
   assert.equal(await lastNodeStatus(dev1), 'Z_INFO_CLUSTER_NODE_STATUS_READY', 'the others are unaffected');
 
-  // 2. dev3 gets its own block and joins.
-  await applyCluster(t);
+  // 2. dev3 gets its own block and joins, as the tie-breaker.
+  await applyCluster(t, { tieBreaker: dev3.uuid });
   await waitReady(t.nodes);
   const full = await waitFor('a ZInfoKubeCluster listing 3 Ready JOINED nodes with their UUIDs', async () => {
     const r = await latestReport(clusterId);
@@ -103,6 +103,16 @@ test('cluster lifecycle: wrong-device token refused, 3 nodes join and report, on
     t.nodes.map((n, i) => [n.uuid, clusterIp(i)]).sort(),
     'every node carries its device UUID and cluster IP',
   );
+  const tie = await waitFor('the tie-breaker labelled and cordoned', async () => {
+    const kube = dev1.agent.clusterReconciler!.runtime.kube()!;
+    const nodes = await kube.listNodes();
+    return nodes.every((n) => n.labels['tie-breaker-config-applied'] === '1') ? nodes : undefined;
+  }, 60_000, 500);
+  for (const n of tie) {
+    const isTie = n.nodeUuid === dev3.uuid;
+    assert.equal(n.labels['tie-breaker-node'], isTie ? 'true' : 'false', `${n.name} tie-breaker label`);
+    assert.equal(n.schedulable, !isTie, `${n.name} cordoned only when it is the tie-breaker`);
+  }
   const senders = new Set<string>();
   for (const n of t.nodes) {
     const items = await t.ctl.admin.info(n.uuid, { types: ['ZiKubeCluster'] });

@@ -1,7 +1,7 @@
 /**
  * A whole simulated cluster for e2e tests: the embedded controller and N in-process agents, each running the k3s
  * stand-in (a real child process with a real etcd) on its own loopback address. The cluster interface label
- * `ethernet1` maps to `lo`; cluster IPs are 127.0.100.2… (loopback, per the network rule).
+ * `ethernet1` maps to `lo`; cluster IPs are 127.N.100.2… (loopback, per the network rule).
  */
 import path from 'node:path';
 import { Agent, resolveK3sLaunch } from '../../src/agent/index.js';
@@ -25,8 +25,10 @@ export interface TestCluster {
   dispose(): Promise<void>;
 }
 
-export const CLUSTER_PREFIX = '127.0.100.0/24';
-export const clusterIp = (i: number): string => `127.0.100.${i + 2}`;
+// A random second octet per test process, so concurrent runs on one machine never share addresses or ports.
+const NET = 1 + Math.floor(Math.random() * 250);
+export const CLUSTER_PREFIX = `127.${NET}.100.0/24`;
+export const clusterIp = (i: number): string => `127.${NET}.100.${i + 2}`;
 
 /** Starts the controller and `n` onboarded, attested agents (no cluster applied yet). */
 export async function startNodes(n: number, opts: { timeScale?: number; logger?: Logger } = {}): Promise<TestCluster> {
@@ -53,7 +55,7 @@ export async function startNodes(n: number, opts: { timeScale?: number; logger?:
         configIntervalMs: 3_000,
         clock,
         logger: (opts.logger ?? silentLogger).child({ node: name }),
-        cluster: { launch, ifaceMap: { ethernet1: 'lo' }, singleNodeIp: `127.0.101.${i + 2}` },
+        cluster: { launch, ifaceMap: { ethernet1: 'lo' }, singleNodeIp: `127.${NET}.101.${i + 2}` },
       });
       void agent.run();
       nodes.push({ name, agent, uuid: '', stop: () => agent.stop() });

@@ -403,6 +403,7 @@ export class ClusterReconciler {
     let lastLabelTry = 0;
     let lastOk = this.o.clock.now();
     let sent: info.ZInfoClusterNodeStatus | undefined;
+    let tieBreakerDone = false;
     for (;;) {
       let status: info.ZInfoClusterNodeStatus | undefined;
       try {
@@ -423,6 +424,13 @@ export class ClusterReconciler {
           status = info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_NOTREADY;
         }
       }
+      if (cfg?.tieBreakerNodeId && cfg.tieBreakerNodeId === uuid && !tieBreakerDone) {
+        tieBreakerDone = await this.applyTieBreaker(kube, nodeName, signal).catch((e: unknown) => {
+          if (isAbortError(e)) throw e;
+          this.log.debug('tie-breaker not applied yet', { error: errorMessage(e) });
+          return false;
+        });
+      }
       if (status !== undefined && status !== sent && cfg) {
         sent = status;
         const name = info.ZInfoClusterNodeStatus[status]?.replace('Z_INFO_CLUSTER_NODE_STATUS_', '') ?? String(status);
@@ -440,6 +448,23 @@ export class ClusterReconciler {
       }
       await this.o.clock.sleep(NODE_CHECK_MS, signal);
     }
+  }
+
+  /**
+   * Tie-breaker (cluster.md §12), run on the tie-breaker node itself once exactly 3 labelled nodes exist:
+   * `tie-breaker-node=true` on itself and `false` on the other two, `tie-breaker-config-applied=1` on every node,
+   * and itself cordoned (it stays so). Returns true when done.
+   */
+  private async applyTieBreaker(kube: KubeClient, nodeName: string, signal: AbortSignal): Promise<boolean> {
+    const nodes = await kube.listNodes({}, signal);
+    if (nodes.length !== 3 || nodes.some((n) => !n.nodeUuid)) return false;
+    for (const n of nodes) {
+      await kube.labelNode(n.name, { 'tie-breaker-node': n.name === nodeName ? 'true' : 'false' }, signal);
+    }
+    await kube.cordonNode(nodeName, true, signal);
+    for (const n of nodes) await kube.labelNode(n.name, { 'tie-breaker-config-applied': '1' }, signal);
+    this.o.emit('cluster.tiebreaker', `${nodeName} is the tie-breaker: labelled and cordoned`);
+    return true;
   }
 
   /** Lease election for `eve-kube-stats-leader`; the leader collects every 30 s and reports on change (§7.1). */
