@@ -35,7 +35,7 @@ const program = new Command('edgesim')
   .showHelpAfterError('(run with --help for usage)');
 
 const first = process.argv[2];
-const wanted = first !== undefined && first in groups ? [groups[first]!] : Object.values(groups);
+const wanted = first !== undefined && first in groups ? [groups[first]] : Object.values(groups);
 for (const load of wanted) (await load())(program);
 
 await program.parseAsync(process.argv);
