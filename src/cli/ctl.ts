@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import {
   AdminClient,
+  AdminError,
   adminSocketPath,
   isAdminError,
   parseDuration,
@@ -22,7 +23,7 @@ interface CtlFlags {
 function connect(o: CtlFlags): AdminClient {
   if (o.socket) return new AdminClient(o.socket);
   if (o.stateDir) return new AdminClient(adminSocketPath(o.stateDir));
-  throw new Error('give --state-dir DIR (the agent state dir) or --socket PATH');
+  throw new AdminError('INVALID_ARGUMENT', 'give --state-dir DIR (the agent state dir) or --socket PATH');
 }
 
 function printTable(rows: Record<string, string>[], columns: string[]): void {
@@ -59,7 +60,7 @@ function verb(fn: (c: AdminClient, o: VerbFlags, ...positional: string[]) => Pro
     const o = (args[args.length - 1] as Command).optsWithGlobals<VerbFlags>();
     let client: AdminClient | undefined;
     try {
-      if (o.output !== 'table' && o.output !== 'json') throw new Error(`--output "${o.output}": expected table or json`);
+      if (o.output !== 'table' && o.output !== 'json') throw new AdminError('INVALID_ARGUMENT', `--output "${o.output}": expected table or json`);
       client = connect(o);
       await fn(client, o, ...(args.slice(0, -2) as string[]));
     } catch (e) {
@@ -196,7 +197,7 @@ export function registerCtlCommands(program: Command): void {
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         const limit = o.count === undefined ? Infinity : Number(o.count);
-        if (!(limit > 0)) throw new Error(`--count "${o.count}": expected a positive number`);
+        if (!(limit > 0)) throw new AdminError('INVALID_ARGUMENT', `--count "${o.count}": expected a positive number`);
         let n = 0;
         try {
           for await (const e of c.watch(o.kind ?? [], stop.signal)) {
@@ -223,7 +224,7 @@ export function registerCtlCommands(program: Command): void {
     .action(
       verb(async (c, o, kind) => {
         const value = o.value === undefined ? undefined : Number(o.value);
-        if (value !== undefined && !Number.isInteger(value)) throw new Error(`--value "${o.value}": expected an integer`);
+        if (value !== undefined && !Number.isInteger(value)) throw new AdminError('INVALID_ARGUMENT', `--value "${o.value}": expected an integer`);
         const f = await c.injectFault({
           kind,
           ...(value !== undefined ? { value } : {}),
