@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 npm run --silent lint
-node --test --test-concurrency=1 dist/test/
+node scripts/run-tests.mjs dist/test
