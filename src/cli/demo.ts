@@ -9,6 +9,7 @@ interface DemoFlags {
   nodes: string;
   timeScale: string;
   tpm: 'auto' | 'swtpm' | 'soft';
+  netns: 'auto' | 'on' | 'off';
   workDir?: string;
   exitWhenReady?: boolean;
   timeout: string;
@@ -25,13 +26,19 @@ export function registerDemoCommands(program: Command): void {
       .option('--nodes <n>', 'number of nodes', '3')
       .option('--time-scale <k>', 'divide every agent and k3s timer by K (EVE timeline K times faster)', '10')
       .option('--tpm <mode>', 'auto (swtpm per node when installed), swtpm, or soft', 'auto')
+      .option(
+        '--netns <mode>',
+        'on: each node in its own network namespace, eth1 on a shared bridge, cluster IPs 10.244.244.2… (root only); ' +
+          'off: loopback addresses 127.0.100.2…; auto: on when root and `ip netns` works',
+        'auto',
+      )
       .option('--work-dir <dir>', 'keep state and logs (agent.log per node) here; default: a temp dir removed at exit')
       .option('--exit-when-ready', 'exit 0 once every node reported READY and the leader lists them all (for scripts)')
       .option('--timeout <s>', 'with --exit-when-ready: fail after this many seconds', '120')
       .option('--output <format>', 'table (live view) or json (one JSON view per line)', 'table')
       .addHelpText(
         'after',
-        '\nExamples:\n  edgesim demo\n  edgesim demo --nodes 5 --time-scale 20\n  edgesim demo --exit-when-ready --output json',
+        '\nExamples:\n  edgesim demo\n  edgesim demo --nodes 5 --time-scale 20\n  edgesim demo --exit-when-ready --output json\n  sudo edgesim demo --netns on   # then: edgesim ctl --state-dir <work-dir>/dev3/state fault inject cluster-interface-down',
       ),
     'warn',
   ).action(async (flags: DemoFlags) => {
@@ -54,7 +61,7 @@ export function registerDemoCommands(program: Command): void {
         return;
       }
       const table = formatTable(v.nodes.map((r) => ({ ...r, leader: r.leader ? '*' : '' })), ['node', 'role', 'clusterIp', 'status', 'leader', 'lastReport']);
-      const head = `edgesim demo — cluster ${v.clusterId} — ${(v.elapsedMs / 1000).toFixed(1)} s${v.allReady ? ' — all nodes READY' : ''}`;
+      const head = `edgesim demo (${v.network}) — cluster ${v.clusterId} — ${(v.elapsedMs / 1000).toFixed(1)} s${v.allReady ? ' — all nodes READY' : ''}`;
       if (tty) process.stdout.write(`\x1b[2J\x1b[H${head}\n\n${table}\n\n(Ctrl-C stops and cleans up; logs in ${v.workDir})\n`);
       else if (table !== lastPrinted) process.stdout.write(`${head}\n${table}\n\n`);
       lastPrinted = table;
@@ -63,6 +70,7 @@ export function registerDemoCommands(program: Command): void {
       nodes: Number(flags.nodes),
       timeScale: Number(flags.timeScale),
       tpm: flags.tpm,
+      netns: parseNetns(flags.netns),
       ...(flags.workDir ? { workDir: flags.workDir } : {}),
       ...(flags.exitWhenReady ? { exitWhenReady: true } : {}),
       timeoutMs: Number(flags.timeout) * 1000,
@@ -78,4 +86,9 @@ export function registerDemoCommands(program: Command): void {
       else process.stdout.write(`all ${view.nodes.length} nodes READY after ${((view.readyAfterMs ?? view.elapsedMs) / 1000).toFixed(1)} s\n`);
     }
   });
+}
+
+function parseNetns(v: string): 'auto' | 'on' | 'off' {
+  if (v === 'auto' || v === 'on' || v === 'off') return v;
+  throw new Error(`--netns must be auto, on or off, got "${v}"`);
 }

@@ -2,17 +2,21 @@
  * `edgesim demo`: a whole EVE cluster on one machine. Starts the embedded controller, then per node an swtpm (when
  * installed), an `edgesim agent` process and, through it, the k3s stand-in on a real etcd; applies a cluster and
  * shows what the controller receives until Ctrl-C (or until every node reported READY with `exitWhenReady`).
- * Nodes use loopback addresses (cluster IPs 127.0.100.2…, interface label `ethernet1` mapped to `lo`).
+ * Two network modes: loopback (cluster IPs 127.0.100.2…, interface label `ethernet1` mapped to `lo`) and, as root,
+ * network namespaces (netns.ts: each node's agent, swtpm, stand-in and etcd in its own namespace, `ethernet1` mapped
+ * to `eth1` on a shared bridge, cluster IPs 10.244.244.2…, the controller reached over a management bridge).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage } from '../common/index.js';
 import { ControllerAdminClient, ControllerServer, type InfoItem } from '../controller/index.js';
 import { SwtpmProcess } from '../tpm/index.js';
+import { NETNS_CLUSTER_IFNAME, NETNS_CLUSTER_PREFIX, NetnsTopology, netnsClusterIp, netnsUnavailableReason } from './netns.js';
 
 export interface DemoOptions {
   /** Number of nodes. @default 3 */
@@ -21,6 +25,11 @@ export interface DemoOptions {
   timeScale?: number;
   /** 'swtpm' (one per node; needs swtpm + tpm2-tools), 'soft', or 'auto' (swtpm when installed). @default 'auto' */
   tpm?: 'auto' | 'swtpm' | 'soft';
+  /**
+   * 'on': every node in its own network namespace (root only; fails when unavailable), 'off': loopback addresses,
+   * 'auto': namespaces when running as root and `ip netns` works, else loopback. @default 'auto'
+   */
+  netns?: 'auto' | 'on' | 'off';
   /** Config poll interval of the agents in seconds. @default 2 */
   configIntervalS?: number;
   /** Keeps logs and state here instead of a temp dir that is removed at the end. */
@@ -57,6 +66,8 @@ export interface DemoView {
   clusterId: string;
   allReady: boolean;
   workDir: string;
+  /** How the nodes are connected: one shared loopback, or a network namespace each. */
+  network: 'loopback' | 'netns';
   /** Set once every node reported READY: ms from demo start. */
   readyAfterMs?: number;
 }
@@ -65,11 +76,56 @@ interface DemoNode {
   name: string;
   dir: string;
   swtpm?: SwtpmProcess;
+  /** swtpm started inside the node's namespace (netns mode): its state dir (pid file) and TCTI. */
+  nsSwtpm?: { stateDir: string; tcti: string };
   agent?: ChildProcess;
   uuid: string;
 }
 
-const CLUSTER_PREFIX = '127.0.100.0/24';
+/** Where the nodes live: addresses, interface names and how their processes are started. */
+interface DemoNetwork {
+  kind: 'loopback' | 'netns';
+  /** Device API bind address of the controller. */
+  controllerHost: string;
+  clusterPrefix: string;
+  clusterIp(i: number): string;
+  clusterIfname: string;
+  singleNodeIp(i: number): string;
+  /** argv that runs `argv` for node i (inside its namespace in netns mode). */
+  command(i: number, argv: string[]): string[];
+}
+
+const LOOPBACK: DemoNetwork = {
+  kind: 'loopback',
+  controllerHost: '127.0.0.1',
+  clusterPrefix: '127.0.100.0/24',
+  clusterIp: (i) => `127.0.100.${i + 2}`,
+  clusterIfname: 'lo',
+  singleNodeIp: (i) => `127.0.101.${i + 2}`,
+  command: (_i, argv) => argv,
+};
+
+function netnsNetwork(t: NetnsTopology): DemoNetwork {
+  return {
+    kind: 'netns',
+    controllerHost: t.controllerIp,
+    clusterPrefix: NETNS_CLUSTER_PREFIX,
+    clusterIp: netnsClusterIp,
+    clusterIfname: NETNS_CLUSTER_IFNAME,
+    singleNodeIp: (i) => t.nodes[i].mgmtIp,
+    command: (i, argv) => t.exec(i, argv),
+  };
+}
+
+/** Resolves `--netns auto|on|off` to whether namespaces are used; 'on' fails with the reason when unavailable. */
+async function wantNetns(mode: 'auto' | 'on' | 'off', log: Logger): Promise<boolean> {
+  if (mode === 'off') return false;
+  const why = await netnsUnavailableReason();
+  if (why === undefined) return true;
+  if (mode === 'on') throw new Error(`--netns on: ${why}`);
+  log.info('network namespaces unavailable, using loopback addresses', { reason: why });
+  return false;
+}
 
 /** Runs the demo until the signal fires (or every node is READY with `exitWhenReady`); cleans up everything. */
 export async function runDemo(o: DemoOptions): Promise<DemoView> {
@@ -81,10 +137,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoView> {
   const log = o.logger.child({ component: 'demo' });
   const nodes: DemoNode[] = [];
   let controller: ControllerServer | undefined;
+  let topology: NetnsTopology | undefined;
   try {
+    if (await wantNetns(o.netns ?? 'auto', log)) topology = await NetnsTopology.create({ nodes: n, logger: log });
+    const net = topology ? netnsNetwork(topology) : LOOPBACK;
     controller = await ControllerServer.create({
       dataDir: path.join(workDir, 'controller'),
-      listen: '127.0.0.1:0',
+      // netns mode: the device API binds the root end of the management veth (the cert carries that address).
+      listen: `${net.controllerHost}:0`,
       adminListen: '127.0.0.1:0',
       logger: log.child({ component: 'controller' }),
       clock: o.clock,
@@ -102,10 +162,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoView> {
         nodes[i] = node;
         await mkdir(dir, { recursive: true });
         await admin.exportDeviceConfig({ outDir: path.join(dir, 'config'), serial: `demo-${name}` });
-        if (useSwtpm) {
+        if (useSwtpm && topology) {
+          // Each namespace has its own loopback: the agent reaches only an swtpm started inside its namespace.
+          node.nsSwtpm = await startSwtpmIn(o, net, i, path.join(dir, 'swtpm'));
+        } else if (useSwtpm) {
           node.swtpm = await SwtpmProcess.create({ stateDir: path.join(dir, 'swtpm'), logger: log, clock: o.clock });
         }
-        node.agent = startAgent(o, node, i, timeScale);
+        node.agent = startAgent(o, net, node, i, timeScale);
       }),
     );
     // Wait until every node onboarded and attested (its ECDH cert is needed to encrypt its token).
@@ -119,18 +182,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoView> {
     const applied = await admin.applyCluster({
       name: 'demo-cluster',
       interface: 'ethernet1',
-      prefix: CLUSTER_PREFIX,
-      members: nodes.map((x, i) => ({ device: x.uuid, ip: `127.0.100.${i + 2}`, name: `edge-${x.name}` })),
+      prefix: net.clusterPrefix,
+      members: nodes.map((x, i) => ({ device: x.uuid, ip: net.clusterIp(i), name: `edge-${x.name}` })),
     });
-    log.info('cluster applied', { clusterId: applied.id });
+    log.info('cluster applied', { clusterId: applied.id, network: net.kind });
 
-    let view = await collectView(admin, nodes, applied.id, workDir, started);
+    let view = await collectView(admin, nodes, applied.id, workDir, started, net);
     o.onView(view);
     for (;;) {
       if (o.signal.aborted) return view;
       await sleep(1000, o.signal).catch(() => undefined);
       if (o.signal.aborted) return view;
-      view = await collectView(admin, nodes, applied.id, workDir, started);
+      view = await collectView(admin, nodes, applied.id, workDir, started, net);
       o.onView(view);
       if (view.allReady && o.exitWhenReady) return view;
       if (o.exitWhenReady && performance.now() - started > (o.timeoutMs ?? 120_000)) {
@@ -140,21 +203,28 @@ export async function runDemo(o: DemoOptions): Promise<DemoView> {
   } finally {
     await Promise.all(nodes.map((x) => stopNode(x)));
     await controller?.stop().catch(() => undefined);
+    await topology?.destroy();
     if (!o.workDir) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
-function startAgent(o: DemoOptions, node: DemoNode, i: number, timeScale: number): ChildProcess {
-  const [exe, ...pre] = o.selfCommand;
+/** Starts swtpm inside node i's namespace through `edgesim tpm swtpm start` (it detaches; stopped by pid file). */
+async function startSwtpmIn(o: DemoOptions, net: DemoNetwork, i: number, stateDir: string): Promise<{ stateDir: string; tcti: string }> {
+  const [exe, ...args] = net.command(i, [...o.selfCommand, 'tpm', 'swtpm', 'start', '--state', stateDir, '--output', 'json']);
+  const { stdout } = await promisify(execFile)(exe, args, { timeout: 60_000, signal: o.signal });
+  return { stateDir, tcti: (JSON.parse(stdout) as { tcti: string }).tcti };
+}
+
+function startAgent(o: DemoOptions, net: DemoNetwork, node: DemoNode, i: number, timeScale: number): ChildProcess {
   const args = [
-    ...pre,
+    ...o.selfCommand,
     'agent',
     '--config-dir',
     path.join(node.dir, 'config'),
     '--state-dir',
     path.join(node.dir, 'state'),
     '--tpm',
-    node.swtpm ? node.swtpm.tcti : 'soft',
+    node.swtpm?.tcti ?? node.nsSwtpm?.tcti ?? 'soft',
     '--time-scale',
     String(timeScale),
     '--config-interval',
@@ -162,14 +232,16 @@ function startAgent(o: DemoOptions, node: DemoNode, i: number, timeScale: number
     '--k3s-bin',
     'standin',
     '--iface-map',
-    'ethernet1=lo',
+    `ethernet1=${net.clusterIfname}`,
     '--single-node-ip',
-    `127.0.101.${i + 2}`,
+    net.singleNodeIp(i),
     '--log-format',
     'json',
   ];
   const out = createWriteStream(path.join(node.dir, 'agent.log'));
-  const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+  // `ip netns exec` execs the agent, so the child's pid (and SIGTERM) is the agent's own.
+  const [exe, ...argv] = net.command(i, args);
+  const child = spawn(exe, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
   child.stdout.pipe(out);
   child.stderr.pipe(out);
   return child;
@@ -185,6 +257,7 @@ async function stopNode(x: DemoNode): Promise<void> {
     clearTimeout(t);
   }
   await x.swtpm?.stop().catch(() => undefined);
+  if (x.nsSwtpm) await SwtpmProcess.stopByPidFile(x.nsSwtpm.stateDir).catch(() => undefined);
 }
 
 function lastWith<T>(items: InfoItem[], pick: (info: Record<string, unknown>) => T | undefined): { value: T; at: number } | undefined {
@@ -200,7 +273,14 @@ interface KubeClusterJson {
   cluster_id?: string;
 }
 
-async function collectView(admin: ControllerAdminClient, nodes: DemoNode[], clusterId: string, workDir: string, started: number): Promise<DemoView> {
+async function collectView(
+  admin: ControllerAdminClient,
+  nodes: DemoNode[],
+  clusterId: string,
+  workDir: string,
+  started: number,
+  net: DemoNetwork,
+): Promise<DemoView> {
   const now = Date.now();
   let leaderUuid = '';
   let leaderAt = 0;
@@ -222,7 +302,7 @@ async function collectView(admin: ControllerAdminClient, nodes: DemoNode[], clus
       node: `edge-${x.name}`,
       uuid: x.uuid,
       role: entry ? (entry.role_server ? 'server' : 'agent') + (i === 0 ? ' (bootstrap)' : '') : i === 0 ? 'bootstrap' : 'joining',
-      clusterIp: entry?.internal_ip ?? `127.0.100.${i + 2}`,
+      clusterIp: entry?.internal_ip ?? net.clusterIp(i),
       status: (status?.value ?? 'pending').replace('Z_INFO_CLUSTER_NODE_STATUS_', ''),
       leader: x.uuid === leaderUuid,
       lastReport: last ? `${Math.max(0, Math.round((now - last) / 1000))}s ago` : '-',
@@ -235,6 +315,7 @@ async function collectView(admin: ControllerAdminClient, nodes: DemoNode[], clus
     clusterId,
     allReady,
     workDir,
+    network: net.kind,
     ...(allReady ? { readyAfterMs: performance.now() - started } : {}),
   };
 }
