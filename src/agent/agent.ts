@@ -180,6 +180,8 @@ export class Agent {
   emit(kind: string, message: string, fields?: Record<string, unknown>): void {
     const e: AgentEvent = { timeMs: this.clock.now(), kind, message, ...(fields ? { fields } : {}) };
     for (const l of this.eventListeners) l(e);
+    // A cluster transition may change the ports and addresses ZInfoDevice carries: re-report on change.
+    if (kind === 'cluster.phase') void this.reportDeviceInfo().catch(() => undefined);
   }
 
   /** Registers a reconciler; it receives the current config at once if there is one. */
@@ -559,6 +561,7 @@ export class Agent {
   async reportDeviceInfo(force = false): Promise<void> {
     const uuid = this.api.deviceUuid;
     if (!uuid) return;
+    const clusterPort = this.cluster?.status().port;
     const msg = deviceInfoMessage(
       {
         deviceUuid: uuid,
@@ -569,8 +572,9 @@ export class Agent {
         attestationState: this.integrityToken
           ? info.AttestationState.ATTESTATION_STATE_COMPLETE
           : info.AttestationState.ATTESTATION_STATE_NONCE_WAIT,
-        ports: [],
-        kubevirt: false,
+        // The cluster IP still appears in its port's IPAddrs (cluster.md §3, §7.9).
+        ports: clusterPort ? [{ ifname: clusterPort.ifname, label: clusterPort.label, addrs: [clusterPort.address], up: true }] : [],
+        kubevirt: !!this.cluster, // EVE-k reports hv_type_kubevirt and etcd_snapshot
       },
       this.clock.now(),
     );

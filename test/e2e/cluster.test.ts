@@ -103,6 +103,12 @@ test('cluster lifecycle: wrong-device token refused, 3 nodes join and report, on
     t.nodes.map((n, i) => [n.uuid, clusterIp(i)]).sort(),
     'every node carries its device UUID and cluster IP',
   );
+  const dinfo = await waitFor('ZInfoDevice listing the cluster IP on the cluster port', async () => {
+    const items = await t.ctl.admin.info(dev1.uuid, { types: ['ZiDevice'] });
+    const d = (items.at(-1)?.info as { dinfo?: { systemAdapter?: { status?: Array<{ ports?: Array<{ name?: string; IPAddrs?: string[] }> }> }; optional_capabilities?: { hv_type_kubevirt?: boolean } } } | undefined)?.dinfo;
+    return d?.systemAdapter?.status?.[0]?.ports?.some((p) => p.name === 'ethernet1' && p.IPAddrs?.includes(`${clusterIp(0)}/24`)) ? d : undefined;
+  }, 30_000, 500);
+  assert.equal(dinfo.optional_capabilities?.hv_type_kubevirt, true, 'EVE-k capability reported');
   const tie = await waitFor('the tie-breaker labelled and cordoned', async () => {
     const kube = dev1.agent.clusterReconciler!.runtime.kube()!;
     const nodes = await kube.listNodes();

@@ -51,6 +51,8 @@ export interface ClusterStatus {
   nodes: Array<{ name: string; ready: boolean; internalIp: string; nodeId: string; schedulable: boolean }>;
   error: string | undefined;
   phase: string;
+  /** The cluster port while in a cluster: Linux name, logical label and the cluster address with its prefix. */
+  port: { ifname: string; label: string; address: string } | undefined;
 }
 
 export interface ClusterReconcilerOptions {
@@ -102,6 +104,7 @@ export class ClusterReconciler {
     nodes: [],
     error: undefined,
     phase: 'idle',
+    port: undefined,
   };
 
   constructor(private readonly o: ClusterReconcilerOptions) {
@@ -239,7 +242,16 @@ export class ClusterReconciler {
     this.monitor?.abort();
     this.mode = 'cluster';
     this.applied = next;
-    this.st = { ...this.st, role, clusterId: cfg.clusterId, clusterIp: cfg.clusterIp, nodeName, nodeStatus: '', error: undefined };
+    this.st = {
+      ...this.st,
+      role,
+      clusterId: cfg.clusterId,
+      clusterIp: cfg.clusterIp,
+      nodeName,
+      nodeStatus: '',
+      error: undefined,
+      port: { ifname, label: cfg.clusterInterface, address: `${cfg.clusterIp}/${cfg.prefixLength}` },
+    };
     const firstJoin = !bootstrap && !(await this.k3s.etcdInitialized()) && this.k3s.running?.role !== role;
     if (this.k3s.running?.role === 'single') await this.k3s.reset();
     // 4. Joiners wait for the bootstrap on first join (§5.3).
@@ -291,7 +303,7 @@ export class ClusterReconciler {
         if (!kube || !this.st.nodeName) return false;
         return isControlPlaneEtcdNode((await kube.getNode(this.st.nodeName, signal)).labels);
       },
-      peerAddresses: async () => this.st.nodes.map((n) => n.internalIp).filter((ip) => ip && ip !== cfg.clusterIp),
+      peerAddresses: () => Promise.resolve(this.st.nodes.map((n) => n.internalIp).filter((ip) => ip && ip !== cfg.clusterIp)),
       clock: this.o.clock,
       logger: this.log,
     });
@@ -322,7 +334,7 @@ export class ClusterReconciler {
     if (a && !this.o.dryRun) await removeClusterAddress(a.ifname, a.cfg.clusterIp, a.cfg.prefixLength).catch(() => undefined);
     this.applied = undefined;
     this.mode = 'none';
-    this.st = { ...this.st, role: 'none', clusterId: '', clusterIp: '', nodeStatus: '', isLeader: false, leader: '', nodes: [] };
+    this.st = { ...this.st, role: 'none', clusterId: '', clusterIp: '', nodeStatus: '', isLeader: false, leader: '', nodes: [], port: undefined };
     await this.startSingle();
   }
 

@@ -29,7 +29,7 @@ export interface K3sLaunch {
  * else the stand-in started as `<selfCommand…> k3s` (the same edgesim executable).
  */
 export function resolveK3sLaunch(opts: { bin?: string; selfCommand: string[]; pathEnv?: string }): K3sLaunch {
-  const standin = (): K3sLaunch => ({ bin: opts.selfCommand[0]!, args: [...opts.selfCommand.slice(1), 'k3s'], standin: true });
+  const standin = (): K3sLaunch => ({ bin: opts.selfCommand[0], args: [...opts.selfCommand.slice(1), 'k3s'], standin: true });
   if (opts.bin === 'standin') return standin();
   if (opts.bin) return { bin: opts.bin, args: [], standin: false };
   for (const dir of (opts.pathEnv ?? process.env.PATH ?? '').split(path.delimiter)) {

@@ -22,7 +22,7 @@ export class NetworkError extends Error {
 }
 
 /** Whether `ip` is currently assigned to interface `ifname`. */
-export async function hasAddress(ifname: string, ip: string): Promise<boolean> {
+export function hasAddress(ifname: string, ip: string): boolean {
   return (os.networkInterfaces()[ifname] ?? []).some((a) => a.address === ip);
 }
 
@@ -41,14 +41,15 @@ async function ip(args: string[]): Promise<void> {
   try {
     await run('ip', args, { timeout: 10_000 });
   } catch (e) {
-    const stderr = String((e as { stderr?: unknown }).stderr ?? '').trim();
+    const raw = (e as { stderr?: unknown }).stderr;
+    const stderr = (typeof raw === 'string' ? raw : Buffer.isBuffer(raw) ? raw.toString() : '').trim();
     throw new NetworkError(`ip ${args.join(' ')}: ${stderr || (e as Error).message}`, ['ip', ...args], stderr);
   }
 }
 
 /** Adds `ip/prefix` to `ifname` unless present; loopback addresses already served by `lo` need no change. */
 export async function addClusterAddress(ifname: string, address: string, prefix: number): Promise<'added' | 'present'> {
-  if (await hasAddress(ifname, address)) return 'present';
+  if (hasAddress(ifname, address)) return 'present';
   try {
     await ip(['addr', 'add', `${address}/${prefix}`, 'dev', ifname]);
     return 'added';
@@ -63,7 +64,7 @@ export async function addClusterAddress(ifname: string, address: string, prefix:
 
 /** Removes `ip/prefix` from `ifname` when present. */
 export async function removeClusterAddress(ifname: string, address: string, prefix: number): Promise<void> {
-  if (!(await hasAddress(ifname, address))) return;
+  if (!hasAddress(ifname, address)) return;
   await ip(['addr', 'del', `${address}/${prefix}`, 'dev', ifname]);
 }
 
