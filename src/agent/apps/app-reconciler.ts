@@ -113,6 +113,9 @@ interface AppRuntime {
   kubeName: string;
   designated: boolean;
   workloadExists: boolean;
+  /** What the workload was last made to match, and when (spec: looked at every 10 s). */
+  ensuredIntent: string;
+  ensuredAtMs: number;
   restartCounter: number;
   lastDigest: string | undefined;
   status: AppStatus | undefined;
@@ -123,6 +126,12 @@ interface Removal {
   app: AppConfig;
   kubeName: string;
   owner: boolean;
+}
+
+/** One pass's view of the cluster: the pods of `eve-kube-app`, and the nodes on demand. */
+interface PassView {
+  pods: KubePodStatus[];
+  nodes: () => Promise<KubeNodeStatus[]>;
 }
 
 /** Wakes a sleeping loop early (a config change). */
@@ -204,7 +213,7 @@ export class AppReconciler {
       if (apps.has(a.uuid)) continue;
       const rt = this.apps.get(a.uuid);
       this.apps.delete(a.uuid);
-      this.removals.push({ app: a, kubeName: rt?.kubeName ?? safeKubeName(a), owner: !!rt && (rt.designated || !!rt.obs?.scheduledOnThisNode) });
+      this.removals.push({ app: a, kubeName: rt?.kubeName ?? safeKubeName(a), owner: !!rt && (rt.designated || !!rt.obs?.hostedHere) });
       this.log.info('app deleted from config', { appId: a.uuid, name: a.displayName });
       this.o.emit('app.deleted', `${a.displayName} deleted from the config`, { appId: a.uuid });
       if (devId) await this.o.publishInfo(a.uuid, appInfoMessage(devId, now, { AppID: a.uuid }));
@@ -265,14 +274,16 @@ export class AppReconciler {
     if (!cfg || !devId) return;
     const { nodeName, role } = this.o.cluster.status();
     const kube = role !== 'none' && nodeName ? this.o.cluster.runtime.kube() : undefined;
-    let view: { pods: KubePodStatus[]; nodes: KubeNodeStatus[] } | undefined;
+    let view: PassView | undefined;
     if (kube) {
       try {
-        const [pods, nodes] = await Promise.all([kube.listPods({}, this.signal), kube.listNodes({}, this.signal)]);
-        view = { pods, nodes };
+        const pods = await kube.listPods({}, this.signal);
+        let nodes: Promise<KubeNodeStatus[]> | undefined;
+        // Nodes are read at most once per pass and only when a decision needs them (takeover gate, creator check).
+        view = { pods, nodes: () => (nodes ??= kube.listNodes({}, this.signal)) };
         this.apiSeen = true;
         this.lastApiOkMs = this.o.clock.now();
-        this.noteChanges(pods, nodes);
+        this.noteChanges(pods);
       } catch (e) {
         if (isAbortError(e) || this.signal.aborted) throw e;
         this.log.debug('pod list failed', { error: errorMessage(e) });
@@ -292,12 +303,9 @@ export class AppReconciler {
     }
   }
 
-  /** Remembers when the pods or the node readiness last changed (drives the settling interval). */
-  private noteChanges(pods: KubePodStatus[], nodes: KubeNodeStatus[]): void {
-    const fp = JSON.stringify([
-      pods.map((p) => [p.name, p.nodeName, p.phase, !!p.deletionTimestamp]).sort(),
-      nodes.map((n) => [n.name, n.ready]).sort(),
-    ]);
+  /** Remembers when the pods last changed (drives the settling interval). */
+  private noteChanges(pods: KubePodStatus[]): void {
+    const fp = JSON.stringify(pods.map((p) => [p.name, p.nodeName, p.phase, !!p.deletionTimestamp]).sort());
     if (fp !== this.fingerprint) {
       this.fingerprint = fp;
       this.lastChangeMs = this.o.clock.now();
@@ -307,7 +315,7 @@ export class AppReconciler {
   private runtimeOf(app: AppConfig, kubeName: string, designated: boolean): AppRuntime {
     let rt = this.apps.get(app.uuid);
     if (!rt) {
-      rt = { obs: undefined, kubeName, designated, workloadExists: false, restartCounter: app.restartCounter, lastDigest: undefined, status: undefined };
+      rt = { obs: undefined, kubeName, designated, workloadExists: false, ensuredIntent: '', ensuredAtMs: 0, restartCounter: app.restartCounter, lastDigest: undefined, status: undefined };
       this.apps.set(app.uuid, rt);
     }
     return rt;
@@ -315,7 +323,7 @@ export class AppReconciler {
 
   private async appPassOne(
     app: AppConfig,
-    c: { devId: string; nodeName: string; kube: KubeClient | undefined; view: { pods: KubePodStatus[]; nodes: KubeNodeStatus[] } | undefined; apiDown: boolean },
+    c: { devId: string; nodeName: string; kube: KubeClient | undefined; view: PassView | undefined; apiDown: boolean },
   ): Promise<void> {
     const designated = isDesignated(app.designatedNodeId, c.devId);
     const kubeName = safeKubeName(app);
@@ -326,15 +334,20 @@ export class AppReconciler {
       ? observeApp(c.view.pods, { kubeName, appUuid: app.uuid, nodeName: c.nodeName, appUuidLabel: LABEL_APP_UUID })
       : c.apiDown
         ? apiUnreachable()
-        : (rt.obs ?? { kubeStatus: 'Unknown', scheduledOnThisNode: false, terminatingElsewhere: [], appPods: [] });
+        : (rt.obs ?? { kubeStatus: 'Unknown', scheduledOnThisNode: false, terminatingElsewhere: [], appPods: [], hostedHere: false });
     const storageState = designated ? this.appStorageState(app) : undefined;
     let waitingFor: string | undefined;
     if (c.kube && c.view) {
-      if (designated || obs.scheduledOnThisNode) {
+      // The workload is looked at every 10 s (affinity repair), and at once when its intent changed or no pod exists.
+      const intent = JSON.stringify([kubeName, app.activate, app.affinity, designated, storageState === undefined]);
+      const due = intent !== rt.ensuredIntent || obs.kubeStatus === 'NotInCluster' || this.o.clock.now() - rt.ensuredAtMs >= this.o.clock.scaled(APP_LOOP_MS);
+      if ((designated || obs.hostedHere) && due) {
         await this.ensureWorkload(c.kube, app, { kubeName, previousName, designated, nodeName: c.nodeName, storageReady: storageState === undefined, obs, nodes: c.view.nodes, rt });
+        rt.ensuredIntent = intent;
+        rt.ensuredAtMs = this.o.clock.now();
       }
       if (obs.scheduledOnThisNode && app.affinity === 'preferred' && obs.terminatingElsewhere.length > 0) {
-        waitingFor = await this.detachOldWorkload(c.kube, app, obs, c.view.nodes);
+        waitingFor = await this.detachOldWorkload(c.kube, app, obs, await c.view.nodes());
       }
       await this.restartIfAsked(c.kube, app, obs, rt);
     }
@@ -407,8 +420,8 @@ export class AppReconciler {
 
   /**
    * Creates, scales, repairs and purges the app's ReplicaSet. The designated node creates it (once its volumes
-   * exist); a node hosting the pod creates a missing one (after a purge) only while the designated node is not
-   * Ready, so a live designated node stays the creator and the affinity target (§9.1). `AlreadyExists` from a
+   * exist); a node hosting a pod of the app (any purge generation) creates a missing one (after a purge) only
+   * while the designated node is not Ready, so a live designated node stays the creator and the affinity target (§9.1). `AlreadyExists` from a
    * second creator is ignored. Only the designated node repairs the affinity (§9.2).
    */
   private async ensureWorkload(
@@ -421,7 +434,7 @@ export class AppReconciler {
       nodeName: string;
       storageReady: boolean;
       obs: AppObservation;
-      nodes: KubeNodeStatus[];
+      nodes: () => Promise<KubeNodeStatus[]>;
       rt: AppRuntime;
     },
   ): Promise<void> {
@@ -434,7 +447,7 @@ export class AppReconciler {
     if (!rs) {
       w.rt.workloadExists = false;
       if (!app.activate || !w.storageReady) return;
-      if (!w.designated && designatedNodeReady(w.nodes, app.designatedNodeId)) return;
+      if (!w.designated && designatedNodeReady(await w.nodes(), app.designatedNodeId)) return;
       try {
         await kube.createReplicaSet(appReplicaSet({ app, kubeName: w.kubeName, nodeName: w.nodeName, replicas: 1 }), this.signal);
         this.log.info('app workload created', { appId: app.uuid, kubeName: w.kubeName, affinity: app.affinity, node: w.nodeName });
@@ -530,10 +543,13 @@ export class AppReconciler {
   /** The least advanced state among the app's volumes that are not created yet; undefined when all are. */
   private appStorageState(app: AppConfig): info.ZSwState | undefined {
     let worst: info.ZSwState | undefined;
+    const inConfig = new Set(this.cfg?.volumes.map((v) => v.uuid));
     for (const ref of app.volumeRefs) {
-      const v = this.volumeStatuses.get(ref);
-      if (!v || v.state === info.ZSwState.CREATED_VOLUME) continue;
-      if (worst === undefined || v.state < worst) worst = v.state;
+      if (!inConfig.has(ref)) continue; // a reference to no volume: nothing to wait for
+      // Not looked at by the storage pass yet: not created yet either.
+      const state = this.volumeStatuses.get(ref)?.state ?? info.ZSwState.INITIAL;
+      if (state === info.ZSwState.CREATED_VOLUME) continue;
+      if (worst === undefined || state < worst) worst = state;
     }
     return worst;
   }

@@ -19,6 +19,8 @@ export interface AppObservation {
   terminatingElsewhere: KubePodStatus[];
   /** Every pod (live or terminating) of the app, whatever its purge name. */
   appPods: KubePodStatus[];
+  /** A live pod of the app, of any purge generation, is bound to this node (it then acts on purge and delete). */
+  hostedHere: boolean;
 }
 
 /**
@@ -32,19 +34,21 @@ export function observeApp(
   const mine = pods.filter((p) => p.name.startsWith(`${q.kubeName}-`));
   const live = mine.filter((p) => !p.deletionTimestamp);
   const localPod = live.find((p) => p.nodeName === q.nodeName);
+  const appPods = pods.filter((p) => p.labels[q.appUuidLabel] === q.appUuid || mine.includes(p));
   const kubeStatus: AppKubeStatus = live.length === 0 ? 'NotInCluster' : live.some((p) => p.phase === 'Running') ? 'Running' : 'NotRunning';
   return {
     kubeStatus,
     scheduledOnThisNode: localPod !== undefined,
     ...(localPod ? { localPod } : {}),
     terminatingElsewhere: mine.filter((p) => p.deletionTimestamp && p.nodeName && p.nodeName !== q.nodeName),
-    appPods: pods.filter((p) => p.labels[q.appUuidLabel] === q.appUuid || mine.includes(p)),
+    appPods,
+    hostedHere: appPods.some((p) => !p.deletionTimestamp && p.nodeName === q.nodeName),
   };
 }
 
 /** The status of every app while the API has failed for 2 min: not scheduled here, so the node falls silent. */
 export function apiUnreachable(): AppObservation {
-  return { kubeStatus: 'APIUnreachable', scheduledOnThisNode: false, terminatingElsewhere: [], appPods: [] };
+  return { kubeStatus: 'APIUnreachable', scheduledOnThisNode: false, terminatingElsewhere: [], appPods: [], hostedHere: false };
 }
 
 /** Ready-condition message the control plane sets on a node whose kubelet went silent (node lifecycle controller). */

@@ -6,7 +6,7 @@
  * EVE runs VMs and containers-in-VM as KubeVirt VMIRS and native containers as ReplicaSets
  * (lf-edge/eve: pkg/pillar/hypervisor/kubevirt.go); the simulator runs every app as a ReplicaSet of one pod.
  */
-import type { V1Affinity, V1ReplicaSet, V1Toleration } from '@kubernetes/client-node';
+import type { V1Affinity, V1NodeSelectorTerm, V1ReplicaSet, V1Toleration } from '@kubernetes/client-node';
 import type { AppConfig } from '../parse-config.js';
 
 /** Pod and ReplicaSet label carrying the app UUID (how every node finds an app's pods, whatever its purge name). */
@@ -77,10 +77,22 @@ export function appReplicaSet(i: AppWorkloadInput): V1ReplicaSet {
   };
 }
 
-/** True when the ReplicaSet's template pins the app to `nodeName` with the configured kind of affinity. */
+/**
+ * True when the ReplicaSet's template pins the app to `nodeName` with the configured kind of affinity: exactly one
+ * hostname term `In [nodeName]` (weight 100 when preferred) and nothing of the other kind. Compared by meaning,
+ * not by JSON, since an object read back from the API carries extra empty fields.
+ */
 export function affinityMatches(rs: V1ReplicaSet, nodeName: string, affinity: AppConfig['affinity']): boolean {
-  const want = appAffinity(nodeName, affinity);
-  return JSON.stringify(rs.spec?.template?.spec?.affinity ?? {}) === JSON.stringify(want);
+  const na = rs.spec?.template?.spec?.affinity?.nodeAffinity;
+  const pinned = (terms: V1NodeSelectorTerm[] | undefined): boolean => {
+    if (terms?.length !== 1 || terms[0].matchFields?.length || terms[0].matchExpressions?.length !== 1) return false;
+    const e = terms[0].matchExpressions[0];
+    return e.key === HOSTNAME_LABEL && e.operator === 'In' && e.values?.length === 1 && e.values[0] === nodeName;
+  };
+  const preferred = na?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
+  const required = na?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (affinity === 'required') return preferred.length === 0 && pinned(required);
+  return !required?.length && preferred.length === 1 && preferred[0].weight === PREFERRED_AFFINITY_WEIGHT && pinned([preferred[0].preference]);
 }
 
 /**
