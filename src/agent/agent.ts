@@ -15,12 +15,12 @@ import { errorMessage, isAbortError, jitter } from '../common/index.js';
 import { decryptCipherBlock, info, isAuthError, loadPrivateKeyPem, softSigner, type common, type config } from '../eve/index.js';
 import { ClusterReconciler, type ClusterStatus } from './cluster/cluster-reconciler.js';
 import { AppReconciler } from './apps/index.js';
-import { openKeyStore, type DeviceIdentity, type KeyStore } from '../tpm/index.js';
+import { isTpmError, openKeyStore, type DeviceIdentity, type KeyStore } from '../tpm/index.js';
 import { attestCertRequest, attestOnce } from './attestation.js';
 import { Checkpoint } from './checkpoint.js';
 import { ControllerApi, ControllerReplyError } from './controller-api.js';
 import { ControllerClient, ControllerUnreachableError } from './controller-client.js';
-import { FaultSet } from './faults.js';
+import { faultyKeyStore, FaultSet, skewedClock } from './faults.js';
 import { readDeviceConfigFolder, type DeviceConfigFolder } from './device-config.js';
 import { InfoQueue, PRIORITY, type QueueItem, type SendOutcome } from './info-queue.js';
 import { compileAgentOptions, type AgentOptions, type CompiledAgentOptions } from './options.js';
@@ -103,13 +103,16 @@ export class Agent {
 
   /** Validates options, reads the config folder, opens and provisions the key store, opens the queue. */
   static async create(options: AgentOptions): Promise<Agent> {
-    const opts = compileAgentOptions(options);
+    const compiled = compileAgentOptions(options);
+    // Faults time their durations on the real clock; everything else sees the clock-skew fault.
+    const faults = new FaultSet(compiled.clock);
+    const opts: CompiledAgentOptions = { ...compiled, clock: skewedClock(compiled.clock, faults) };
     const folder = await readDeviceConfigFolder(opts.configDir);
     await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
-    const keys = await openKeyStore({ spec: opts.tpm, stateDir: opts.stateDir, logger: opts.logger, clock: opts.clock });
+    const tpm = await openKeyStore({ spec: opts.tpm, stateDir: opts.stateDir, logger: opts.logger, clock: opts.clock });
+    const keys = faultyKeyStore(tpm, faults);
     try {
       const identity = await keys.provision();
-      const faults = new FaultSet(opts.clock);
       const client = new ControllerClient({
         server: folder.server,
         rootCertPem: folder.rootCertPem,
@@ -485,6 +488,7 @@ export class Agent {
       const res = await this.api.fetchConfig({ configHash: this.configHash, integrityToken: this.integrityToken }, this.signal);
       if (!this.reachable) this.queue.kick(); // connectivity is back: retry queued info now
       this.reachable = true;
+      if (this.lastConfigError && res.kind === 'unchanged') this.lastConfigError = undefined;
       if (res.kind === 'unchanged') {
         this.log.debug('config unchanged');
         return;
@@ -502,6 +506,12 @@ export class Agent {
         this.log.warn('config refused (403): attestation restarts');
         this.integrityToken = undefined;
         this.attestNeeded = true;
+        return;
+      }
+      if (isTpmError(e)) {
+        const message = `config request not sent: the TPM cannot sign it (${e.message})`;
+        if (message !== this.lastConfigError) this.log.error(message);
+        this.lastConfigError = message;
         return;
       }
       if (isAuthError(e) && e.kind === 'CERT_MISS') {

@@ -3,6 +3,7 @@
  * Components consult the FaultSet at the point where the real failure would happen; nothing else changes.
  */
 import type { Clock } from '../common/index.js';
+import { TpmError, type KeyStore } from '../tpm/index.js';
 
 /** Every fault kind the agent understands. */
 export const FAULT_KINDS = [
@@ -100,4 +101,34 @@ export class FaultSet {
   private emit(kind: FaultKind, active: boolean): void {
     for (const l of this.listeners) l(kind, active);
   }
+}
+
+/** The agent's clock with the `clock-skew` fault applied to `now()` (timers are unaffected). */
+export function skewedClock(clock: Clock, faults: FaultSet): Clock {
+  return {
+    timeScale: clock.timeScale,
+    now: () => clock.now() + (faults.get('clock-skew')?.value ?? 0),
+    sleep: (ms, signal) => clock.sleep(ms, signal),
+    scaled: (ms) => clock.scaled(ms),
+    every: (ms, fn) => clock.every(ms, fn),
+  };
+}
+
+/** The key store with the `tpm-unavailable` fault: every key operation fails as if the TPM did not answer. */
+export function faultyKeyStore(keys: KeyStore, faults: FaultSet): KeyStore {
+  const check = (op: string): void => {
+    if (faults.has('tpm-unavailable')) {
+      throw new TpmError('UNREACHABLE', op, `TPM unavailable (injected fault): ${op} failed`);
+    }
+  };
+  return {
+    kind: keys.kind,
+    description: keys.description,
+    provision: (signal) => (check('provision'), keys.provision(signal)),
+    deviceSigner: { signDigest: async (d, signal) => (check('sign'), keys.deviceSigner.signDigest(d, signal)) },
+    ecdh: { zgen: async (p, signal) => (check('ecdh-zgen'), keys.ecdh.zgen(p, signal)) },
+    quote: async (nonce, signal) => (check('quote'), keys.quote(nonce, signal)),
+    info: (signal) => keys.info(signal),
+    close: () => keys.close(),
+  };
 }
