@@ -291,7 +291,8 @@ export class AppReconciler {
     }
     const apiDown = !view && this.apiSeen && this.o.clock.now() - this.lastApiOkMs >= this.o.clock.scaled(APP_API_DOWN_MS);
     if (kube && view) {
-      for (const r of this.removals.splice(0)) await this.removeWorkload(kube, r, view.pods);
+      // A removal that failed (API hiccup) stays queued for the next pass.
+      for (const r of this.removals.splice(0)) if (!(await this.removeWorkload(kube, r, view.pods))) this.removals.push(r);
     }
     for (const app of cfg.apps) {
       try {
@@ -523,9 +524,10 @@ export class AppReconciler {
     this.o.emit('app.restarted', `${app.displayName}: pod ${obs.localPod.name} recreated (restart ${app.restartCounter})`, { appId: app.uuid });
   }
 
-  /** Deletes the workload of an app that left the config, on the nodes that owned it. */
-  private async removeWorkload(kube: KubeClient, r: Removal, pods: KubePodStatus[]): Promise<void> {
-    if (!r.owner) return;
+  /** Deletes the workload of an app that left the config, on the nodes that owned it; false when a delete failed. */
+  private async removeWorkload(kube: KubeClient, r: Removal, pods: KubePodStatus[]): Promise<boolean> {
+    if (!r.owner) return true;
+    let done = true;
     const names = new Set([r.kubeName, ...ownerReplicaSets(pods.filter((p) => p.labels[LABEL_APP_UUID] === r.app.uuid))]);
     for (const name of names) {
       try {
@@ -535,9 +537,11 @@ export class AppReconciler {
       } catch (e) {
         if (isKubeError(e, 'NOT_FOUND')) continue;
         if (isAbortError(e) || this.signal.aborted) throw e;
-        this.log.warn('app workload not deleted', { appId: r.app.uuid, kubeName: name, error: errorMessage(e) });
+        this.log.warn('app workload not deleted; retrying next pass', { appId: r.app.uuid, kubeName: name, error: errorMessage(e) });
+        done = false;
       }
     }
+    return done;
   }
 
   /** The least advanced state among the app's volumes that are not created yet; undefined when all are. */

@@ -51,10 +51,11 @@ test('appInfo fills the ZInfoApp fields; the delete message carries only AppID',
   );
   const msg = appInfoMessage('dev', 5_000, { AppID: 'u1' });
   assert.equal(msg.ztype, info.ZInfoTypes.ZiApp);
-  const wire = info.ZInfoMsg.toObject(info.ZInfoMsg.decode(info.ZInfoMsg.encode(msg).finish()), { defaults: true });
-  assert.equal(wire.ainfo.AppID, 'u1');
-  assert.equal(wire.ainfo.cluster_app_running, false, 'UUID-only message → cluster_app_running false');
-  assert.equal(wire.ainfo.AppName, '');
+  const wire = info.ZInfoMsg.decode(info.ZInfoMsg.encode(msg).finish());
+  assert.equal(wire.ainfo?.AppID, 'u1');
+  assert.equal(wire.ainfo?.cluster_app_running, false, 'UUID-only message → cluster_app_running false');
+  assert.equal(wire.ainfo?.AppName, '');
+  assert.equal(wire.ainfo?.state, info.ZSwState.INVALID);
 });
 
 test('appInfoDigest ignores error timestamps but not the error text', () => {
