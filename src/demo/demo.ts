@@ -337,11 +337,16 @@ async function waitUntil<T>(o: DemoOptions, probe: () => Promise<T | undefined>)
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const onAbort = (): void => {
       clearTimeout(t);
       reject(signal.reason as Error);
-    }, { once: true });
+    };
+    // The listener goes when the timer fires: polling loops would otherwise pile them up on the one signal.
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
