@@ -11,7 +11,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NODE_LOST_MESSAGE, recordFailoverTimeline, type FailoverTimeline } from '../../src/agent/apps/index.js';
-import { createClock } from '../../src/common/index.js';
+import { createWriteStream } from 'node:fs';
+import { createClock, createLogger } from '../../src/common/index.js';
 import { appKubeNameWithPurge, isKubeError, toK8sNodeName } from '../../src/k3s/index.js';
 import { applyCluster, startNodes, type TestCluster, type TestNode } from '../helpers/cluster.js';
 import {
@@ -35,7 +36,9 @@ let volA: TestVolume, treeA: TestContentTree;
 let timeline: FailoverTimeline;
 
 before(async () => {
-  t = await startNodes(3, { timeScale: SCALE });
+  // EDGESIM_TEST_LOG=<file> keeps the agents' JSON logs of a run for diagnosis.
+  const logFile = process.env.EDGESIM_TEST_LOG;
+  t = await startNodes(3, { timeScale: SCALE, ...(logFile ? { logger: createLogger({ level: 'info', format: 'json', stream: createWriteStream(logFile) }) } : {}) });
   [dev1, dev2, dev3] = t.nodes as [TestNode, TestNode, TestNode];
   await applyCluster(t);
   await waitClusterReady(t);

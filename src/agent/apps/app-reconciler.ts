@@ -162,6 +162,7 @@ export class AppReconciler {
   private volumeStatuses = new Map<string, VolumeStatus>();
   private readonly storageDigests = new Map<string, string>();
   private apiSeen = false;
+  private bootFailbackDone = false;
   private lastApiOkMs: number;
   private fingerprint = '';
   private lastChangeMs = 0;
@@ -293,6 +294,7 @@ export class AppReconciler {
     if (kube && view) {
       // A removal that failed (API hiccup) stays queued for the next pass.
       for (const r of this.removals.splice(0)) if (!(await this.removeWorkload(kube, r, view.pods))) this.removals.push(r);
+      if (!this.bootFailbackDone && descheduleOnBoot(cfg)) await this.failbackOnBoot(kube, cfg, nodeName, view);
     }
     for (const app of cfg.apps) {
       try {
@@ -300,6 +302,27 @@ export class AppReconciler {
       } catch (e) {
         if (isAbortError(e) || this.signal.aborted) throw e;
         this.log.warn('app reconcile failed', { appId: app.uuid, error: errorMessage(e) });
+      }
+    }
+  }
+
+  /**
+   * Failback on boot, only when configured (cluster.md §11, zedkube/descheduler.go): once this node is Ready and
+   * schedulable after a start, pods of PREFERRED apps that run away from their Ready, schedulable designated node
+   * are evicted (the descheduler's RemovePodsViolatingNodeAffinity); the ReplicaSet's new pod lands at home.
+   */
+  private async failbackOnBoot(kube: KubeClient, cfg: DeviceConfig, nodeName: string, view: PassView): Promise<void> {
+    const nodes = await view.nodes();
+    const self = nodes.find((n) => n.name === nodeName);
+    if (self?.ready !== 'True' || !self.schedulable) return;
+    this.bootFailbackDone = true;
+    for (const p of failbackEvictions(cfg.apps, view.pods, nodes)) {
+      try {
+        await kube.deletePod(p.pod, {}, this.signal);
+        this.log.info('pod evicted for failback on boot', { appId: p.appId, pod: p.pod, to: p.home });
+        this.o.emit('app.failback', `pod ${p.pod} evicted: back to ${p.home}`, { appId: p.appId, pod: p.pod });
+      } catch (e) {
+        if (!isKubeError(e, 'NOT_FOUND')) this.log.warn('failback eviction failed', { pod: p.pod, error: errorMessage(e) });
       }
     }
   }
@@ -632,4 +655,31 @@ export function olderGenerations(app: AppConfig, kubeName: string, previousName:
 /** Whether a Ready node carries the designated node's device UUID (`node-uuid` label). */
 function designatedNodeReady(nodes: KubeNodeStatus[], designatedNodeId: string): boolean {
   return nodes.some((n) => n.labels[LABEL_NODE_UUID] === designatedNodeId && n.ready === 'True');
+}
+
+/** Config item that enables the descheduler on boot when it contains `boot` (cluster.md §11). */
+const DESCHEDULE_EVENTS_ITEM = 'kubernetes.vmi.deschedule.events';
+
+function descheduleOnBoot(cfg: DeviceConfig): boolean {
+  return (cfg.configItems.get(DESCHEDULE_EVENTS_ITEM) ?? '').split(/[,\s]+/).includes('boot');
+}
+
+/**
+ * Pods to evict for failback: live pods of PREFERRED apps bound to a node other than their designated node while
+ * that node (found by its `node-uuid` label) is Ready and schedulable. REQUIRED apps never moved; apps without a
+ * designated node have no home.
+ */
+export function failbackEvictions(apps: AppConfig[], pods: KubePodStatus[], nodes: KubeNodeStatus[]): { appId: string; pod: string; home: string }[] {
+  const out: { appId: string; pod: string; home: string }[] = [];
+  for (const app of apps) {
+    if (app.affinity !== 'preferred' || !app.designatedNodeId) continue;
+    const home = nodes.find((n) => n.labels[LABEL_NODE_UUID] === app.designatedNodeId && n.ready === 'True' && n.schedulable);
+    if (!home) continue;
+    for (const p of pods) {
+      if (p.labels[LABEL_APP_UUID] === app.uuid && !p.deletionTimestamp && p.nodeName && p.nodeName !== home.name) {
+        out.push({ appId: app.uuid, pod: p.name, home: home.name });
+      }
+    }
+  }
+  return out;
 }

@@ -14,6 +14,7 @@ export {
   APP_API_DOWN_MS,
   DEFAULT_DOWNLOAD_MS,
   olderGenerations,
+  failbackEvictions,
   type AppClusterView,
   type AppReconcilerOptions,
   type AppReconcilerState,

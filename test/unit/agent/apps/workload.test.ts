@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { affinityMatches, appReplicaSet, workloadUpdate } from '../../../../src/agent/apps/workload.js';
-import { olderGenerations } from '../../../../src/agent/apps/app-reconciler.js';
+import { failbackEvictions, olderGenerations } from '../../../../src/agent/apps/app-reconciler.js';
 import type { AppConfig } from '../../../../src/agent/index.js';
 import type { KubePodStatus } from '../../../../src/k3s/index.js';
 
@@ -81,4 +81,21 @@ test('olderGenerations: lower purge counters and the previously applied name, ne
   assert.deepEqual(olderGenerations(app, 'web-a1f0c-2', 'web-a1f0c-1', [p('web-a1f0c-0'), p('web-a1f0c-2'), p('web-a1f0c-3')]), ['web-a1f0c-0', 'web-a1f0c-1']);
   assert.deepEqual(olderGenerations(app, 'web-a1f0c-2', 'web-a1f0c-2', []), []);
   assert.deepEqual(olderGenerations({ ...app, displayName: 'www' }, 'www-a1f0c-2', 'web-a1f0c-2', []), ['web-a1f0c-2'], 'a rename drops the old name');
+});
+
+test('failbackEvictions: only PREFERRED apps away from a Ready, schedulable designated node', () => {
+  const dev1 = 'd1000000-0000-4000-8000-000000000001';
+  const n = (name: string, uuid: string, ready: 'True' | 'Unknown' = 'True', schedulable = true) => ({
+    name, ready, readyConditionPresent: true, labels: { 'node-uuid': uuid }, annotations: {}, roles: [], schedulable, taints: [],
+  });
+  const pod = (name: string, appUuid: string, nodeName: string, extra: Partial<KubePodStatus> = {}): KubePodStatus => ({
+    name, namespace: 'eve-kube-app', phase: 'Running', nodeName, labels: { 'app-uuid': appUuid }, owners: [], restartCount: 0, ...extra,
+  });
+  const pref = { ...app, designatedNodeId: dev1 };
+  const req = { ...app, uuid: 'r', affinity: 'required' as const, designatedNodeId: dev1 };
+  const pods = [pod('p-away', app.uuid, 'edge-dev3'), pod('p-dying', app.uuid, 'edge-dev2', { deletionTimestamp: 'x' }), pod('r-away', 'r', 'edge-dev3')];
+  assert.deepEqual(failbackEvictions([pref, req], pods, [n('edge-dev1', dev1), n('edge-dev3', 'x')]), [{ appId: app.uuid, pod: 'p-away', home: 'edge-dev1' }]);
+  assert.deepEqual(failbackEvictions([pref], pods, [n('edge-dev1', dev1, 'Unknown')]), [], 'home not Ready');
+  assert.deepEqual(failbackEvictions([pref], pods, [n('edge-dev1', dev1, 'True', false)]), [], 'home cordoned');
+  assert.deepEqual(failbackEvictions([pref], [pod('p-home', app.uuid, 'edge-dev1')], [n('edge-dev1', dev1)]), [], 'already home');
 });
