@@ -32,4 +32,4 @@ for (let i = 0; i < runs; i++) {
   console.log(`run ${i + 1}: all 3 READY after ${s.toFixed(1)} s`);
 }
 times.sort((a, b) => a - b);
-console.log(`demo start → 3 READY: median ${times[Math.floor(times.length / 2)]!.toFixed(1)} s over ${runs} runs (goal ≤ 10 s)`);
+console.log(`demo start → 3 READY: median ${times[Math.floor(times.length / 2)].toFixed(1)} s over ${runs} runs (goal ≤ 10 s)`);

@@ -34,7 +34,7 @@ function parseIfaceMap(pairs: string[]): Record<string, string> {
   for (const p of pairs) {
     const m = /^([^=]+)=(.+)$/.exec(p);
     if (!m) throw new Error(`--iface-map "${p}": expected label=ifname, e.g. ethernet1=eth1`);
-    map[m[1]!] = m[2]!;
+    map[m[1]] = m[2]!;
   }
   return map;
 }
@@ -84,7 +84,7 @@ export function registerAgentCommands(program: Command): void {
             cluster: {
               launch: resolveK3sLaunch({
                 ...(flags.k3sBin ? { bin: flags.k3sBin } : {}),
-                selfCommand: [process.execPath, ...process.execArgv, process.argv[1]!],
+                selfCommand: [process.execPath, ...process.execArgv, process.argv[1]],
               }),
               ifaceMap: parseIfaceMap(flags.ifaceMap),
               singleNodeIp: flags.singleNodeIp,

@@ -52,7 +52,7 @@ export interface ClusterStatus {
   error: string | undefined;
   phase: string;
   /** The cluster port while in a cluster: Linux name, logical label and the cluster address with its prefix. */
-  port: { ifname: string; label: string; address: string } | undefined;
+  port?: { ifname: string; label: string; address: string } | undefined;
 }
 
 export interface ClusterReconcilerOptions {
