@@ -134,7 +134,7 @@ export function kubeOf(node: TestNode): KubeClient {
 }
 
 /** Waits until every node reports its own cluster node READY. */
-export async function waitClusterReady(t: TestCluster, timeoutMs = 120_000): Promise<void> {
+export async function waitClusterReady(t: TestCluster, timeoutMs = 240_000): Promise<void> {
   for (const n of t.nodes) {
     await waitFor(`${n.name} READY`, () => n.agent.status().cluster?.nodeStatus === 'READY', timeoutMs, 250);
   }
