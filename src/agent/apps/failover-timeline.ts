@@ -59,8 +59,9 @@ export interface FailoverTimeline {
 
 /** Kills the host and records the timeline (see {@link FailoverTimeline}); never throws on a missed step. */
 export async function recordFailoverTimeline(o: FailoverTimelineOptions): Promise<FailoverTimeline> {
-  await o.kill();
+  // The clock starts when the kill starts: the node stops posting status from then on, however long the kill takes.
   const t0 = o.clock.now();
+  await o.kill();
   const tl: FailoverTimeline = { timeScale: o.clock.timeScale, killedAtMs: t0, spec: {}, complete: false };
   const mark = (key: keyof FailoverTimeline['spec']): void => {
     if (tl[key] !== undefined) return;
