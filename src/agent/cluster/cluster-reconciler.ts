@@ -425,10 +425,10 @@ export class ClusterReconciler {
         const node = await kube.getNode(nodeName, signal);
         lastOk = this.o.clock.now();
         if (!labelled && node.labels[LABEL_NODE_UUID] === uuid) labelled = true;
-        if (!labelled && this.o.clock.now() - lastLabelTry >= this.o.clock.scaled(LABEL_TICK_MS) - 1) {
+        if (!labelled && (lastLabelTry === 0 || this.o.clock.now() - lastLabelTry >= this.o.clock.scaled(LABEL_TICK_MS))) {
           lastLabelTry = this.o.clock.now();
+          // Verified on the next read of the node; retried on the 15 s health tick while it does not show.
           await kube.labelNode(nodeName, { [LABEL_NODE_UUID]: uuid }, signal).catch(() => undefined);
-          lastLabelTry = 0; // check again next tick; retries every 15 s only while it keeps failing
         }
         status = nodeStatusOf(node);
       } catch (e) {
