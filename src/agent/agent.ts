@@ -14,7 +14,7 @@ import type { Clock, Logger } from '../common/index.js';
 import { errorMessage, isAbortError, jitter } from '../common/index.js';
 import { decryptCipherBlock, info, isAuthError, loadPrivateKeyPem, softSigner, type common, type config } from '../eve/index.js';
 import { ClusterReconciler, type ClusterStatus } from './cluster/cluster-reconciler.js';
-import { AppReconciler } from './apps/index.js';
+import { AppReconciler, type AppStatus } from './apps/index.js';
 import { isTpmError, openKeyStore, type DeviceIdentity, type KeyStore } from '../tpm/index.js';
 import { attestCertRequest, attestOnce } from './attestation.js';
 import { Checkpoint } from './checkpoint.js';
@@ -45,6 +45,8 @@ export interface AgentStatus {
   queueOldestAgeMs: number;
   /** Undefined when the agent runs no k3s. */
   cluster: ClusterStatus | undefined;
+  /** Observed app status on this node (undefined without k3s). */
+  apps?: AppStatus[] | undefined;
 }
 
 /** Something the agent did or saw, for the admin API's watch stream and the demo. */
@@ -84,6 +86,7 @@ export class Agent {
   private lastDeviceInfoDigest = '';
   private runPromise: Promise<void> | undefined;
   private cluster: ClusterReconciler | undefined;
+  private apps: AppReconciler | undefined;
   private constructor(
     private readonly opts: CompiledAgentOptions,
     /** Faults injected through the admin API; components consult it where the real failure would happen. */
@@ -212,6 +215,7 @@ export class Agent {
     this.cluster = reconciler;
     // Apps, volumes, content trees on the cluster (issue 6, src/agent/apps); its loops end with the agent's stop signal.
     const apps = AppReconciler.create({ cluster: reconciler, deviceUuid: () => this.api.deviceUuid, publishInfo: (k, m) => this.publishInfo(k, m), emit: (k, m, f) => this.emit(k, m, f), clock: this.clock, logger: this.opts.logger, signal: this.signal });
+    this.apps = apps;
     this.listeners.push((cfg) => apps.onConfig(cfg));
     // Not awaited: a join can wait for its bootstrap for minutes; the config loop must go on.
     this.listeners.push((cfg) => void reconciler.onConfig(cfg));
@@ -248,6 +252,7 @@ export class Agent {
       queueDepth: this.queue.depth,
       queueOldestAgeMs: this.queue.oldestAgeMs(),
       cluster: this.cluster?.status(),
+      apps: this.apps?.status().apps,
     };
   }
 

@@ -215,7 +215,9 @@ export class AdminServer {
         const s = agent.status();
         return { json: JSON.stringify(redactConfig(cfg)), configHash: s.lastConfigHash, source: s.configSource, receivedAtMs: s.lastConfigAtMs };
       }),
-      Apps: unary(() => ({
+      Apps: unary(() => {
+        const observed = new Map((agent.status().apps ?? []).map((x) => [x.uuid, x.state]));
+        return {
         apps: (this.config.current()?.apps ?? []).map(
           (a): AppMsg => ({
             uuid: a.uuid,
@@ -224,10 +226,11 @@ export class AdminServer {
             activate: a.activate,
             designatedNodeId: a.designatedNodeId,
             affinity: a.affinity,
-            state: '', // observed state arrives with the app reconciler
+            state: observed.get(a.uuid) ?? '',
           }),
         ),
-      })),
+        };
+      }),
       ClusterNodes: unary(() => ({
         nodes: (agent.status().cluster?.nodes ?? []).map(
           (n): ClusterNodeMsg => ({ name: n.name, nodeId: n.nodeId, ready: n.ready, internalIp: n.internalIp, schedulable: n.schedulable }),
