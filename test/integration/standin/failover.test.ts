@@ -53,10 +53,11 @@ describe('k3s stand-in: failover', { skip, timeout: 180_000 }, () => {
 
   before(async () => {
     cluster = new StandinCluster('failover-token', 10);
+    // Joiners start once the bootstrap serves, as EVE's join handshake makes them (cluster.md §5.3).
     cluster.start('server', 'edge-dev1', IP.n1, serverArgs['edge-dev1']);
+    await cluster.waitKubeconfig('edge-dev1');
     cluster.start('server', 'edge-dev2', IP.n2, serverArgs['edge-dev2']);
     cluster.start('server', HOME, IP.n3, serverArgs[HOME]);
-    await cluster.waitKubeconfig('edge-dev1');
     const kc = cluster.kubeConfig('edge-dev1');
     core = kc.makeApiClient(k8s.CoreV1Api);
     apps = kc.makeApiClient(k8s.AppsV1Api);
