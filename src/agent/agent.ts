@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage, isAbortError, jitter } from '../common/index.js';
-import { decryptCipherBlock, info, isAuthError, loadPrivateKeyPem, softSigner, type common, type config } from '../eve/index.js';
+import { decryptCipherBlock, deviceZCertHash, info, isAuthError, loadPrivateKeyPem, softSigner, type common, type config } from '../eve/index.js';
 import { ClusterReconciler, type ClusterStatus } from './cluster/cluster-reconciler.js';
 import { AppReconciler, type AppStatus } from './apps/index.js';
 import { isTpmError, openKeyStore, type DeviceIdentity, type KeyStore } from '../tpm/index.js';
@@ -263,7 +263,7 @@ export class Agent {
 
   /** Controller certs by hex hash (for CipherBlock decryption), and the device's own published certs. */
   cipherEnvironment(): { controllerCerts: Map<string, Buffer>; deviceCerts: Map<string, Buffer> } {
-    const own = createHash('sha256').update(this.identity.ecdhCertPem).digest().subarray(0, 16).toString('hex');
+    const own = deviceZCertHash(this.identity.ecdhCertPem).toString('hex');
     return {
       controllerCerts: this.api.certs?.certsByHashHex ?? new Map<string, Buffer>(),
       deviceCerts: new Map([[own, this.identity.ecdhCertPem]]),
