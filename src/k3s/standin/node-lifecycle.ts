@@ -40,6 +40,12 @@ function heartbeat(node: any, lease: any): number {
 /** Marks lost nodes, taints and untaints them, evicts pods by taint, and removes pods of deleted nodes. */
 export class NodeLifecycleController {
   private readonly log: Logger;
+  /**
+   * When this manager first saw each NoExecute taint (node/key → ms). Tolerations count from here, as kube's
+   * NoExecuteTaintManager counts from when it observes the taint: `timeAdded` has whole-second precision, which
+   * under a time scale would cut a scaled toleration short by up to a second.
+   */
+  private readonly taintSeen = new Map<string, number>();
   constructor(private readonly opts: NodeLifecycleOptions) {
     this.log = opts.logger.child({ component: 'k3s.standin.nodelifecycle' });
   }
@@ -109,6 +115,16 @@ export class NodeLifecycleController {
     const { nodes, pods } = snap;
     const byName = new Map(nodes.map((n) => [n.metadata.name!, n as any]));
     const now = clock.now();
+    const seen = new Set<string>();
+    for (const node of nodes as any[]) {
+      for (const taint of (node.spec?.taints ?? []) as Taint[]) {
+        if (taint.effect !== 'NoExecute') continue;
+        const id = `${node.metadata.name as string}/${taint.key}`;
+        seen.add(id);
+        if (!this.taintSeen.has(id)) this.taintSeen.set(id, now);
+      }
+    }
+    for (const id of this.taintSeen.keys()) if (!seen.has(id)) this.taintSeen.delete(id);
     for (const pod of pods as any[]) {
       const nodeName: string | undefined = pod.spec?.nodeName;
       if (!nodeName) continue;
@@ -139,7 +155,7 @@ export class NodeLifecycleController {
           forever = false;
           const secs = Math.max(0, Math.min(...limited.map((x) => x.tolerationSeconds!)));
           minSeconds = Math.min(minSeconds, secs);
-          const added = Date.parse(taint.timeAdded ?? '') || now;
+          const added = this.taintSeen.get(`${nodeName}/${taint.key}`) ?? now;
           evictAt = Math.max(evictAt, added + clock.scaled(secs * 1000));
         }
       }
