@@ -5,4 +5,4 @@ export type { AgentOptions } from './options.js';
 export type { DeviceConfig, EdgeNodeClusterConfig, AppConfig, ClusterParse } from './parse-config.js';
 export type { ClusterOptions } from './options.js';
 export { resolveK3sLaunch, type K3sLaunch } from './cluster/k3s-runtime.js';
-export type { ClusterStatus, ClusterRole } from './cluster/cluster-reconciler.js';
+export type { ClusterStatus, ClusterRole } from './cluster/cluster-status.js';

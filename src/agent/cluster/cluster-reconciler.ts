@@ -10,51 +10,24 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage, isAbortError, registerSecret } from '../../common/index.js';
-import { info, timestampFromMs } from '../../eve/index.js';
+import type { info } from '../../eve/index.js';
 import {
   ClusterStatusServer,
   CLUSTER_STATUS_PORT,
   JOIN_PROBE_TIMEOUT_MS,
   EVE_KUBE_APP_NAMESPACE,
   isControlPlaneEtcdNode,
-  LABEL_NODE_UUID,
-  LeaseLeaderElector,
   toK8sNodeName,
   waitForBootstrapServer,
-  type KubeClient,
-  type KubeNodeStatus,
 } from '../../k3s/index.js';
 import type { FaultSet } from '../faults.js';
 import type { DeviceConfig, EdgeNodeClusterConfig, EncryptedValue } from '../parse-config.js';
-import { kubeClusterInfo, kubeClusterKey, nodeStatusOf } from './kube-report.js';
+import { applyClusterFault, isClusterFault } from './cluster-faults.js';
+import { ClusterMonitor } from './cluster-monitor.js';
+import { unobserved, type ClusterRole, type ClusterStatus } from './cluster-status.js';
+import { clusterUpdateStatusInfo } from './kube-report.js';
 import { K3sRuntime, type K3sLaunch } from './k3s-runtime.js';
-import { addClusterAddress, removeClusterAddress, setLinkUp } from './network.js';
-
-/** Intervals (spec ms), cluster.md §14. */
-const NODE_CHECK_MS = 2_000; // own Node read at the kubelet's status frequency
-const KUBE_STATS_MS = 30_000; // kubeStatsInterval: leader collects every 30 s
-const API_DOWN_MS = 120_000; // 2 min of failed API calls → DOWN / APIUnreachable
-const LABEL_TICK_MS = 15_000; // kube-init health tick re-applies node-uuid until verified
-
-export type ClusterRole = 'none' | 'single' | 'bootstrap' | 'server' | 'agent';
-
-/** What the reconciler reports about itself (admin API, demo). */
-export interface ClusterStatus {
-  role: ClusterRole;
-  clusterId: string;
-  clusterIp: string;
-  nodeName: string;
-  /** READY / NOTREADY / DOWN / '' (no cluster). */
-  nodeStatus: string;
-  isLeader: boolean;
-  leader: string;
-  /** Nodes of the last ZInfoKubeCluster this node built (leader) or saw. */
-  nodes: Array<{ name: string; ready: boolean; internalIp: string; nodeId: string; schedulable: boolean }>;
-  error: string | undefined;
-  phase: string;
-  /** The cluster port while in a cluster: Linux name, logical label and the cluster address with its prefix. */
-  port?: { ifname: string; label: string; address: string } | undefined;
-}
+import { addClusterAddress, removeClusterAddress } from './network.js';
 
 export interface ClusterReconcilerOptions {
   stateDir: string;
@@ -90,19 +63,16 @@ export class ClusterReconciler {
   private mode: 'none' | 'single' | 'cluster' = 'none';
   private deviceName = '';
   private statusServer: ClusterStatusServer | undefined;
-  private monitor: AbortController | undefined;
+  private monitor: ClusterMonitor | undefined;
   private transition: AbortController | undefined;
   private readonly stopCtl = new AbortController();
   private lastBadInput = '';
-  private st: ClusterStatus = {
+  /** The reconciler's own part of the status; the monitor adds what it observes. */
+  private st: Omit<ClusterStatus, keyof ReturnType<typeof unobserved>> = {
     role: 'none',
     clusterId: '',
     clusterIp: '',
     nodeName: '',
-    nodeStatus: '',
-    isLeader: false,
-    leader: '',
-    nodes: [],
     error: undefined,
     phase: 'idle',
     port: undefined,
@@ -122,7 +92,8 @@ export class ClusterReconciler {
 
   /** A snapshot of the cluster state. */
   status(): ClusterStatus {
-    return { ...this.st, nodes: [...this.st.nodes] };
+    const seen = this.monitor?.observed ?? unobserved();
+    return { ...this.st, ...seen, nodes: [...seen.nodes] };
   }
 
   /** The k3s runtime (kubeconfig path, process) for the demo and the admin API. */
@@ -144,7 +115,7 @@ export class ClusterReconciler {
     this.stopCtl.abort();
     this.transition?.abort();
     await this.chain.catch(() => undefined);
-    this.monitor?.abort();
+    this.monitor?.stop();
     await this.statusServer?.stop();
     this.statusServer = undefined;
     if (!opts.leaveK3sRunning) await this.k3s.stopProcess();
@@ -216,7 +187,7 @@ export class ClusterReconciler {
     this.setPhase('starting single-node k3s');
     const r = await this.k3s.start({ deviceName: this.deviceName, deviceUuid: uuid, nodeIp: this.o.singleNodeIp });
     this.mode = 'single';
-    this.st = { ...this.st, role: 'single', clusterId: '', clusterIp: '', nodeName: r.nodeName, nodeStatus: '' };
+    this.st = { ...this.st, role: 'single', clusterId: '', clusterIp: '', nodeName: r.nodeName };
     this.startMonitor(undefined, r.nodeName);
     this.setPhase('single-node');
   }
@@ -240,7 +211,7 @@ export class ClusterReconciler {
     // 2. Status server on <cluster IP>:12346 (§6).
     await this.restartStatusServer(cfg);
     // 3. Stop the running k3s (single-node or previous cluster mode), §5.2 step 6.
-    this.monitor?.abort();
+    this.stopMonitor();
     this.mode = 'cluster';
     this.applied = next;
     this.st = {
@@ -249,7 +220,6 @@ export class ClusterReconciler {
       clusterId: cfg.clusterId,
       clusterIp: cfg.clusterIp,
       nodeName,
-      nodeStatus: '',
       error: undefined,
       port: { ifname, label: cfg.clusterInterface, address: `${cfg.clusterIp}/${cfg.prefixLength}` },
     };
@@ -306,7 +276,7 @@ export class ClusterReconciler {
         if (!kube || !this.st.nodeName) return false;
         return isControlPlaneEtcdNode((await kube.getNode(this.st.nodeName, signal)).labels);
       },
-      peerAddresses: () => Promise.resolve(this.st.nodes.map((n) => n.internalIp).filter((ip) => ip && ip !== cfg.clusterIp)),
+      peerAddresses: () => Promise.resolve(this.status().nodes.map((n) => n.internalIp).filter((ip) => ip && ip !== cfg.clusterIp)),
       clock: this.o.clock,
       logger: this.log,
     });
@@ -330,14 +300,14 @@ export class ClusterReconciler {
         this.log.warn('could not drain and delete the node before leaving', { error: errorMessage(e) });
       }
     }
-    this.monitor?.abort();
+    this.stopMonitor();
     await this.statusServer?.stop();
     this.statusServer = undefined;
     await this.k3s.reset();
     if (a && !this.o.dryRun) await removeClusterAddress(a.ifname, a.cfg.clusterIp, a.cfg.prefixLength).catch(() => undefined);
     this.applied = undefined;
     this.mode = 'none';
-    this.st = { ...this.st, role: 'none', clusterId: '', clusterIp: '', nodeStatus: '', isLeader: false, leader: '', nodes: [], port: undefined };
+    this.st = { ...this.st, role: 'none', clusterId: '', clusterIp: '', port: undefined };
     await this.startSingle();
   }
 
@@ -359,232 +329,62 @@ export class ClusterReconciler {
     await this.publishUpdateStatus(clusterId, undefined);
   }
 
-  /**
-   * Simulator choice: EVE reports no cluster-config error; edgesim puts it in ZInfoKubeClusterUpdateStatus
-   * (component K3S, status FAILED, ErrorInfo) under queue key `clusterconfig`, cleared with COMPLETED once a good
-   * block is applied. The text names the field and the reason, never a secret.
-   */
+  /** The cluster-config error (or its clearing) under queue key `clusterconfig`. */
   private async publishUpdateStatus(clusterId: string, error: string | undefined): Promise<void> {
-    const uuid = this.o.deviceUuid();
-    if (!uuid) return;
-    await this.o.publishInfo('clusterconfig', {
-      ztype: info.ZInfoTypes.ZiKubeClusterUpdateStatus,
-      devId: uuid,
-      atTimeStamp: timestampFromMs(this.o.clock.now()),
-      cluster_update_info: {
-        current_node: toK8sNodeName(this.deviceName),
-        component: info.KubeComp.KUBE_COMP_K3S,
-        status: error ? info.KubeCompUpdateStatus.KUBE_COMP_UPDATE_STATUS_FAILED : info.KubeCompUpdateStatus.KUBE_COMP_UPDATE_STATUS_COMPLETED,
-        ...(error
-          ? { error: { description: error, severity: 3 /* SEVERITY_ERROR */, timestamp: timestampFromMs(this.o.clock.now()) } }
-          : {}),
-        cluster_id: clusterId,
-      },
-    });
+    const devId = this.o.deviceUuid();
+    if (!devId) return;
+    const msg = clusterUpdateStatusInfo({ devId, nodeName: toK8sNodeName(this.deviceName), clusterId, error, nowMs: this.o.clock.now() });
+    await this.o.publishInfo('clusterconfig', msg);
   }
 
-  /** Starts the per-mode loops: own node status, node label, leader election and (leader) cluster reports. */
+  // --- monitoring ---------------------------------------------------------------------------------------
+
+  /** Starts the monitor loops of the mode just entered (own node status, label, election, leader reports). */
   private startMonitor(cfg: EdgeNodeClusterConfig | undefined, nodeName: string): void {
-    this.monitor?.abort();
-    const ctl = (this.monitor = new AbortController());
-    const signal = AbortSignal.any([ctl.signal, this.stopCtl.signal]);
+    this.stopMonitor();
     if (this.o.dryRun) return;
-    void this.nodeLoop(cfg, nodeName, signal).catch((e: unknown) => this.fail(e));
-    if (!cfg?.isWorkerNode) void this.electionLoop(cfg, nodeName, signal).catch((e: unknown) => this.fail(e));
-  }
-
-  /** The kube client once k3s wrote its kubeconfig; servers also make sure `eve-kube-app` exists. */
-  private async kubeReady(signal: AbortSignal): Promise<KubeClient> {
-    for (;;) {
-      const k = this.k3s.kube();
-      if (k) {
-        if (this.st.role === 'agent') return k;
-        try {
-          await k.ensureNamespace(EVE_KUBE_APP_NAMESPACE, signal);
-          return k;
-        } catch (e) {
-          if (isAbortError(e)) throw e;
-        }
-      }
-      await this.o.clock.sleep(500, signal);
-    }
-  }
-
-  /** Own node: label node-uuid (until verified), ZInfoClusterNode on change, DOWN after 2 min without the API. */
-  private async nodeLoop(cfg: EdgeNodeClusterConfig | undefined, nodeName: string, signal: AbortSignal): Promise<void> {
-    const kube = await this.kubeReady(signal);
-    const uuid = this.o.deviceUuid() ?? '';
-    let labelled = false;
-    let lastLabelTry = 0;
-    let lastOk = this.o.clock.now();
-    let sent: info.ZInfoClusterNodeStatus | undefined;
-    let tieBreakerDone = false;
-    for (;;) {
-      let status: info.ZInfoClusterNodeStatus | undefined;
-      try {
-        const node = await kube.getNode(nodeName, signal);
-        lastOk = this.o.clock.now();
-        if (!labelled && node.labels[LABEL_NODE_UUID] === uuid) labelled = true;
-        if (!labelled && (lastLabelTry === 0 || this.o.clock.now() - lastLabelTry >= this.o.clock.scaled(LABEL_TICK_MS))) {
-          lastLabelTry = this.o.clock.now();
-          // Verified on the next read of the node; retried on the 15 s health tick while it does not show.
-          await kube.labelNode(nodeName, { [LABEL_NODE_UUID]: uuid }, signal).catch(() => undefined);
-        }
-        status = nodeStatusOf(node);
-      } catch (e) {
-        if (isAbortError(e) || signal.aborted) return;
-        if (this.o.clock.now() - lastOk >= this.o.clock.scaled(API_DOWN_MS)) {
-          status = info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_DOWN;
-        } else if (/not ?found/i.test(errorMessage(e))) {
-          status = info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_NOTREADY;
-        }
-      }
-      if (cfg?.tieBreakerNodeId && cfg.tieBreakerNodeId === uuid && !tieBreakerDone) {
-        tieBreakerDone = await this.applyTieBreaker(kube, nodeName, signal).catch((e: unknown) => {
-          if (isAbortError(e)) throw e;
-          this.log.debug('tie-breaker not applied yet', { error: errorMessage(e) });
-          return false;
-        });
-      }
-      if (status !== undefined && status !== sent && cfg) {
-        sent = status;
-        const name = info.ZInfoClusterNodeStatus[status]?.replace('Z_INFO_CLUSTER_NODE_STATUS_', '') ?? String(status);
-        this.st.nodeStatus = name;
-        this.o.emit('cluster.node', `node ${nodeName} ${name}`, { status: name });
-        const devId = this.o.deviceUuid();
-        if (devId) {
-          // Simulator choice §7.7: ztype ZiNop, queue key `clusternode`.
-          await this.o.publishInfo('clusternode', {
-            devId,
-            atTimeStamp: timestampFromMs(this.o.clock.now()),
-            cluster_node: { node_status: status },
-          });
-        }
-      }
-      await this.o.clock.sleep(NODE_CHECK_MS, signal);
-    }
-  }
-
-  /**
-   * Tie-breaker (cluster.md §12), run on the tie-breaker node itself once exactly 3 labelled nodes exist:
-   * `tie-breaker-node=true` on itself and `false` on the other two, `tie-breaker-config-applied=1` on every node,
-   * and itself cordoned (it stays so). Returns true when done.
-   */
-  private async applyTieBreaker(kube: KubeClient, nodeName: string, signal: AbortSignal): Promise<boolean> {
-    const nodes = await kube.listNodes({}, signal);
-    if (nodes.length !== 3 || nodes.some((n) => !n.nodeUuid)) return false;
-    for (const n of nodes) {
-      await kube.labelNode(n.name, { 'tie-breaker-node': n.name === nodeName ? 'true' : 'false' }, signal);
-    }
-    await kube.cordonNode(nodeName, true, signal);
-    for (const n of nodes) await kube.labelNode(n.name, { 'tie-breaker-config-applied': '1' }, signal);
-    this.o.emit('cluster.tiebreaker', `${nodeName} is the tie-breaker: labelled and cordoned`);
-    return true;
-  }
-
-  /** Lease election for `eve-kube-stats-leader`; the leader collects every 30 s and reports on change (§7.1). */
-  private async electionLoop(cfg: EdgeNodeClusterConfig | undefined, nodeName: string, signal: AbortSignal): Promise<void> {
-    const kube = await this.kubeReady(signal);
-    let leading: AbortController | undefined;
-    const elector = new LeaseLeaderElector({
-      client: kube,
-      identity: nodeName,
-      clock: this.o.clock,
-      logger: this.log,
-      onStartedLeading: () => {
-        this.st.isLeader = true;
-        this.o.emit('cluster.leader', `${nodeName} is the kube-stats leader`);
-        leading = new AbortController();
-        void this.leaderLoop(kube, cfg, AbortSignal.any([leading.signal, signal])).catch((e: unknown) => this.fail(e));
+    this.monitor = ClusterMonitor.start(
+      {
+        kube: () => this.k3s.kube(),
+        cfg,
+        nodeName,
+        role: this.st.role,
+        deviceUuid: this.o.deviceUuid,
+        publishInfo: this.o.publishInfo,
+        emit: this.o.emit,
+        onError: (e) => this.fail(e),
+        clock: this.o.clock,
+        logger: this.log,
       },
-      onStoppedLeading: () => {
-        this.st.isLeader = false;
-        leading?.abort();
-      },
-      onNewLeader: (id) => {
-        this.st.leader = id;
-      },
-    });
-    while (!signal.aborted) {
-      await elector.run(signal);
-      if (signal.aborted) break;
-      await this.o.clock.sleep(15_000, signal).catch(() => undefined);
-    }
-    leading?.abort();
-    this.st.isLeader = false;
+      this.stopCtl.signal,
+    );
   }
 
-  private async leaderLoop(kube: KubeClient, cfg: EdgeNodeClusterConfig | undefined, signal: AbortSignal): Promise<void> {
-    let lastKey = '';
-    while (!signal.aborted) {
-      try {
-        const [nodes, pods] = await Promise.all([kube.listNodes({}, signal), kube.listPods({ namespace: EVE_KUBE_APP_NAMESPACE }, signal)]);
-        const msg = kubeClusterInfo(nodes, pods, cfg?.clusterId);
-        this.st.nodes = nodes.map(toStatusNode);
-        const key = kubeClusterKey(msg);
-        const devId = this.o.deviceUuid();
-        if (key !== lastKey && devId) {
-          lastKey = key;
-          await this.o.publishInfo('kubeclusterinfo', {
-            ztype: info.ZInfoTypes.ZiKubeCluster,
-            devId,
-            atTimeStamp: timestampFromMs(this.o.clock.now()),
-            cluster_info: msg,
-          });
-          this.o.emit('cluster.report', `ZInfoKubeCluster with ${nodes.length} node(s)`, { nodes: nodes.length });
-        }
-      } catch (e) {
-        if (isAbortError(e) || signal.aborted) return;
-        this.log.warn('cluster stats collection failed', { error: errorMessage(e) });
-      }
-      await this.o.clock.sleep(this.collectIntervalMs(), signal).catch(() => undefined);
-    }
-  }
-
-  /** 30 s as EVE; while nodes are still joining the view changes, so look again sooner (Simulator choice). */
-  private collectIntervalMs(): number {
-    const settling = this.st.nodes.length === 0 || this.st.nodes.some((n) => !n.ready);
-    return settling ? NODE_CHECK_MS : KUBE_STATS_MS;
+  private stopMonitor(): void {
+    this.monitor?.stop();
+    this.monitor = undefined;
   }
 
   // --- faults -------------------------------------------------------------------------------------------
 
   private async onFault(kind: string, active: boolean): Promise<void> {
+    if (!isClusterFault(kind)) return;
     try {
-      const proc = this.k3s.process;
-      switch (kind) {
-        case 'k3s-killed':
-          if (active) {
-            proc?.kill('SIGKILL');
-            this.o.faults.clear('k3s-killed'); // a one-shot: the supervisor restarts k3s
-          }
-          break;
-        case 'k3s-stopped':
-          if (active) await proc?.pause();
-          else await proc?.resume();
-          break;
-        case 'heartbeats-paused':
-          if (proc?.pid) process.kill(-proc.pid, active ? 'SIGSTOP' : 'SIGCONT');
-          break;
-        case 'status-server-down':
-          if (active) {
-            await this.statusServer?.stop();
-            this.statusServer = undefined;
-          } else if (this.applied) await this.restartStatusServer(this.applied.cfg);
-          break;
-        case 'cluster-interface-down':
-          if (this.applied) await setLinkUp(this.applied.ifname, !active);
-          break;
-        default:
-          return;
-      }
+      await applyClusterFault(kind, active, {
+        k3s: this.k3s.process,
+        clusterIfname: this.applied?.ifname,
+        stopStatusServer: async () => {
+          await this.statusServer?.stop();
+          this.statusServer = undefined;
+        },
+        startStatusServer: async () => {
+          if (this.applied) await this.restartStatusServer(this.applied.cfg);
+        },
+        clear: (k) => this.o.faults.clear(k),
+      });
       this.o.emit('fault', `${kind} ${active ? 'injected' : 'cleared'}`, { kind, active });
     } catch (e) {
       this.log.warn('fault could not be applied', { kind, error: errorMessage(e) });
     }
   }
-}
-
-function toStatusNode(n: KubeNodeStatus): ClusterStatus['nodes'][number] {
-  return { name: n.name, ready: n.ready === 'True', internalIp: n.internalIp ?? '', nodeId: n.nodeUuid ?? '', schedulable: n.schedulable };
 }

@@ -76,3 +76,23 @@ export function nodeStatusOf(n: KubeNodeStatus | undefined): info.ZInfoClusterNo
     ? info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_READY
     : info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_NOTREADY;
 }
+
+/**
+ * Simulator choice: EVE reports no cluster-config error; edgesim puts it in ZInfoKubeClusterUpdateStatus
+ * (component K3S, status FAILED, ErrorInfo), cleared with COMPLETED once a good block is applied. The text names
+ * the field and the reason, never a secret.
+ */
+export function clusterUpdateStatusInfo(a: { devId: string; nodeName: string; clusterId: string; error: string | undefined; nowMs: number }): info.IZInfoMsg {
+  return {
+    ztype: info.ZInfoTypes.ZiKubeClusterUpdateStatus,
+    devId: a.devId,
+    atTimeStamp: timestampFromMs(a.nowMs),
+    cluster_update_info: {
+      current_node: a.nodeName,
+      component: info.KubeComp.KUBE_COMP_K3S,
+      status: a.error ? info.KubeCompUpdateStatus.KUBE_COMP_UPDATE_STATUS_FAILED : info.KubeCompUpdateStatus.KUBE_COMP_UPDATE_STATUS_COMPLETED,
+      ...(a.error ? { error: { description: a.error, severity: 3 /* SEVERITY_ERROR */, timestamp: timestampFromMs(a.nowMs) } } : {}),
+      cluster_id: a.clusterId,
+    },
+  };
+}
