@@ -17,8 +17,6 @@ export const JOIN_PROBE_INTERVAL_MS = 10_000;
 export const JOIN_PROBE_TIMEOUT_MS = 2_000;
 /** Consecutive non-transient failures that end the wait (`nonTransientThreshold`). */
 export const JOIN_NON_TRANSIENT_LIMIT = 6;
-/** Shortest real request timeout under a large time scale, so loopback TLS handshakes still fit. */
-const MIN_REAL_TIMEOUT_MS = 250;
 /** Rounds between info-level progress lines (`logEveryNAttempts(…, 30, …)`); the others log at debug. */
 const LOG_EVERY = 30;
 
@@ -64,7 +62,10 @@ export interface JoinHandshakeOptions {
   lookup?: LookupFunction;
   /** Spec ms between rounds. @default 10000 */
   intervalMs?: number;
-  /** Spec ms per request. @default 2000 */
+  /**
+   * Real ms per request. A network timeout, not a step of EVE's timeline, so --time-scale does not shorten it
+   * (scaled, a loaded machine's TLS handshake would not fit). @default 2000
+   */
   timeoutMs?: number;
   /** @default 6 */
   nonTransientLimit?: number;
@@ -137,7 +138,7 @@ export async function waitForBootstrapServer(opts: JoinHandshakeOptions): Promis
   const clock = opts.clock;
   const intervalMs = opts.intervalMs ?? JOIN_PROBE_INTERVAL_MS;
   const limit = opts.nonTransientLimit ?? JOIN_NON_TRANSIENT_LIMIT;
-  const timeoutMs = Math.max(MIN_REAL_TIMEOUT_MS, clock.scaled(opts.timeoutMs ?? JOIN_PROBE_TIMEOUT_MS));
+  const timeoutMs = opts.timeoutMs ?? JOIN_PROBE_TIMEOUT_MS;
   const apiUrl = `https://${hostPort(opts.joinServerIp, opts.apiPort ?? K3S_API_PORT)}`;
   const statusUrl = `http://${hostPort(opts.joinServerIp, opts.statusPort ?? CLUSTER_STATUS_PORT)}/status`;
   const want = `cluster:${opts.clusterId.toLowerCase()}`;

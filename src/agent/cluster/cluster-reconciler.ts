@@ -14,7 +14,6 @@ import type { info } from '../../eve/index.js';
 import {
   ClusterStatusServer,
   CLUSTER_STATUS_PORT,
-  JOIN_PROBE_TIMEOUT_MS,
   EVE_KUBE_APP_NAMESPACE,
   isControlPlaneEtcdNode,
   toK8sNodeName,
@@ -233,8 +232,6 @@ export class ClusterReconciler {
         clusterId: cfg.clusterId,
         statusPort: this.o.statusPort ?? CLUSTER_STATUS_PORT,
         clusterStatusPresent: () => this.applied === next,
-        // A probe's 2 s is a network timeout, not part of EVE's timeline: keep it real under --time-scale.
-        timeoutMs: JOIN_PROBE_TIMEOUT_MS * this.o.clock.timeScale,
         clock: this.o.clock,
         logger: this.log,
         signal: AbortSignal.any([signal, this.stopCtl.signal]),

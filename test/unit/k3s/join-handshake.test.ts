@@ -119,10 +119,19 @@ void describe('waitForBootstrapServer', () => {
     const ac = new AbortController();
     const wrong = opts({ clusterId: OTHER_ID, signal: ac.signal });
     const down = opts({ apiPort: 1, signal: ac.signal }); // nothing listens on port 1: connection refused
-    setTimeout(() => ac.abort(), 350);
+    // Abort once both kept waiting for three rounds (10 s scaled: 100 ms each); the timer only bounds a hang.
+    for (const o of [wrong, down]) {
+      const report = o.onProbe!;
+      o.onProbe = (r) => {
+        report(r);
+        if (wrong.reports.length >= 3 && down.reports.length >= 3) ac.abort();
+      };
+    }
+    const hang = setTimeout(() => ac.abort(), 20_000);
     const results = await Promise.allSettled([waitForBootstrapServer(wrong), waitForBootstrapServer(down)]);
+    clearTimeout(hang);
     for (const r of results) assert.ok(r.status === 'rejected' && isAbortError(r.reason), String(r.status));
-    assert.ok(wrong.reports.length >= 3 && wrong.reports.every((r) => r.outcome === 'wrong-cluster'));
+    assert.ok(wrong.reports.length >= 3 && wrong.reports.every((r) => r.outcome === 'wrong-cluster'), JSON.stringify(wrong.reports));
     assert.ok(
       down.reports.length >= 3 &&
         down.reports.every((r) => r.outcome === 'api-unreachable' && r.errorClass === 'transient'),

@@ -130,7 +130,7 @@ void describe('K3sSupervisor', () => {
   void it('SIGKILLs a process that ignores SIGTERM after the grace period', async () => {
     const { sup, logger } = await make('ignore-term');
     const pid = sup.pid!;
-    await until(() => sup.recentOutput().length >= 2);
+    await until(() => sup.recentOutput().includes('SIGTERM handler installed'));
     const t0 = Date.now();
     await sup.stop();
     const took = Date.now() - t0;
