@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { silentLogger } from '../../../src/common/index.js';
-import { Tpm2Tools, toolError } from '../../../src/tpm/tpm2-tools.js';
-import { isTpmError } from '../../../src/tpm/errors.js';
+import { Tpm2Tools } from '../../../src/tpm/tpm2-tools.js';
+import { isTpmError, toolError } from '../../../src/tpm/errors.js';
 
 const skip = spawnSync('tpm2_getcap', ['--version']).error ? 'tpm2-tools not installed' : undefined;
 
