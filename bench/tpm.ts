@@ -43,7 +43,7 @@ async function measure(label: string, fn: () => Promise<unknown>, settle?: () =>
     samples.push(performance.now() - t);
   }
   const f = (v: number): string => v.toFixed(1).padStart(7);
-  process.stdout.write(`${label.padEnd(34)} p50 ${f(pct(samples, 50))} ms  p99 ${f(pct(samples, 99))} ms  (n=${N})\n`);
+  process.stdout.write(`${label.padEnd(36)} p50 ${f(pct(samples, 50))} ms  p99 ${f(pct(samples, 99))} ms  (n=${N})\n`);
 }
 
 async function bench(name: string, store: KeyStore): Promise<void> {

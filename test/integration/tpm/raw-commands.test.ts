@@ -1,7 +1,8 @@
 /**
  * TPM2_ECDH_ZGen and TPM2_Sign as raw commands through tpm2_send against a real swtpm: results equal software
  * ECDH, cluster tokens decrypt back to back without leaking contexts, TPM response codes become named errors,
- * the idle channel does not hold swtpm, and a swtpm crash is UNREACHABLE until swtpm is back.
+ * contexts leaked by others are recovered, the idle channel does not hold swtpm, and a swtpm crash is UNREACHABLE
+ * until swtpm is back.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,6 +24,7 @@ import { publicKeyPoint } from '../../../src/eve/x509.js';
 import { SwtpmProcess, TPM_HANDLES, isTpmError, openKeyStore, type DeviceIdentity } from '../../../src/tpm/index.js';
 import { ecdhZGenCommand, parseEcdhZGenResponse } from '../../../src/tpm/tpm-commands.js';
 import { TpmKeyStore } from '../../../src/tpm/tpm-keystore.js';
+import { Tpm2Tools } from '../../../src/tpm/tpm2-tools.js';
 import { clock, logger, missingTpmTools, startSwtpm, stopSwtpm, type SwtpmFixture } from './helpers.js';
 
 const skip = missingTpmTools();
@@ -147,6 +149,29 @@ void describe('raw TPM commands through tpm2_send on swtpm', { skip }, () => {
     assert.match(stdout, /0x81000005/);
     await store.ecdh.zgen(peer);
     assert.equal(store.tools.stats.sendStarts, starts);
+  });
+
+  void test('contexts leaked by another program: OBJECT_MEMORY is recovered by a flush and one retry', async () => {
+    const tcti = `--tcti=${f!.swtpm.tcti}`;
+    // swtpm has 3 transient object slots; the persistent key needs one while the command runs.
+    for (let i = 0; i < 3; i++) await run('tpm2_createprimary', [tcti, '-C', 'o', '-G', 'ecc256', '-c', '/dev/null']);
+    assert.notEqual(await loaded(), '');
+    const before = store.tools.stats;
+    const peerPriv = p256.utils.randomPrivateKey();
+    const z = await store.ecdh.zgen(p256.getPublicKey(peerPriv, false));
+    assert.deepEqual(Buffer.from(z), Buffer.from(p256.getSharedSecret(peerPriv, ecdhPoint, false)));
+    assert.equal(store.tools.stats.recoveries, before.recoveries + 1);
+    assert.equal(await loaded(), '');
+  });
+
+  void test('an exclusive TCTI (raw /dev/tpm0) gets one tpm2_send per command, closed after it', async () => {
+    const tools = new Tpm2Tools({ tcti: f!.swtpm.tcti, flush: true, exclusive: true, timeoutMs: 10_000, logger });
+    const peerPriv = p256.utils.randomPrivateKey();
+    for (let i = 0; i < 2; i++) {
+      const z = await tools.send(ecdhZGenCommand(TPM_HANDLES.ecdh, p256.getPublicKey(peerPriv, false)), parseEcdhZGenResponse);
+      assert.deepEqual(Buffer.from(z), Buffer.from(p256.getSharedSecret(peerPriv, ecdhPoint, false)));
+    }
+    assert.equal(tools.stats.sendStarts, 2);
   });
 
   void test('swtpm killed: UNREACHABLE, then the same key works after a restart on the same state', async () => {
