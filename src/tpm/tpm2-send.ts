@@ -24,6 +24,12 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** The signal's reason when it is an Error (an AbortError by default), else a plain AbortError. */
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new DOMException('The operation was aborted', 'AbortError');
+}
+
 /** Options of a Tpm2SendChannel. */
 export interface Tpm2SendOptions {
   /** TCTI string passed as `--tcti`. */
@@ -33,8 +39,7 @@ export interface Tpm2SendOptions {
 
 /** One tpm2_send process, started on the first command and again after it ended. */
 export class Tpm2SendChannel {
-  /** How many tpm2_send processes were started (tests and benchmarks). */
-  starts = 0;
+  private started = 0;
   private child: ChildProcessWithoutNullStreams | undefined;
   private exited: Promise<void> = Promise.resolve();
   private pending: Pending | undefined;
@@ -43,6 +48,11 @@ export class Tpm2SendChannel {
 
   constructor(private readonly opts: Tpm2SendOptions) {}
 
+  /** How many tpm2_send processes were started (tests and benchmarks). */
+  get starts(): number {
+    return this.started;
+  }
+
   /**
    * Sends one command and resolves with the TPM's whole response (any response code: the caller parses it).
    * Rejects with TpmError TIMEOUT after `timeoutMs` (the process is killed), with the classified tool error when
@@ -50,7 +60,7 @@ export class Tpm2SendChannel {
    */
   transmit(command: string, bytes: Buffer, timeoutMs: number, signal?: AbortSignal): Promise<Buffer> {
     if (this.pending) return Promise.reject(new TpmError('TOOL_FAILED', command, `${TOOL}: a command is already in flight`));
-    signal?.throwIfAborted();
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     const child = this.child ?? this.start();
     return new Promise<Buffer>((resolve, reject) => {
       const timer = AbortSignal.timeout(timeoutMs);
@@ -68,8 +78,7 @@ export class Tpm2SendChannel {
       const onAbort = (): void => {
         stop();
         this.kill();
-        const reason: unknown = signal?.reason;
-        reject(reason instanceof Error ? reason : new DOMException('The operation was aborted', 'AbortError'));
+        reject(abortReason(signal));
       };
       timer.addEventListener('abort', onTimeout, { once: true });
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -108,7 +117,7 @@ export class Tpm2SendChannel {
 
   private start(): ChildProcessWithoutNullStreams {
     const child = spawn(TOOL, [`--tcti=${this.opts.tcti}`], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.starts++;
+    this.started++;
     this.child = child;
     this.buf = Buffer.alloc(0);
     this.stderr = '';

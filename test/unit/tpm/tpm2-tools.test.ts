@@ -81,6 +81,18 @@ void test('a hung raw command times out with kind TIMEOUT; the next one starts a
   await tools.release();
 });
 
+void test('an aborted raw command rejects with the AbortError at once and kills its tpm2_send', { skip }, async () => {
+  const tools = new Tpm2Tools({ tcti: `swtpm:host=127.0.0.1,port=${port}`, flush: true, timeoutMs: 60_000, logger: silentLogger });
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 200);
+  const started = performance.now();
+  await assert.rejects(tools.send(ecdhZGenCommand(0x81000005, peer), parseEcdhZGenResponse, ac.signal), { name: 'AbortError' });
+  assert.ok(performance.now() - started < 30_000, 'not held until the timeout');
+  await assert.rejects(tools.send(ecdhZGenCommand(0x81000005, peer), parseEcdhZGenResponse, ac.signal), { name: 'AbortError' });
+  assert.equal(tools.stats.sendStarts, 1, 'an already aborted signal starts nothing');
+  await tools.release();
+});
+
 void test('a closed port is UNREACHABLE and names the TCTI, for tools and raw commands', { skip }, async () => {
   const probe = net.createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
