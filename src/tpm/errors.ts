@@ -1,6 +1,7 @@
 /**
  * TpmError: every failure of a KeyStore operation, classified so callers branch on `kind`, never on message text.
- * The classification reads the TPM response code that tpm2-tools prints (TPM 2.0 Part 2 §6.6, "TPM_RC").
+ * The classification reads the TPM response code (TPM 2.0 Part 2 §6.6, "TPM_RC"): from a raw response, or as
+ * tpm2-tools prints it.
  */
 
 /** What went wrong, independent of the backend. */
@@ -98,4 +99,25 @@ const KIND_TEXT: Record<TpmErrorKind, string> = {
 /** A one-line description of a kind, for messages. */
 export function describeKind(kind: TpmErrorKind): string {
   return KIND_TEXT[kind];
+}
+
+/**
+ * Matches the response code tpm2-tools prints, e.g. `Esys_Sign(0x18B)`, `ErrorCode (0x00000903)`, or tpm2_send's
+ * `tss2_tcti_transmit failed: 0xa000a`.
+ */
+const RC_PATTERNS = [/Esys_\w+\((0x[0-9a-fA-F]+)\)/g, /ErrorCode \((0x[0-9a-fA-F]+)\)/g, /tss2_tcti_\w+ failed: (0x[0-9a-fA-F]+)/g];
+const UNREACHABLE_TEXT = /Could not load tcti|Failed to connect|Connection refused|Connection reset|Broken pipe|No such file or directory: .*tpm|Failed to open specified TCTI device/i;
+
+/** Builds a TpmError from a failed tool run: the printed response code classifies it, else the TCTI's text. */
+export function toolError(command: string, stderr: string, exit: string): TpmError {
+  let code: number | undefined;
+  for (const re of RC_PATTERNS) {
+    for (const m of stderr.matchAll(re)) code = Number.parseInt(m[1], 16);
+    if (code !== undefined) break;
+  }
+  let kind = code === undefined ? 'TOOL_FAILED' : classifyResponseCode(code);
+  if (UNREACHABLE_TEXT.test(stderr) && (code === undefined || kind === 'TOOL_FAILED')) kind = 'UNREACHABLE';
+  const lastLine = stderr.trim().split('\n').filter((l) => l.startsWith('ERROR:')).at(0) ?? exit;
+  const rc = code === undefined ? '' : ` (rc 0x${code.toString(16)})`;
+  return new TpmError(kind, command, `${command}: ${describeKind(kind)}${rc}: ${lastLine}`, code, stderr.trim());
 }

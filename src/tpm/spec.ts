@@ -1,9 +1,12 @@
 /** Parsing of key store spec strings (`--tpm` flag). */
 
-/** A parsed key store spec. `tcti` is what tpm2-tools gets; `flush` says whether leaked contexts must be flushed. */
+/**
+ * A parsed key store spec. `tcti` is what tpm2-tools gets; `flush` says whether leaked contexts must be flushed;
+ * `exclusive` whether only one process may open the TPM at a time (a raw device node).
+ */
 export type KeyStoreSpec =
   | { kind: 'soft' }
-  | { kind: 'tpm'; tcti: string; flush: boolean; label: string };
+  | { kind: 'tpm'; tcti: string; flush: boolean; exclusive: boolean; label: string };
 
 /**
  * Parses 'soft', 'swtpm:host=H,port=N', 'device:/dev/tpmrm0', 'device:/dev/tpm0' or 'tabrmd[:conf]'.
@@ -26,14 +29,16 @@ export function parseKeyStoreSpec(spec: string): KeyStoreSpec {
       throw new RangeError(`--tpm ${spec}: port must be an integer in 1-65534 (the control channel uses port+1)`);
     }
     const tcti = `swtpm:host=${host},port=${port}`;
-    return { kind: 'tpm', tcti, flush: true, label: tcti };
+    // The swtpm TCTI connects per command, so processes take turns.
+    return { kind: 'tpm', tcti, flush: true, exclusive: false, label: tcti };
   }
   if (s.startsWith('device:')) {
     const dev = s.slice('device:'.length);
     if (!dev.startsWith('/')) throw new RangeError(`--tpm ${spec}: expected device:/dev/tpmrm0 or device:/dev/tpm0`);
-    return { kind: 'tpm', tcti: `device:${dev}`, flush: !/\/tpmrm\d+$/.test(dev), label: `device:${dev}` };
+    const raw = !/\/tpmrm\d+$/.test(dev);
+    return { kind: 'tpm', tcti: `device:${dev}`, flush: raw, exclusive: raw, label: `device:${dev}` };
   }
-  if (s === 'tabrmd' || s.startsWith('tabrmd:')) return { kind: 'tpm', tcti: s, flush: false, label: s };
+  if (s === 'tabrmd' || s.startsWith('tabrmd:')) return { kind: 'tpm', tcti: s, flush: false, exclusive: false, label: s };
   throw new RangeError(
     `--tpm ${spec}: expected 'soft', 'swtpm:host=H,port=N', 'device:/dev/tpmrm0', 'device:/dev/tpm0' or 'tabrmd'`,
   );

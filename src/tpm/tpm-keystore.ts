@@ -6,8 +6,10 @@
  *   0x81000004 quote key    ECC P-256 fixedTPM|fixedParent|sensitiveDataOrigin|userWithAuth|restricted|sign|noDA,
  *                           ECDSA-SHA256
  * Keys are primaries in the owner hierarchy made persistent with TPM2_EvictControl; existing handles are kept.
+ * Signing and ECDH, the calls on the agent's hot path, are raw commands through the runner's tpm2_send channel
+ * (tpm-commands.ts); provisioning, quotes and queries run the tools.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
 import type { EcdhKey, Signer } from '../eve/index.js';
@@ -15,14 +17,8 @@ import { TpmError } from './errors.js';
 import { certPath, certSummary, ensureCertificates, pointToSpkiPem, readIfExists } from './identity.js';
 import type { DeviceIdentity, KeyRole, KeyStore, KeyStoreInfo, KeyStoreObjectInfo, Quote } from './types.js';
 import type { KeyStoreSpec } from './spec.js';
-import {
-  decodeEccPoint,
-  decodeEcdsaSignature,
-  encodeEccPoint,
-  encodeUniqueLabel,
-  parseHandleList,
-  parseReadPublic,
-} from './tpm-structs.js';
+import { ecdhZGenCommand, parseEcdhZGenResponse, parseSignResponse, signCommand } from './tpm-commands.js';
+import { encodeUniqueLabel, parseHandleList, parseReadPublic } from './tpm-structs.js';
 import { Tpm2Tools } from './tpm2-tools.js';
 
 /** EVE's persistent handles (`lf-edge/eve: pkg/pillar/evetpm/tpm.go`). */
@@ -77,7 +73,7 @@ export class TpmKeyStore implements KeyStore {
     timeoutMs: number,
   ) {
     this.description = `tpm ${spec.label}`;
-    this.tools = new Tpm2Tools({ tcti: spec.tcti, flush: spec.flush, timeoutMs, logger });
+    this.tools = new Tpm2Tools({ tcti: spec.tcti, flush: spec.flush, exclusive: spec.exclusive, timeoutMs, logger });
     this.deviceSigner = { signDigest: (digest, signal) => this.sign(digest, signal) };
     this.ecdh = { zgen: (peer, signal) => this.zgen(peer, signal) };
   }
@@ -86,39 +82,22 @@ export class TpmKeyStore implements KeyStore {
     if (this.closed) throw new TpmError('TOOL_FAILED', 'tpm', 'key store is closed');
   }
 
-  /** TPM2_Sign(0x817FFFFF, digest, ECDSA/SHA-256) → raw r‖s (cipher-and-tpm.md §13 "signing"). */
+  /**
+   * TPM2_Sign(0x817FFFFF, digest, ECDSA/SHA-256) → raw r‖s (cipher-and-tpm.md §9 "device signing"), empty auth
+   * ("Simulator choice").
+   */
   private async sign(digest: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     this.checkOpen();
-    if (digest.length !== 32) throw new TpmError('TOOL_FAILED', 'tpm2_sign', `digest must be 32 bytes, got ${digest.length}`);
-    // Output goes to a file: node's stdio pipes are sockets, which tpm2-tools cannot open as /dev/stdout.
-    const out = await this.tools.exclusive(async (run, dir) => {
-      const sigFile = path.join(dir, 'sig');
-      await run('tpm2_sign', ['-c', hex(TPM_HANDLES.device), '-g', 'sha256', '-s', 'ecdsa', '-d', '-o', sigFile], {
-        input: Buffer.from(digest),
-        ...(signal ? { signal } : {}),
-      });
-      return readFile(sigFile);
-    });
-    return decodeEcdsaSignature(out);
+    return this.tools.send(signCommand(TPM_HANDLES.device, digest), parseSignResponse, signal);
   }
 
   /**
-   * TPM2_ECDH_ZGen(0x81000005, peer) → full point. tpm2_ecdhzgen (5.x) leaves its auth session loaded, so
-   * without a resource manager the loaded sessions are flushed after it.
+   * TPM2_ECDH_ZGen(0x81000005, "", peer) → the full shared point (cipher-and-tpm.md §5 step 6). A point off the
+   * curve is answered with TPM_RC_ECC_POINT (0x1e7): TpmError POINT_NOT_ON_CURVE.
    */
   private async zgen(peer: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     this.checkOpen();
-    const inPoint = encodeEccPoint(peer);
-    return this.tools.exclusive(async (run, dir) => {
-      const inFile = path.join(dir, 'in.point');
-      await writeFile(inFile, inPoint);
-      const outFile = path.join(dir, 'z.point');
-      await run('tpm2_ecdhzgen', ['-c', hex(TPM_HANDLES.ecdh), '-u', inFile, '-o', outFile], {
-        leaks: ['loaded-session'],
-        ...(signal ? { signal } : {}),
-      });
-      return decodeEccPoint(await readFile(outFile));
-    });
+    return this.tools.send(ecdhZGenCommand(TPM_HANDLES.ecdh, peer), parseEcdhZGenResponse, signal);
   }
 
   async quote(nonce: Uint8Array, signal?: AbortSignal): Promise<Quote> {
@@ -218,6 +197,7 @@ export class TpmKeyStore implements KeyStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.tools.release();
     await this.tools.idle();
   }
 }

@@ -1,9 +1,13 @@
 /**
- * Runs tpm2-tools commands (execFile, no shell) against one TCTI: one call at a time (a queue: swtpm serves one
- * connection at a time and a raw TPM has few context slots), each with a timeout, with failures turned into
- * TpmError. Without a resource manager (swtpm, /dev/tpm0) the contexts a tool leaves behind are flushed
- * (cipher-and-tpm.md §13): the caller names what a command leaks, and the flush runs right after it in the queue,
- * after the caller already has its result.
+ * Runs tpm2-tools against one TCTI: one call at a time (a queue: swtpm serves one connection at a time and a raw
+ * TPM has few context slots), each with a timeout, with failures turned into TpmError. Two kinds of call:
+ *   - raw commands (tpm-commands.ts) through one long-lived `tpm2_send` (tpm2-send.ts): the key operations on the
+ *     hot path (TPM2_ECDH_ZGen for the cluster token, TPM2_Sign for every AuthContainer), one command each, no
+ *     process start once the channel runs, nothing left loaded;
+ *   - tool processes (execFile, no shell) for everything else (provisioning, quotes, capabilities). Without a
+ *     resource manager (swtpm, /dev/tpm0) the contexts a tool leaves behind are flushed (cipher-and-tpm.md §13):
+ *     the caller names what a command leaks, and the flush runs right after it in the queue, after the caller
+ *     already has its result.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,7 +15,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../common/index.js';
 import { errorMessage, isAbortError } from '../common/index.js';
-import { classifyResponseCode, describeKind, TpmError } from './errors.js';
+import { describeKind, toolError, TpmError } from './errors.js';
+import type { TpmCommand } from './tpm-commands.js';
+import { Tpm2SendChannel } from './tpm2-send.js';
 
 /** Context classes a tool may leave loaded: `tpm2_flushcontext -t`, `-l`, `-s`. */
 export type Leak = 'transient' | 'loaded-session' | 'saved-session';
@@ -36,41 +42,42 @@ export interface Tpm2ToolsOptions {
   /** Per-call timeout in ms. */
   timeoutMs: number;
   logger: Logger;
+  /**
+   * Only one process may open the TPM at a time (a raw /dev/tpm0): the tpm2_send channel then ends after each
+   * command, so tool processes and other programs can open the device. @default false
+   */
+  exclusive?: boolean;
 }
 
 /** Counters for tests and benchmarks. */
 export interface Tpm2ToolsStats {
+  /** Tool processes run (flushes included). */
   calls: number;
+  /** Raw commands sent through tpm2_send. */
+  commands: number;
+  /** tpm2_send processes started. */
+  sendStarts: number;
+  /** `tpm2_flushcontext` runs. */
   flushes: number;
+  /** OBJECT_MEMORY/SESSION_MEMORY answers recovered by flushing everything. */
   recoveries: number;
-}
-
-/** Matches the response code tpm2-tools prints, e.g. `Esys_Sign(0x18B)` or `ErrorCode (0x00000903)`. */
-const RC_PATTERNS = [/Esys_\w+\((0x[0-9a-fA-F]+)\)/g, /ErrorCode \((0x[0-9a-fA-F]+)\)/g];
-const UNREACHABLE_TEXT = /Could not load tcti|Failed to connect|Connection refused|Connection reset|Broken pipe|No such file or directory: .*tpm|Failed to open specified TCTI device/i;
-
-/** Builds a TpmError from a failed tool run. Exported for tests. */
-export function toolError(command: string, stderr: string, exit: string): TpmError {
-  let code: number | undefined;
-  for (const re of RC_PATTERNS) {
-    for (const m of stderr.matchAll(re)) code = Number.parseInt(m[1], 16);
-    if (code !== undefined) break;
-  }
-  let kind = code === undefined ? 'TOOL_FAILED' : classifyResponseCode(code);
-  if (UNREACHABLE_TEXT.test(stderr) && (code === undefined || kind === 'TOOL_FAILED')) kind = 'UNREACHABLE';
-  const lastLine = stderr.trim().split('\n').filter((l) => l.startsWith('ERROR:')).at(0) ?? exit;
-  const rc = code === undefined ? '' : ` (rc 0x${code.toString(16)})`;
-  return new TpmError(kind, command, `${command}: ${describeKind(kind)}${rc}: ${lastLine}`, code, stderr.trim());
 }
 
 /** A serialised tpm2-tools runner bound to one TCTI. */
 export class Tpm2Tools {
-  readonly stats: Tpm2ToolsStats = { calls: 0, flushes: 0, recoveries: 0 };
+  private readonly counts = { calls: 0, commands: 0, flushes: 0, recoveries: 0 };
   private tail: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
+  private readonly channel: Tpm2SendChannel;
 
   constructor(private readonly opts: Tpm2ToolsOptions) {
     this.log = opts.logger;
+    this.channel = new Tpm2SendChannel({ tcti: opts.tcti, logger: opts.logger });
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): Tpm2ToolsStats {
+    return { ...this.counts, sendStarts: this.channel.starts };
   }
 
   /** The TCTI string. */
@@ -85,25 +92,53 @@ export class Tpm2Tools {
    * context class is flushed and `fn` is retried once.
    */
   exclusive<T>(fn: (run: (tool: string, args: string[], o?: RunOptions) => Promise<Buffer>, dir: string) => Promise<T>): Promise<T> {
+    return this.enqueue(async (pending) => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'edgesim-tpm-'));
+      try {
+        return await fn((tool, args, o) => this.exec(tool, args, o ?? {}, pending), dir);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  /**
+   * Sends one raw command through the tpm2_send channel, alone in the queue, and returns `parse(response)`.
+   * `parse` runs inside the queued task, so an OBJECT_MEMORY/SESSION_MEMORY response code it throws (contexts
+   * leaked by someone else) is recovered like a tool's: everything flushed, the command sent once more.
+   */
+  send<T>(cmd: TpmCommand, parse: (cmd: TpmCommand, rsp: Buffer) => T, signal?: AbortSignal): Promise<T> {
+    return this.enqueue(async () => {
+      this.counts.commands++;
+      const started = process.hrtime.bigint();
+      try {
+        const out = parse(cmd, await this.channel.transmit(cmd.name, cmd.bytes, this.opts.timeoutMs, signal));
+        this.log.debug('TPM command', { command: cmd.name, ms: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10 });
+        return out;
+      } finally {
+        if (this.opts.exclusive) await this.channel.close();
+      }
+    });
+  }
+
+  /** Ends the tpm2_send process in queue order (a later command starts a new one). Call when done. */
+  release(): Promise<void> {
+    return this.enqueue(() => this.channel.close());
+  }
+
+  /** Serialises `fn` behind every queued task; recovery from context exhaustion and leak flushing as above. */
+  private enqueue<T>(fn: (pending: Set<Leak>) => Promise<T>): Promise<T> {
     const pending = new Set<Leak>();
     const task = async (): Promise<T> => {
-      const attempt = async (): Promise<T> => {
-        const dir = await mkdtemp(path.join(tmpdir(), 'edgesim-tpm-'));
-        try {
-          return await fn((tool, args, o) => this.exec(tool, args, o ?? {}, pending), dir);
-        } finally {
-          await rm(dir, { recursive: true, force: true });
-        }
-      };
       try {
-        return await attempt();
+        return await fn(pending);
       } catch (e) {
         if (!(e instanceof TpmError) || (e.kind !== 'OBJECT_MEMORY' && e.kind !== 'SESSION_MEMORY')) throw e;
         this.log.warn('TPM context memory exhausted; flushing all contexts and retrying once', { command: e.command });
-        this.stats.recoveries++;
+        this.counts.recoveries++;
         await this.flush(ALL_LEAKS);
         pending.clear();
-        return await attempt();
+        return await fn(pending);
       }
     };
     const result = this.tail.then(task, task);
@@ -129,7 +164,7 @@ export class Tpm2Tools {
   private async flush(leaks: Iterable<Leak>): Promise<void> {
     if (!this.opts.flush) return;
     for (const leak of leaks) {
-      this.stats.flushes++;
+      this.counts.flushes++;
       await this.exec('tpm2_flushcontext', [FLUSH_FLAG[leak]], {}, undefined);
     }
   }
@@ -145,7 +180,7 @@ export class Tpm2Tools {
   }
 
   private exec(tool: string, args: string[], o: RunOptions, pending: Set<Leak> | undefined): Promise<Buffer> {
-    this.stats.calls++;
+    this.counts.calls++;
     const started = process.hrtime.bigint();
     return new Promise<Buffer>((resolve, reject) => {
       const child = execFile(

@@ -1,14 +1,16 @@
 /**
- * The tpm2-tools runner against a real tpm2_getcap talking to a loopback socket that never answers (a stand-in
- * for a hung TPM; no real TPM hangs on demand): timeouts, serialisation, unreachable classification.
+ * The tpm2-tools runner against real tpm2_getcap and tpm2_send talking to a loopback socket that never answers (a
+ * stand-in for a hung TPM; no real TPM hangs on demand): timeouts, serialisation, unreachable classification.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
+import { p256 } from '@noble/curves/nist.js';
 import { silentLogger } from '../../../src/common/index.js';
-import { Tpm2Tools, toolError } from '../../../src/tpm/tpm2-tools.js';
-import { isTpmError } from '../../../src/tpm/errors.js';
+import { Tpm2Tools } from '../../../src/tpm/tpm2-tools.js';
+import { isTpmError, toolError } from '../../../src/tpm/errors.js';
+import { ecdhZGenCommand, parseEcdhZGenResponse } from '../../../src/tpm/tpm-commands.js';
 
 const skip = spawnSync('tpm2_getcap', ['--version']).error ? 'tpm2-tools not installed' : undefined;
 
@@ -60,18 +62,52 @@ void test('a hung TPM call times out with kind TIMEOUT; calls run one at a time'
   }
 });
 
-void test('a closed port is UNREACHABLE and names the TCTI', { skip }, async () => {
+const peer = Buffer.from(p256.ProjectivePoint.BASE.toRawBytes(false));
+
+void test('a hung raw command times out with kind TIMEOUT; the next one starts a new tpm2_send', { skip }, async () => {
+  const tools = new Tpm2Tools({ tcti: `swtpm:host=127.0.0.1,port=${port}`, flush: true, timeoutMs: 300, logger: silentLogger });
+  const started = performance.now();
+  const cmd = ecdhZGenCommand(0x81000005, peer);
+  const results = await Promise.allSettled([1, 2].map(() => tools.send(cmd, parseEcdhZGenResponse)));
+  assert.ok(performance.now() - started >= 600, `took ${performance.now() - started} ms`);
+  for (const r of results) {
+    assert.equal(r.status, 'rejected');
+    assert.ok(isTpmError(r.reason) && r.reason.kind === 'TIMEOUT', String(r.reason));
+    assert.match((r.reason as Error).message, /^TPM2_ECDH_ZGen: TPM call timed out after 300 ms \(TCTI swtpm:/);
+  }
+  // A timed-out tpm2_send is killed: it may hold half a conversation with the TPM.
+  assert.equal(tools.stats.sendStarts, 2);
+  assert.equal(tools.stats.commands, 2);
+  await tools.release();
+});
+
+void test('an aborted raw command rejects with the AbortError at once and kills its tpm2_send', { skip }, async () => {
+  const tools = new Tpm2Tools({ tcti: `swtpm:host=127.0.0.1,port=${port}`, flush: true, timeoutMs: 60_000, logger: silentLogger });
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 200);
+  const started = performance.now();
+  await assert.rejects(tools.send(ecdhZGenCommand(0x81000005, peer), parseEcdhZGenResponse, ac.signal), { name: 'AbortError' });
+  assert.ok(performance.now() - started < 30_000, 'not held until the timeout');
+  await assert.rejects(tools.send(ecdhZGenCommand(0x81000005, peer), parseEcdhZGenResponse, ac.signal), { name: 'AbortError' });
+  assert.equal(tools.stats.sendStarts, 1, 'an already aborted signal starts nothing');
+  await tools.release();
+});
+
+void test('a closed port is UNREACHABLE and names the TCTI, for tools and raw commands', { skip }, async () => {
   const probe = net.createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const closed = (probe.address() as net.AddressInfo).port;
   await new Promise<void>((r) => probe.close(() => r()));
   const tools = new Tpm2Tools({ tcti: `swtpm:host=127.0.0.1,port=${closed}`, flush: true, timeoutMs: 5000, logger: silentLogger });
-  await assert.rejects(tools.run('tpm2_getcap', ['handles-persistent']), (e) => {
+  const unreachable = (e: unknown): boolean => {
     assert.ok(isTpmError(e));
     assert.equal(e.kind, 'UNREACHABLE');
     assert.match(e.message, new RegExp(`TCTI swtpm:host=127.0.0.1,port=${closed}`));
     return true;
-  });
+  };
+  await assert.rejects(tools.run('tpm2_getcap', ['handles-persistent']), unreachable);
+  await assert.rejects(tools.send(ecdhZGenCommand(0x81000005, peer), parseEcdhZGenResponse), unreachable);
+  await tools.release();
 });
 
 void test('tool stderr is classified by the printed response code', () => {
@@ -88,5 +124,14 @@ void test('tool stderr is classified by the printed response code', () => {
   assert.equal(sessions.kind, 'SESSION_MEMORY');
   assert.equal(toolError('tpm2_ecdhzgen', 'ERROR: Esys_ECDH_ZGen(0x1E7) - tpm:parameter(1):point is not on the required curve', '').kind, 'POINT_NOT_ON_CURVE');
   assert.equal(toolError('x', 'ERROR: Could not load tcti, got: "swtpm:host=127.0.0.1,port=1"', '').kind, 'UNREACHABLE');
+  // tpm2_send (tpm2-tools 5.4) when swtpm went away between two commands.
+  const gone = toolError(
+    'TPM2_ECDH_ZGen',
+    'WARNING:tcti:src/util/io.c:262:socket_connect() Failed to connect to host 127.0.0.1, port 24321: errno 111: Connection refused\n' +
+      'ERROR: tss2_tcti_transmit failed: 0xa000a\nERROR: Unable to run tpm2_send',
+    'exit 1',
+  );
+  assert.equal(gone.kind, 'UNREACHABLE');
+  assert.equal(gone.code, 0xa000a);
   assert.equal(toolError('x', 'something else', 'exit 3').kind, 'TOOL_FAILED');
 });
