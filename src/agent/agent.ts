@@ -493,7 +493,7 @@ export class Agent {
       // handleconfig.go configTimerTask: uniform [0.3·T, T], no backoff on failure.
       await this.clock.sleep(jitter(this.timers().configMs, 0.3, 1), this.signal);
       await this.observers.pass('config', async () => {
-        await this.faults.untilCleared('config-loop-stall', this.signal);
+        await this.faults.untilCleared('config-loop-stall', this.signal); // the injected hang (watchdog)
         await this.pollConfig();
       });
     }
