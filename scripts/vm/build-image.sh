@@ -55,6 +55,8 @@ RequiresMountsFor=/mnt/edgesim-config
 [Service]
 # '+': runs outside the sandbox, which keeps /etc read-only for the agent itself.
 ExecStartPre=+/bin/cp -rT /mnt/edgesim-config /etc/edgesim
+# tpm-udev makes /dev/tpmrm0 tss:tss 0660, and the unit's root has no CAP_DAC_OVERRIDE: open it through the group.
+SupplementaryGroups=tss
 UNIT
 ln -sf ../edgesim-agent.service "$ROOT/etc/systemd/system/multi-user.target.wants/edgesim-agent.service"
 cat >"$ROOT/etc/default/edgesim-agent" <<'ENV'

@@ -60,7 +60,7 @@ SERIAL=(-nographic)
 
 qemu-system-x86_64 "${ACCEL[@]}" -m "$MEMORY" -smp 2 -no-reboot "${SERIAL[@]}" \
   -kernel "$IMAGE_DIR/vmlinuz" -initrd "$IMAGE_DIR/initrd.img" \
-  -append "root=/dev/vda rw console=ttyS0 panic=-1" \
+  -append "root=/dev/vda rw console=ttyS0 panic=-1 systemd.journald.forward_to_console=1" \
   -drive "file=$IMAGE_DIR/edgesim.raw,format=raw,if=virtio" "${SNAPSHOT[@]}" \
   -netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:$PORT-cmd:socat STDIO TCP:127.0.0.1:$PORT" \
   -device virtio-net-pci,netdev=n0 \

@@ -24,6 +24,7 @@ import { ControllerClient, ControllerUnreachableError } from './controller-clien
 import { faultyKeyStore, FaultSet, skewedClock } from './faults.js';
 import { readDeviceConfigFolder, type DeviceConfigFolder } from './device-config.js';
 import { InfoQueue, PRIORITY, type QueueItem, type SendOutcome } from './info-queue.js';
+import { AgentObservers, timedKeyStore, type AgentObserver, type ConfigFetchResult } from './observers.js';
 import { compileAgentOptions, type AgentOptions, type CompiledAgentOptions } from './options.js';
 import { configTimers, parseDeviceConfig, type DeviceConfig, type EncryptedValue } from './parse-config.js';
 import { deviceInfoMessage, metricsMessage } from './reports.js';
@@ -99,6 +100,7 @@ export class Agent {
     private readonly queue: InfoQueue,
     private readonly certCheckpoint: Checkpoint,
     private readonly configCheckpoint: Checkpoint,
+    private readonly observers: AgentObservers,
   ) {
     this.log = opts.logger.child({ component: 'agent' });
     this.clock = opts.clock;
@@ -114,7 +116,8 @@ export class Agent {
     const folder = await readDeviceConfigFolder(opts.configDir);
     await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
     const tpm = await openKeyStore({ spec: opts.tpm, stateDir: opts.stateDir, logger: opts.logger, clock: opts.clock });
-    const keys = faultyKeyStore(tpm, faults);
+    const observers = new AgentObservers();
+    const keys = timedKeyStore(faultyKeyStore(tpm, faults), observers);
     try {
       const identity = await keys.provision();
       const client = new ControllerClient({
@@ -155,6 +158,7 @@ export class Agent {
         queue,
         new Checkpoint(checkpointDir, 'controllercerts'),
         new Checkpoint(checkpointDir, 'lastconfig'),
+        observers,
       );
       ref.agent = agent;
       if (opts.cluster) agent.startCluster(opts.cluster);
@@ -189,6 +193,11 @@ export class Agent {
     for (const l of this.eventListeners) l(e);
     // A cluster transition may change the ports and addresses ZInfoDevice carries: re-report on change.
     if (kind === 'cluster.phase') void this.reportDeviceInfo().catch(() => undefined);
+  }
+
+  /** Registers an observer of config requests, key store operations and loop passes (metrics, watchdog). */
+  observe(observer: AgentObserver): () => void {
+    return this.observers.add(observer);
   }
 
   /** Registers a reconciler; it receives the current config at once if there is one. */
@@ -484,12 +493,19 @@ export class Agent {
     while (!this.signal.aborted) {
       // handleconfig.go configTimerTask: uniform [0.3·T, T], no backoff on failure.
       await this.clock.sleep(jitter(this.timers().configMs, 0.3, 1), this.signal);
-      await this.pollConfig();
+      await this.observers.pass('config', async () => {
+        await this.faults.untilCleared('config-loop-stall', this.signal); // the injected hang (watchdog)
+        await this.pollConfig();
+      });
     }
   }
 
-  /** One config request; never throws except on abort (failures are logged and kept in the status). */
-  private async pollConfig(): Promise<void> {
+  /** One timed config request; never throws except on abort (failures are logged and kept in the status). */
+  private pollConfig(): Promise<void> {
+    return this.observers.timeConfigFetch(() => this.fetchConfigOnce());
+  }
+
+  private async fetchConfigOnce(): Promise<ConfigFetchResult> {
     try {
       const res = await this.api.fetchConfig({ configHash: this.configHash, integrityToken: this.integrityToken }, this.signal);
       if (!this.reachable) this.queue.kick(); // connectivity is back: retry queued info now
@@ -497,28 +513,29 @@ export class Agent {
       if (this.lastConfigError && res.kind === 'unchanged') this.lastConfigError = undefined;
       if (res.kind === 'unchanged') {
         this.log.debug('config unchanged');
-        return;
+        return 'unchanged';
       }
       await this.accept(res.response, res.raw, 'controller');
+      return 'accepted';
     } catch (e) {
       if (this.signal.aborted) throw e;
       if (e instanceof ControllerUnreachableError) {
         this.reachable = false;
         this.log.warn('config fetch failed: controller unreachable', { error: e.reason });
-        return;
+        return 'unreachable';
       }
       this.reachable = true;
       if (e instanceof ControllerReplyError && e.status === 403) {
         this.log.warn('config refused (403): attestation restarts');
         this.integrityToken = undefined;
         this.attestNeeded = true;
-        return;
+        return 'refused';
       }
       if (isTpmError(e)) {
         const message = `config request not sent: the TPM cannot sign it (${e.message})`;
         if (message !== this.lastConfigError) this.log.error(message);
         this.lastConfigError = message;
-        return;
+        return 'tpm-error';
       }
       if (isAuthError(e) && e.kind === 'CERT_MISS') {
         // SenderStatusCertMiss: the controller may have rotated its signing cert; re-fetch /certs (§5.4 step 5).
@@ -532,6 +549,7 @@ export class Agent {
       }
       else this.log.debug(message);
       this.lastConfigError = message;
+      return e instanceof ControllerReplyError ? 'http-error' : 'rejected';
     }
   }
 
@@ -569,7 +587,7 @@ export class Agent {
   private async deviceInfoLoop(): Promise<void> {
     while (!this.signal.aborted) {
       await this.clock.sleep(jitter(this.timers().deviceInfoMs, 0.8, 1.2), this.signal);
-      await this.reportDeviceInfo(true);
+      await this.observers.pass('device-info', () => this.reportDeviceInfo(true));
     }
   }
 

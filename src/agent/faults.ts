@@ -18,6 +18,7 @@ export const FAULT_KINDS = [
   'clock-skew', // the agent's wall clock is off by `value` ms
   'status-server-down', // the cluster status server on :12346 is stopped
   'config-tamper', // config replies get a flipped payload byte before verification
+  'config-loop-stall', // the config loop hangs at its next pass until cleared (systemd watchdog pings stop)
 ] as const;
 
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -90,6 +91,28 @@ export class FaultSet {
 
   list(): Fault[] {
     return [...this.active.values()];
+  }
+
+  /** Resolves once `kind` is not active (at once when it is not); rejects with AbortError when `signal` fires. */
+  untilCleared(kind: FaultKind, signal: AbortSignal): Promise<void> {
+    if (!this.has(kind)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        off();
+        signal.removeEventListener('abort', aborted);
+      };
+      const aborted = (): void => {
+        done();
+        reject(new DOMException('stopped while a fault held the loop', 'AbortError'));
+      };
+      const off = this.onChange((k, active) => {
+        if (k !== kind || active) return;
+        done();
+        resolve();
+      });
+      if (signal.aborted) aborted();
+      else signal.addEventListener('abort', aborted, { once: true });
+    });
   }
 
   /** Hears every inject/clear; returns an unsubscribe function. */

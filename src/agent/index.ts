@@ -2,6 +2,7 @@
 export { Agent, type AgentEvent, type AgentPhase, type AgentStatus, type ConfigListener } from './agent.js';
 export { FaultSet, FaultError, FAULT_KINDS, type Fault, type FaultKind } from './faults.js';
 export type { AgentOptions } from './options.js';
+export type { AgentLoop, AgentObserver, ConfigFetchResult, KeyStoreOp } from './observers.js';
 export type { DeviceConfig, EdgeNodeClusterConfig, AppConfig, ClusterParse } from './parse-config.js';
 export type { ClusterOptions } from './options.js';
 export { resolveK3sLaunch, type K3sLaunch } from './cluster/k3s-runtime.js';

@@ -1,12 +1,13 @@
 /**
  * Prometheus metrics of one agent (prom-client text format) on a loopback HTTP port, `GET /metrics`.
- * Gauges are read from the agent's public status at scrape time; counters count agent events as they happen.
+ * Gauges are read from the agent's public status at scrape time; counters count agent events as they happen;
+ * histograms take the durations the agent's observer reports (config requests, key store / TPM operations).
  * Off unless `--metrics-listen` is given; the address must be loopback (the agent never exposes this off-host).
  */
 import http from 'node:http';
 import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../../common/index.js';
 import { errorMessage } from '../../common/index.js';
 import { FAULT_KINDS, type AgentPhase } from '../index.js';
@@ -15,6 +16,10 @@ import { trackConfig, type OperatedAgent } from './operated-agent.js';
 
 const PHASES: AgentPhase[] = ['initialized', 'onboarding', 'attesting', 'running', 'stopping', 'stopped', 'failed'];
 const CLUSTER_ROLES = ['none', 'single', 'bootstrap', 'server', 'agent'];
+/** Config requests end within timer.send.timeout (120 s, eve-api.md §13); a healthy one on a LAN takes milliseconds. */
+const CONFIG_FETCH_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+/** A soft-key signature takes well under 1 ms; a TPM2_Sign or TPM2_Quote through tpm2-tools tens to hundreds of ms. */
+const KEY_OP_BUCKETS_S = [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export interface MetricsExporterOptions {
   agent: OperatedAgent;
@@ -85,6 +90,20 @@ export function agentMetricsRegistry(agent: OperatedAgent, version: string): Reg
     name: 'edgesim_config_results_total',
     help: 'Configs accepted (by source: controller, checkpoint) and rejected (failed verification or refused) since start.',
     labelNames: ['result', 'source'],
+    registers: [registry],
+  });
+  const configFetch = new Histogram({
+    name: 'edgesim_config_fetch_duration_seconds',
+    help: 'Config requests to the controller by result (accepted, unchanged, rejected, refused, http-error, unreachable, tpm-error): duration from signing to acceptance.',
+    labelNames: ['result'],
+    buckets: CONFIG_FETCH_BUCKETS_S,
+    registers: [registry],
+  });
+  const keyOps = new Histogram({
+    name: 'edgesim_tpm_op_duration_seconds',
+    help: 'Key store operations (TPM through tpm2-tools, or the soft backend; see edgesim_agent_info) by op (sign, ecdh, quote, provision, info) and result (ok, error).',
+    labelNames: ['op', 'result'],
+    buckets: KEY_OP_BUCKETS_S,
     registers: [registry],
   });
   new Gauge({
@@ -176,12 +195,34 @@ export function agentMetricsRegistry(agent: OperatedAgent, version: string): Reg
       this.set({ activate: 'false' }, apps.filter((a) => !a.activate).length);
     },
   });
+  new Gauge({
+    name: 'edgesim_apps_running',
+    help: 'App instances this node runs (cluster_app_running), as the app reconciler last observed them.',
+    registers: [registry],
+    collect() {
+      this.set((status().apps ?? []).filter((a) => a.activated).length);
+    },
+  });
+  new Gauge({
+    name: 'edgesim_apps_state',
+    help: 'App instances by the state (ZSwState) this node reports for them.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const a of status().apps ?? []) this.inc({ state: a.state });
+    },
+  });
   collectDefaultMetrics({ register: registry, prefix: 'edgesim_agent_' });
 
   agent.onEvent((e) => {
     const source = typeof e.fields?.source === 'string' ? e.fields.source : 'controller';
     if (e.kind === 'config.accepted') configResults.inc({ result: 'accepted', source });
     else if (e.kind === 'config.rejected') configResults.inc({ result: 'rejected', source: 'controller' });
+  });
+  agent.observe({
+    configFetch: (result, ms) => configFetch.observe({ result }, ms / 1000),
+    keyStoreOp: (op, ms, ok) => keyOps.observe({ op, result: ok ? 'ok' : 'error' }, ms / 1000),
   });
   return registry;
 }

@@ -5,7 +5,7 @@
 import type { Agent, DeviceConfig } from '../index.js';
 
 /** The slice of `Agent` the operations side reads. */
-export type OperatedAgent = Pick<Agent, 'status' | 'onEvent' | 'onConfig' | 'faults' | 'keyStore'>;
+export type OperatedAgent = Pick<Agent, 'status' | 'onEvent' | 'onConfig' | 'observe' | 'faults' | 'keyStore'>;
 
 /** The latest accepted config of an agent, kept current through `onConfig`. */
 export interface ConfigTracker {

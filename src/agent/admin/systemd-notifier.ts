@@ -5,13 +5,19 @@
  * protocol, so the helper is still alive when systemd looks up its cgroup). See systemd-notify(1), sd_notify(3).
  *
  * What it sends: READY=1 once the agent has its first config (from the controller or the checkpoint), STATUS= lines
- * as the phase, config or connectivity change, WATCHDOG=1 every WATCHDOG_USEC/2 while the agent has not failed, and
- * STOPPING=1 on stop. With NOTIFY_SOCKET unset (not under systemd) it does nothing at all.
+ * as the phase, config or connectivity change, WATCHDOG=1 every WATCHDOG_USEC/2 while the agent's main loops make
+ * progress, and STOPPING=1 on stop. With NOTIFY_SOCKET unset (not under systemd) it does nothing at all.
+ *
+ * Watchdog: a ping is a claim that the agent works, not merely that Node's event loop runs, so it follows the passes
+ * of the agent's loops (config poll, device info) as EVE's agents touch their watchdog from their own event loops
+ * (lf-edge/eve: pkg/pillar/pubsub StillRunning). A loop waiting for its timer is healthy; a pass still running after
+ * WATCHDOG_USEC/2 is stuck, and no ping is sent until it ends, so systemd kills and restarts a hung agent after
+ * WatchdogSec. A failed agent gets no pings either.
  */
 import { spawn } from 'node:child_process';
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage } from '../../common/index.js';
-import type { AgentEvent } from '../index.js';
+import type { AgentEvent, AgentLoop } from '../index.js';
 import type { OperatedAgent } from './operated-agent.js';
 
 /** Event kinds that may change the STATUS= line. */
@@ -64,6 +70,10 @@ export class SystemdNotifier {
   private stopped = false;
   private warned = false;
   private readonly offs: Array<() => void> = [];
+  /** Loops inside a pass, with the notifier clock's time when the pass began. */
+  private readonly busySince = new Map<AgentLoop, number>();
+  /** The start of the stall last warned about, so one stall logs once. */
+  private warnedStallAt: number | undefined;
   private readonly log: Logger;
   private readonly socket: string | undefined;
 
@@ -102,14 +112,29 @@ export class SystemdNotifier {
     const everyMs = watchdogIntervalMs(this.opts.env, this.opts.pid);
     if (everyMs !== undefined) {
       this.log.info('watchdog enabled', { pingEveryMs: everyMs });
+      this.offs.push(
+        agent.observe({
+          loopPass: (loop, busy) => {
+            if (busy) this.busySince.set(loop, clock.now());
+            else this.busySince.delete(loop);
+          },
+        }),
+      );
       // The watchdog runs on systemd's real clock: undo the time scale so pings stay `everyMs` apart in real time.
-      this.offs.push(clock.every(everyMs * clock.timeScale, () => this.ping()));
+      this.offs.push(clock.every(everyMs * clock.timeScale, () => this.ping(everyMs)));
     }
   }
 
-  /** Liveness: the event loop runs and the agent has not failed (a failed agent is left to the watchdog/restart). */
-  private ping(): void {
+  /** Pings unless the agent failed or one of its loops has been inside one pass for longer than `stuckAfterMs`. */
+  private ping(stuckAfterMs: number): void {
     if (this.stopped || this.opts.agent.status().phase === 'failed') return;
+    const now = this.opts.clock.now();
+    for (const [loop, since] of this.busySince) {
+      if (now - since <= stuckAfterMs) continue;
+      if (this.warnedStallAt !== since) this.log.warn('agent loop stuck: withholding the watchdog ping', { loop, busyForMs: now - since });
+      this.warnedStallAt = since;
+      return;
+    }
     const line = statusLine(this.opts.agent);
     const extra = line !== this.lastStatus ? [`STATUS=${line}`] : [];
     this.lastStatus = line;

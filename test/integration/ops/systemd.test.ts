@@ -1,7 +1,8 @@
 /**
  * `edgesim agent` as systemd runs it: a real unix datagram NOTIFY_SOCKET (a python3 listener, since Node has no
  * AF_UNIX datagram sockets), the systemd-notify helper, the embedded controller on loopback. Asserts READY=1 after
- * the first config, STATUS= lines, WATCHDOG=1 pings, the admin socket (`edgesim ctl`), the metrics port, then
+ * the first config, STATUS= lines, WATCHDOG=1 pings, the admin socket (`edgesim ctl`), the metrics port, that the
+ * pings stop while the config loop is stuck (the config-loop-stall fault) and resume after it, then
  * SIGTERM → STOPPING=1, exit 0, admin.sock removed; and --dump-config of the state left behind.
  * Also `systemd-analyze verify` of deploy/edgesim-agent.service.
  */
@@ -39,6 +40,8 @@ let ctl: TestController;
 let listener: ChildProcess | undefined;
 let agent: ChildProcess | undefined;
 const notifications: string[] = [];
+/** performance.now() when the latest WATCHDOG=1 arrived. */
+let lastPingAt = 0;
 const logLines: Array<Record<string, unknown>> = [];
 let stateDir: string;
 let configDir: string;
@@ -61,6 +64,7 @@ before(async () => {
       const m = JSON.parse(l) as { bound?: boolean; msg?: string };
       if (m.bound) resolve();
       if (m.msg !== undefined) notifications.push(m.msg);
+      if (m.msg?.includes('WATCHDOG=1')) lastPingAt = performance.now();
     });
   });
   await waitFor('the notify socket listener', () => bound.then(() => true), 20_000);
@@ -147,6 +151,28 @@ test('ctl verbs and the metrics port answer for the running agent', { skip: miss
   assert.match(text, /^edgesim_fault_active\{kind="config-tamper"\} 0$/m);
   assert.match(text, /^edgesim_agent_info\{version="\d+\.\d+\.\d+",key_store="soft"\} 1$/m);
   assert.equal((await fetch(String(url).replace('/metrics', '/other'))).status, 404);
+});
+
+test('watchdog: a stuck config loop stops the pings while the process lives on; they resume when it moves', { skip: missing }, async () => {
+  const pings = (): number => notifications.filter((n) => n.includes('WATCHDOG=1')).length;
+  await waitFor('pings every 0.5 s', () => performance.now() - lastPingAt < 1_500, 10_000);
+  const admin = new AdminClient(adminSocketPath(stateDir));
+  try {
+    await admin.injectFault({ kind: 'config-loop-stall' });
+    // WATCHDOG_USEC is 1 s: pings are due every 0.5 s, so 3 s of silence is six withheld pings.
+    await waitFor('3 s without a ping', () => performance.now() - lastPingAt >= 3_000, 30_000, 100);
+    assert.equal(agent!.exitCode, null, 'the process is alive');
+    const s = await admin.status();
+    assert.equal(s.phase, 'running', 'the admin API still answers: only the loop is stuck');
+    assert.ok(notifications.some((n) => /STATUS=.*faults .*config-loop-stall/.test(n)), 'STATUS= names the fault');
+    const stuck = logLines.find((l) => l.message === 'agent loop stuck: withholding the watchdog ping');
+    assert.equal(stuck?.loop, 'config');
+    const before = pings();
+    await admin.clearFault('config-loop-stall');
+    await waitFor('pings again once the loop moves', () => pings() > before, 10_000);
+  } finally {
+    admin.close();
+  }
 });
 
 test('SIGTERM: STOPPING=1, exit 0, admin.sock removed; --dump-config then prints the checkpoint', { skip: missing }, async () => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { agentMetricsRegistry, isAdminError, MetricsExporter, parseLoopbackListen } from '../../../../src/agent/admin/index.js';
-import type { DeviceConfig } from '../../../../src/agent/index.js';
+import type { AgentStatus, DeviceConfig } from '../../../../src/agent/index.js';
 import { createClock, silentLogger } from '../../../../src/common/index.js';
 import { StubAgent } from './stub-agent.js';
 
@@ -48,6 +48,18 @@ test('the registry reads status at scrape time and counts config events', async 
   agent.emit('config.accepted', 'v1', { source: 'checkpoint' });
   agent.emit('config.accepted', 'v2', { source: 'controller' });
   agent.emit('config.rejected', 'bad');
+  agent.statusValue.apps = [
+    { activated: true, state: 'RUNNING' },
+    { activated: false, state: 'RUNNING' },
+    { activated: false, state: 'HALTED' },
+  ] as NonNullable<AgentStatus['apps']>;
+  for (const o of agent.observers) {
+    o.configFetch?.('accepted', 40);
+    o.configFetch?.('unchanged', 3);
+    o.configFetch?.('unchanged', 7);
+    o.keyStoreOp?.('quote', 120, true);
+    o.keyStoreOp?.('sign', 0.3, false);
+  }
   const apps = [true, true, false].map((activate, i) => ({ uuid: `u${i}`, activate }));
   for (const l of agent.configListeners) await l({ apps } as unknown as DeviceConfig);
   const text = await registry.metrics();
@@ -74,6 +86,19 @@ test('the registry reads status at scrape time and counts config events', async 
     'edgesim_cluster_nodes{ready="false"} 1',
     'edgesim_apps_configured{activate="true"} 2',
     'edgesim_apps_configured{activate="false"} 1',
+    'edgesim_apps_running 1',
+    'edgesim_apps_state{state="RUNNING"} 2',
+    'edgesim_apps_state{state="HALTED"} 1',
+    'edgesim_config_fetch_duration_seconds_count{result="accepted"} 1',
+    'edgesim_config_fetch_duration_seconds_count{result="unchanged"} 2',
+    'edgesim_config_fetch_duration_seconds_sum{result="unchanged"} 0.01',
+    'edgesim_config_fetch_duration_seconds_bucket{le="0.005",result="unchanged"} 1',
+    'edgesim_config_fetch_duration_seconds_bucket{le="0.05",result="accepted"} 1',
+    'edgesim_config_fetch_duration_seconds_bucket{le="0.025",result="accepted"} 0',
+    'edgesim_tpm_op_duration_seconds_count{op="quote",result="ok"} 1',
+    'edgesim_tpm_op_duration_seconds_bucket{le="0.1",op="quote",result="ok"} 0',
+    'edgesim_tpm_op_duration_seconds_bucket{le="0.25",op="quote",result="ok"} 1',
+    'edgesim_tpm_op_duration_seconds_count{op="sign",result="error"} 1',
   ];
   for (const line of expect) assert.ok(text.split('\n').includes(line), `missing: ${line}`);
   assert.match(text, /^edgesim_agent_process_cpu_seconds_total /m, 'process metrics are there too');
