@@ -42,6 +42,7 @@ import {
   type VolumeStatus,
 } from './storage.js';
 import { appReplicaSet, LABEL_APP_UUID, workloadUpdate } from './workload.js';
+import { applyDeparture, withoutRetained, type Retained } from './departure.js';
 
 /** App status / failover / affinity-repair loop (cluster.md §14, zedkube.go `logcollectInterval`). */
 export const APP_LOOP_MS = 10_000;
@@ -172,6 +173,9 @@ export class AppReconciler {
   private readonly pvcs = new Map<string, string>();
   /** PVCs to delete (volume gone or a new generation); a failed delete stays queued. */
   private readonly pvcRemovals: string[] = [];
+  /** Departure suppression (departure.ts): armed while the node leaves the cluster, until its single-node restart. */
+  private departing = false;
+  private retained: Retained = { apps: [], volumes: [], contentTrees: [] };
   private apiSeen = false;
   private bootFailbackDone = false;
   private lastApiOkMs: number;
@@ -215,11 +219,24 @@ export class AppReconciler {
 
   /**
    * Takes a new config: objects that left it are reported deleted at once (every node sends the UUID-only
-   * message, §7.5, §7.6); workloads are changed by the next pass, which starts now.
+   * message, §7.5, §7.6); workloads are changed by the next pass, which starts now. While the node leaves the
+   * cluster (valid cluster block → none, §2.3), objects that leave the config are kept instead (departure.ts).
    */
-  async onConfig(cfg: DeviceConfig): Promise<void> {
+  async onConfig(next: DeviceConfig): Promise<void> {
     const devId = this.o.deviceUuid();
     const now = this.o.clock.now();
+    const d = applyDeparture({ effective: this.cfg, departing: this.departing }, next);
+    if (d.departing !== this.departing) {
+      this.log.info('departure suppression', { from: this.departing, to: d.departing });
+      this.o.emit('apps.departure', d.departing ? 'leaving the cluster: objects that leave the config are kept until the single-node restart' : 'cluster block back: departure suppression cancelled');
+    }
+    if (d.retained.apps.length + d.retained.volumes.length + d.retained.contentTrees.length > 0) {
+      const ids = (l: { uuid: string }[]): string[] => l.map((x) => x.uuid);
+      this.log.info('kept while leaving the cluster', { apps: ids(d.retained.apps), volumes: ids(d.retained.volumes), contentTrees: ids(d.retained.contentTrees) });
+    }
+    this.departing = d.departing;
+    this.retained = d.retained;
+    const cfg = d.effective;
     const apps = new Set(cfg.apps.map((a) => a.uuid));
     for (const a of this.cfg?.apps ?? []) {
       if (apps.has(a.uuid)) continue;
@@ -289,7 +306,34 @@ export class AppReconciler {
     return role !== 'none' && nodeName ? this.o.cluster.runtime.kube() : undefined;
   }
 
+  /**
+   * The node left the cluster and runs single-node k3s now: EVE reboots into single-node mode there (§5.5), after
+   * which it no longer knows the retained objects. They are forgotten without deleting anything (their workloads
+   * and PVCs belong to the cluster) and departure suppression ends.
+   */
+  private restartedSingle(): void {
+    if (!this.departing || !this.cfg || this.o.cluster.status().role !== 'single') return;
+    const r = this.retained;
+    for (const a of r.apps) this.apps.delete(a.uuid);
+    for (const v of r.volumes) {
+      this.pvcs.delete(v.uuid);
+      this.volumeStatuses.delete(v.uuid);
+      this.storageDigests.delete(v.uuid);
+    }
+    for (const t of r.contentTrees) {
+      this.treeStatuses.delete(t.uuid);
+      this.treeStarted.delete(t.uuid);
+      this.storageDigests.delete(t.uuid);
+    }
+    this.cfg = withoutRetained(this.cfg, r);
+    this.departing = false;
+    this.retained = { apps: [], volumes: [], contentTrees: [] };
+    this.log.info('departure suppression', { from: true, to: false, reason: 'single-node restart' });
+    this.o.emit('apps.departure', 'single-node now: objects kept while leaving the cluster are forgotten (not deleted)');
+  }
+
   private async appPass(): Promise<void> {
+    this.restartedSingle();
     const cfg = this.cfg;
     const devId = this.o.deviceUuid();
     if (!cfg || !devId) return;
@@ -604,6 +648,7 @@ export class AppReconciler {
   // --- storage pass -------------------------------------------------------------------------------------
 
   private async storagePass(): Promise<void> {
+    this.restartedSingle();
     const cfg = this.cfg;
     const devId = this.o.deviceUuid();
     if (!cfg || !devId) return;

@@ -7,6 +7,7 @@
  * - `workload.ts`          — the app ReplicaSet (affinity, tolerations) and its repair.
  * - `storage.ts`           — volume and content-tree states and their info messages.
  * - `failover-timeline.ts` — records a failover as data (demo, bench, e2e).
+ * - `departure.ts`         — departure suppression while the node leaves the cluster.
  */
 export {
   AppReconciler,
