@@ -110,7 +110,7 @@ export function registerDemoCommands(program: Command): void {
       } else {
         process.stdout.write(
           `\nfailover of ${f.app.name} (PREFERRED, designated ${f.app.designatedNode}), time scale ${f.timeline.timeScale}: ${f.lostNode} killed\n\n` +
-            `${formatTable(failoverRows(f), ['event', 'afterKill', 'specTime', 'eve', 'detail'])}\n\n` +
+            `${formatTable(failoverRows(f), ['event', 'real', 'spec', 'eve', 'detail'])}\n\n` +
             (f.timeline.complete ? `new host: ${f.timeline.newNode ?? '?'}\n` : 'timeline incomplete: a step was not seen before the timeout\n'),
         );
       }

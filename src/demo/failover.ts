@@ -150,9 +150,9 @@ async function pollUntil<T>(o: FailoverScenarioOptions, what: string, probe: () 
 export type FailoverRow = {
   event: string;
   /** Real seconds after the kill, or '—' when not seen. */
-  afterKill: string;
+  real: string;
   /** The same in spec time (real × time scale). */
-  specTime: string;
+  spec: string;
   /** EVE's timeline for comparison (cluster.md §10). */
   eve: string;
   detail: string;
@@ -164,8 +164,8 @@ export function failoverRows(r: FailoverScenarioResult): FailoverRow[] {
   const s = (ms: number | undefined): string => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
   const row = (event: string, key: keyof FailoverTimeline['spec'], eve: string, detail: string): FailoverRow => ({
     event,
-    afterKill: s(tl[key]),
-    specTime: s(tl.spec[key]),
+    real: s(tl[key]),
+    spec: s(tl.spec[key]),
     eve,
     detail,
   });
