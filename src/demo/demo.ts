@@ -11,7 +11,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -362,6 +362,7 @@ class Forwarder {
   private constructor(
     private readonly child: ChildProcess,
     private readonly server: Server,
+    private readonly sockets: Set<Socket>,
     readonly port: number,
   ) {}
 
@@ -371,8 +372,14 @@ class Forwarder {
     const child = spawn(exe, argv, { stdio: ['pipe', 'ignore', 'inherit'] });
     // The forwarder prints nothing; it exits when its stdin closes (this process gone) or on SIGTERM.
     await waitUntil(o, 15_000, `kube API forwarder socket ${sock}`, async () => ((await readdir(path.dirname(sock))).includes(path.basename(sock)) ? true : undefined));
+    // Open connections are tracked: the kube client keeps them alive, and server.close() waits for every one.
+    const sockets = new Set<Socket>();
     const server = createServer((c) => {
       const u = connect(sock);
+      for (const s of [c, u]) {
+        sockets.add(s);
+        s.once('close', () => sockets.delete(s));
+      }
       c.pipe(u).pipe(c);
       c.on('error', () => u.destroy());
       u.on('error', () => c.destroy());
@@ -381,7 +388,7 @@ class Forwarder {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', resolve);
     });
-    return new Forwarder(child, server, (server.address() as AddressInfo).port);
+    return new Forwarder(child, server, sockets, (server.address() as AddressInfo).port);
   }
 
   /** A client on `kubeconfig` with its server replaced by this forwarder's local end. */
@@ -397,12 +404,18 @@ class Forwarder {
     return KubeClient.fromKubeConfig(kc, { logger, clock });
   }
 
+  /** Closes the listener and every open connection, then ends the in-namespace half (SIGKILL after 5 s). */
   async stop(): Promise<void> {
-    await new Promise<void>((r) => this.server.close(() => r()));
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
-      this.child.kill('SIGTERM');
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+    const c = this.child;
+    if (c.exitCode === null && c.signalCode === null) {
+      const exited = new Promise<void>((r) => c.once('exit', () => r()));
+      c.kill('SIGTERM');
+      const t = setTimeout(() => c.kill('SIGKILL'), 5_000);
       await exited;
+      clearTimeout(t);
     }
   }
 }
