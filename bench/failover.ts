@@ -8,6 +8,7 @@
  * `EDGESIM_BENCH_REALTIME=1`.
  * Run: `npm run build && node dist/bench/failover.js` (or `node --import tsx bench/failover.ts`, slower).
  */
+import os from 'node:os';
 import type { FailoverTimeline } from '../src/agent/apps/index.js';
 import { createClock } from '../src/common/index.js';
 import { failoverScenario, waitClusterReady } from '../test/helpers/apps.js';
@@ -33,7 +34,7 @@ function row(tl: FailoverTimeline): string {
   const goal = GOALS[tl.timeScale];
   const verdict = goal === undefined || tl.newHostReportingMs === undefined ? '' : tl.newHostReportingMs <= goal ? 'goal met' : 'GOAL MISSED';
   return [
-    `time scale ${tl.timeScale}: real after kill (spec)`,
+    `time scale ${tl.timeScale}: real after kill (spec); load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (1/5/15 min)`,
     `  not Ready seen      ${s(tl.notReadySeenMs)} (${s(tl.spec.notReadySeenMs)})  message "${tl.notReadyMessage ?? ''}"`,
     `  old pod evicted     ${s(tl.podEvictedMs)} (${s(tl.spec.podEvictedMs)})`,
     `  new pod scheduled   ${s(tl.newPodScheduledMs)} (${s(tl.spec.newPodScheduledMs)}) on ${tl.newNode ?? '—'}`,

@@ -66,6 +66,8 @@ export interface VolumeConfig {
   designatedNodeId: string;
   generationCount: number;
   contentTreeId: string;
+  /** `maxsizebytes`: the size the volume's PVC asks for (0 when unset). */
+  maxSizeBytes: number;
 }
 
 export interface ContentTreeConfig {
@@ -158,6 +160,7 @@ export function parseDeviceConfig(cfg: EdgeDevConfig): DeviceConfig {
       designatedNodeId: (v.designated_node_id ?? '').toLowerCase(),
       generationCount: Number(v.generationCount ?? 0),
       contentTreeId: v.origin?.downloadContentTreeID ?? '',
+      maxSizeBytes: Number(v.maxsizebytes ?? 0),
     })),
     contentTrees: (cfg.contentInfo ?? []).map((t) => ({
       uuid: t.uuid ?? '',

@@ -1,18 +1,19 @@
 /** `edgesim demo`: the whole cluster on one machine, shown live. */
 import type { Command } from 'commander';
 import { createClock } from '../common/index.js';
-import { runDemo, type DemoView } from '../demo/index.js';
+import { DEMO_SCENARIOS, failoverRows, runDemo, type DemoScenario, type DemoView } from '../demo/index.js';
 import { loggerFromFlags, withLogFlags } from './logging.js';
 import { formatTable } from './table.js';
 
 interface DemoFlags {
+  scenario: string;
   nodes: string;
   timeScale: string;
   tpm: 'auto' | 'swtpm' | 'soft';
   netns: 'auto' | 'on' | 'off';
   workDir?: string;
   exitWhenReady?: boolean;
-  timeout: string;
+  timeout?: string;
   output: 'table' | 'json';
   logLevel?: string;
   logFormat?: string;
@@ -23,6 +24,7 @@ export function registerDemoCommands(program: Command): void {
     program
       .command('demo')
       .description('Start the embedded controller and N simulated EVE nodes (swtpm, agent, k3s stand-in on etcd) and form a cluster.')
+      .option('--scenario <name>', `what to do with the cluster: ${DEMO_SCENARIOS.join(' or ')} (see below)`, 'cluster')
       .option('--nodes <n>', 'number of nodes', '3')
       .option('--time-scale <k>', 'divide every agent and k3s timer by K (EVE timeline K times faster)', '10')
       .option('--tpm <mode>', 'auto (swtpm per node when installed), swtpm, or soft', 'auto')
@@ -34,11 +36,28 @@ export function registerDemoCommands(program: Command): void {
       )
       .option('--work-dir <dir>', 'keep state and logs (agent.log per node) here; default: a temp dir removed at exit')
       .option('--exit-when-ready', 'exit 0 once every node reported READY and the leader lists them all (for scripts)')
-      .option('--timeout <s>', 'with --exit-when-ready: fail after this many seconds', '120')
-      .option('--output <format>', 'table (live view) or json (one JSON view per line)', 'table')
+      .option('--timeout <s>', 'with --exit-when-ready or a scenario: fail a wait after this many seconds (default 120; failover: max(120, 600 / time scale))')
+      .option('--output <format>', 'table (live view) or json (one JSON view per line; failover: one result document)', 'table')
       .addHelpText(
         'after',
-        '\nExamples:\n  edgesim demo\n  edgesim demo --nodes 5 --time-scale 20\n  edgesim demo --exit-when-ready --output json\n  sudo edgesim demo --netns on   # then: edgesim ctl --state-dir <work-dir>/dev3/state fault inject cluster-interface-down',
+        [
+          '',
+          'Scenarios:',
+          '  cluster   form the cluster and show it live until Ctrl-C (default)',
+          '  failover  form the cluster, wait until every node is READY, deploy one PREFERRED app designated to node 1,',
+          '            wait until node 1 reports it RUNNING (cluster_app_running), kill node 1 (agent and k3s, as a',
+          '            power loss), then print the failover timeline: NotReady seen, old pod evicted, new pod scheduled',
+          '            and running, new host reporting; real seconds after the kill, the same in spec time (× time',
+          "            scale) and EVE's own timeline (cluster.md §10: T+40 s, T+55 s, ~T+65 s). Exits when done.",
+          '',
+          'Examples:',
+          '  edgesim demo',
+          '  edgesim demo --nodes 5 --time-scale 20',
+          '  edgesim demo --exit-when-ready --output json',
+          '  edgesim demo --scenario failover --time-scale 1',
+          '  edgesim demo --scenario failover --output json',
+          '  sudo edgesim demo --netns on   # then: edgesim ctl --state-dir <work-dir>/dev3/state fault inject cluster-interface-down',
+        ].join('\n'),
       ),
     'warn',
   ).action(async (flags: DemoFlags) => {
@@ -53,11 +72,12 @@ export function registerDemoCommands(program: Command): void {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const tty = process.stdout.isTTY === true && flags.output === 'table';
+    const scenario = parseScenario(flags.scenario);
+    const tty = process.stdout.isTTY === true && flags.output === 'table' && scenario === 'cluster';
     let lastPrinted = '';
     const print = (v: DemoView): void => {
       if (flags.output === 'json') {
-        if (!flags.exitWhenReady) process.stdout.write(JSON.stringify(v) + '\n');
+        if (!flags.exitWhenReady && scenario === 'cluster') process.stdout.write(JSON.stringify(v) + '\n');
         return;
       }
       const table = formatTable(v.nodes.map((r) => ({ ...r, leader: r.leader ? '*' : '' })), ['node', 'role', 'clusterIp', 'status', 'leader', 'lastReport']);
@@ -67,25 +87,48 @@ export function registerDemoCommands(program: Command): void {
       lastPrinted = table;
     };
     const view = await runDemo({
+      scenario,
       nodes: Number(flags.nodes),
       timeScale: Number(flags.timeScale),
       tpm: flags.tpm,
       netns: parseNetns(flags.netns),
       ...(flags.workDir ? { workDir: flags.workDir } : {}),
       ...(flags.exitWhenReady ? { exitWhenReady: true } : {}),
-      timeoutMs: Number(flags.timeout) * 1000,
+      ...(flags.timeout !== undefined ? { timeoutMs: Number(flags.timeout) * 1000 } : {}),
       selfCommand: [process.execPath, ...process.execArgv, process.argv[1]],
       pathEnv: process.env.PATH ?? '',
       onView: print,
+      onProgress: (m) => process.stderr.write(`${m}\n`),
       clock: createClock(1),
       logger,
       signal: ctl.signal,
     });
-    if (flags.exitWhenReady) {
+    if (view.failover) {
+      const f = view.failover;
+      if (flags.output === 'json') {
+        process.stdout.write(JSON.stringify({ scenario, clusterId: view.clusterId, network: view.network, nodes: view.nodes, ...f }) + '\n');
+      } else {
+        process.stdout.write(
+          `\nfailover of ${f.app.name} (PREFERRED, designated ${f.app.designatedNode}), time scale ${f.timeline.timeScale}: ${f.lostNode} killed\n\n` +
+            `${formatTable(failoverRows(f), ['event', 'real', 'spec', 'eve', 'detail'])}\n\n` +
+            (f.timeline.complete ? `new host: ${f.timeline.newNode ?? '?'}\n` : 'timeline incomplete: a step was not seen before the timeout\n'),
+        );
+      }
+      if (!f.timeline.complete) process.exitCode = 1;
+    } else if (scenario === 'failover') {
+      process.stderr.write('stopped before the failover scenario finished\n');
+      process.exitCode = 130;
+    } else if (flags.exitWhenReady) {
       if (flags.output === 'json') process.stdout.write(JSON.stringify(view) + '\n');
       else process.stdout.write(`all ${view.nodes.length} nodes READY after ${((view.readyAfterMs ?? view.elapsedMs) / 1000).toFixed(1)} s\n`);
     }
   });
+}
+
+function parseScenario(v: string): DemoScenario {
+  const s = DEMO_SCENARIOS.find((x) => x === v);
+  if (!s) throw new Error(`--scenario must be one of ${DEMO_SCENARIOS.join(', ')}, got "${v}"`);
+  return s;
 }
 
 function parseNetns(v: string): 'auto' | 'on' | 'off' {

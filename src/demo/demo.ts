@@ -2,25 +2,41 @@
  * `edgesim demo`: a whole EVE cluster on one machine. Starts the embedded controller, then per node an swtpm (when
  * installed), an `edgesim agent` process and, through it, the k3s stand-in on a real etcd; applies a cluster and
  * shows what the controller receives until Ctrl-C (or until every node reported READY with `exitWhenReady`).
- * Two network modes: loopback (cluster IPs 127.0.100.2…, interface label `ethernet1` mapped to `lo`) and, as root,
- * network namespaces (netns.ts: each node's agent, swtpm, stand-in and etcd in its own namespace, `ethernet1` mapped
- * to `eth1` on a shared bridge, cluster IPs 10.244.244.2…, the controller reached over a management bridge).
+ * With `scenario: 'failover'` it waits for READY, then runs the failover scenario (failover.ts) and returns its
+ * timeline. Two network modes: loopback (cluster IPs 127.0.100.2…, interface label `ethernet1` mapped to `lo`) and,
+ * as root, network namespaces (netns.ts: each node's agent, swtpm, stand-in and etcd in its own namespace,
+ * `ethernet1` mapped to `eth1` on a shared bridge, cluster IPs 10.244.244.2…, the controller reached over a
+ * management bridge).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Clock, Logger } from '../common/index.js';
-import { errorMessage } from '../common/index.js';
+import { createClock, errorMessage } from '../common/index.js';
 import { ControllerAdminClient, ControllerServer, type InfoItem } from '../controller/index.js';
+import { KubeClient } from '../k3s/index.js';
 import { SwtpmProcess } from '../tpm/index.js';
+import { runFailoverScenario, type FailoverNode, type FailoverScenarioResult } from './failover.js';
 import { NETNS_CLUSTER_IFNAME, NETNS_CLUSTER_PREFIX, NetnsTopology, netnsClusterIp, netnsUnavailableReason } from './netns.js';
+
+/** What the demo does once the cluster is applied. */
+export type DemoScenario = 'cluster' | 'failover';
+
+/** The scenarios, for help texts and flag validation. */
+export const DEMO_SCENARIOS: readonly DemoScenario[] = ['cluster', 'failover'];
 
 export interface DemoOptions {
   /** Number of nodes. @default 3 */
   nodes?: number;
+  /**
+   * 'cluster': form the cluster and show it (until the signal, or READY with `exitWhenReady`); 'failover': form it,
+   * wait for READY, deploy a PREFERRED app to node 1, kill node 1 and record the failover timeline. @default 'cluster'
+   */
+  scenario?: DemoScenario;
   /** Divides every agent and stand-in timer. @default 10 */
   timeScale?: number;
   /** 'swtpm' (one per node; needs swtpm + tpm2-tools), 'soft', or 'auto' (swtpm when installed). @default 'auto' */
@@ -40,13 +56,24 @@ export interface DemoOptions {
   pathEnv: string;
   /** Stop when every node reported READY (and the leader listed them all). */
   exitWhenReady?: boolean;
-  /** Give up after this many real ms (with exitWhenReady). @default 120000 */
+  /**
+   * Give up after this many real ms (each wait: onboarding, READY with exitWhenReady or the failover scenario, the
+   * app RUNNING). @default 120000, with the failover scenario max(120000, 600000 / timeScale)
+   */
   timeoutMs?: number;
   /** Called with each new view of the cluster (the CLI prints it). */
   onView: (view: DemoView) => void;
+  /** Progress lines of a scenario (the CLI prints them to stderr). */
+  onProgress?: (message: string) => void;
   clock: Clock;
   logger: Logger;
   signal: AbortSignal;
+}
+
+/** What runDemo returns: the last view and, with the failover scenario, its result. */
+export interface DemoResult extends DemoView {
+  scenario: DemoScenario;
+  failover?: FailoverScenarioResult;
 }
 
 /** One row of the live table. */
@@ -127,17 +154,26 @@ async function wantNetns(mode: 'auto' | 'on' | 'off', log: Logger): Promise<bool
   return false;
 }
 
-/** Runs the demo until the signal fires (or every node is READY with `exitWhenReady`); cleans up everything. */
-export async function runDemo(o: DemoOptions): Promise<DemoView> {
+/**
+ * Runs the demo until the signal fires (or every node is READY with `exitWhenReady`, or the failover scenario is
+ * done); cleans up everything.
+ */
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   const n = o.nodes ?? 3;
   if (!(n >= 1 && n <= 20)) throw new Error(`--nodes must be between 1 and 20, got ${n}`);
   const timeScale = o.timeScale ?? 10;
+  const scenario = o.scenario ?? 'cluster';
+  if (!DEMO_SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${DEMO_SCENARIOS.join(', ')}, got "${String(scenario)}"`);
+  if (scenario === 'failover' && n < 2) throw new Error(`--scenario failover needs at least 2 nodes, got --nodes ${n}`);
+  const timeoutMs = o.timeoutMs ?? (scenario === 'failover' ? Math.max(120_000, 600_000 / timeScale) : 120_000);
+  const exitWhenReady = o.exitWhenReady === true || scenario === 'failover';
   const workDir = o.workDir ?? (await mkdtemp(path.join(os.tmpdir(), 'edgesim-demo-')));
   const log = o.logger.child({ component: 'demo' });
   const nodes: DemoNode[] = [];
   let controller: ControllerServer | undefined;
   let topology: NetnsTopology | undefined;
+  const forwarders: Forwarder[] = [];
   try {
     if (await wantNetns(o.netns ?? 'auto', log)) topology = await NetnsTopology.create({ nodes: n, logger: log });
     const net = topology ? netnsNetwork(topology) : LOOPBACK;
@@ -172,7 +208,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoView> {
       }),
     );
     // Wait until every node onboarded and attested (its ECDH cert is needed to encrypt its token).
-    const devices = await waitUntil(o, async () => {
+    const devices = await waitUntil(o, timeoutMs, 'every node onboarded and attested', async () => {
       const list = await admin.devices();
       const bySerial = new Map(list.map((d) => [d.serial, d]));
       const all = nodes.map((x) => bySerial.get(`demo-${x.name}`));
@@ -189,18 +225,49 @@ export async function runDemo(o: DemoOptions): Promise<DemoView> {
 
     let view = await collectView(admin, nodes, applied.id, workDir, started, net);
     o.onView(view);
+    const applyDone = performance.now();
     for (;;) {
-      if (o.signal.aborted) return view;
+      if (o.signal.aborted) return { ...view, scenario };
       await sleep(1000, o.signal).catch(() => undefined);
-      if (o.signal.aborted) return view;
+      if (o.signal.aborted) return { ...view, scenario };
       view = await collectView(admin, nodes, applied.id, workDir, started, net);
       o.onView(view);
-      if (view.allReady && o.exitWhenReady) return view;
-      if (o.exitWhenReady && performance.now() - started > (o.timeoutMs ?? 120_000)) {
-        throw new Error(`not every node reported READY within ${Math.round((o.timeoutMs ?? 120_000) / 1000)} s; logs in ${workDir}`);
+      if (view.allReady && exitWhenReady) break;
+      if (exitWhenReady && performance.now() - applyDone > timeoutMs) {
+        throw new Error(`not every node reported READY within ${Math.round(timeoutMs / 1000)} s; logs in ${workDir}`);
       }
     }
+    if (scenario === 'cluster') return { ...view, scenario };
+    o.onProgress?.(`all ${n} nodes READY after ${((view.readyAfterMs ?? view.elapsedMs) / 1000).toFixed(1)} s`);
+    let failover: FailoverScenarioResult;
+    try {
+      failover = await runFailoverScenario({
+        admin,
+        nodes: nodes.map((x): FailoverNode => ({ name: x.name, uuid: x.uuid, kill: () => killNode(x) })),
+        // Node 2 survives; in netns mode its API is reachable only inside its namespace, hence the forwarder.
+        survivorKube: async () => {
+          const kubeconfig = path.join(nodes[1].dir, 'state', KUBECONFIG_IN_STATE);
+          if (!topology) return KubeClient.fromKubeconfigFile(kubeconfig, { logger: log, clock: o.clock });
+          const fwd = await Forwarder.start(o, net, 1, net.clusterIp(1), K3S_API_PORT, path.join(nodes[1].dir, 'kube-api.sock'));
+          forwarders.push(fwd);
+          return fwd.kubeClient(kubeconfig, log, o.clock);
+        },
+        clock: createClock(timeScale),
+        timeoutMs,
+        onProgress: (m) => o.onProgress?.(m),
+        logger: log,
+        signal: o.signal,
+      });
+    } catch (e) {
+      if (o.signal.aborted) return { ...view, scenario }; // Ctrl-C: no result, a clean teardown
+      throw e;
+    }
+    if (o.signal.aborted) return { ...view, scenario };
+    view = await collectView(admin, nodes, applied.id, workDir, started, net);
+    o.onView(view);
+    return { ...view, scenario, failover };
   } finally {
+    for (const f of forwarders) await f.stop();
     await Promise.all(nodes.map((x) => stopNode(x)));
     await controller?.stop().catch(() => undefined);
     await topology?.destroy();
@@ -246,6 +313,121 @@ function startAgent(o: DemoOptions, net: DemoNetwork, node: DemoNode, i: number,
   child.stderr.pipe(out);
   return child;
 }
+
+/** Where the agent has k3s write its kubeconfig, under its state dir (agent/cluster/k3s-runtime.ts). */
+const KUBECONFIG_IN_STATE = path.join('k3s', 'data', 'k3s.yaml');
+/** The k3s API port (cluster.md §3). */
+const K3S_API_PORT = 6443;
+
+/**
+ * Kills a node as a power loss would: the process groups the agent leads children of (k3s runs in its own group,
+ * k3s/supervisor.ts; its etcd follows through the stand-in's watchdog pipe) are listed first, then the agent and
+ * those groups get SIGKILL, so the agent cannot restart k3s in between.
+ */
+async function killNode(x: DemoNode): Promise<void> {
+  const a = x.agent;
+  if (!a?.pid || a.exitCode !== null || a.signalCode !== null) return;
+  const groups = await childGroupLeaders(a.pid);
+  const exited = new Promise<void>((r) => a.once('exit', () => r()));
+  a.kill('SIGKILL');
+  await exited;
+  for (const g of groups) {
+    try {
+      process.kill(-g, 'SIGKILL');
+    } catch {
+      // The group is already gone.
+    }
+  }
+}
+
+/** Pids of the children of `pid` that lead their own process group (from /proc/<pid>/stat: ppid, pgrp). */
+async function childGroupLeaders(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // Fields after the parenthesised command: state ppid pgrp …
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[1]) === pid && Number(fields[2]) === Number(entry)) out.push(Number(entry));
+  }
+  return out;
+}
+
+/**
+ * netns mode: the demo process lives in the root namespace, a node's kube API only inside the node's. A small
+ * forwarder runs inside the namespace (node, listening on a unix socket — the file system is shared) and a TCP
+ * listener on 127.0.0.1 here pipes each connection into it; the API's certificate covers 127.0.0.1 (k3s's SANs).
+ */
+class Forwarder {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly server: Server,
+    private readonly sockets: Set<Socket>,
+    readonly port: number,
+  ) {}
+
+  static async start(o: DemoOptions, dnet: DemoNetwork, i: number, host: string, port: number, sock: string): Promise<Forwarder> {
+    await rm(sock, { force: true });
+    const [exe, ...argv] = dnet.command(i, [process.execPath, '-e', FORWARDER_SCRIPT, sock, host, String(port)]);
+    const child = spawn(exe, argv, { stdio: ['pipe', 'ignore', 'inherit'] });
+    // The forwarder prints nothing; it exits when its stdin closes (this process gone) or on SIGTERM.
+    await waitUntil(o, 15_000, `kube API forwarder socket ${sock}`, async () => ((await readdir(path.dirname(sock))).includes(path.basename(sock)) ? true : undefined));
+    // Open connections are tracked: the kube client keeps them alive, and server.close() waits for every one.
+    const sockets = new Set<Socket>();
+    const server = createServer((c) => {
+      const u = connect(sock);
+      for (const s of [c, u]) {
+        sockets.add(s);
+        s.once('close', () => sockets.delete(s));
+      }
+      c.pipe(u).pipe(c);
+      c.on('error', () => u.destroy());
+      u.on('error', () => c.destroy());
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', resolve);
+    });
+    return new Forwarder(child, server, sockets, (server.address() as AddressInfo).port);
+  }
+
+  /** A client on `kubeconfig` with its server replaced by this forwarder's local end. */
+  kubeClient(kubeconfig: string, logger: Logger, clock: Clock): KubeClient {
+    const k = KubeClient.fromKubeconfigFile(kubeconfig, { logger, clock });
+    const kc = k.kubeConfig;
+    kc.loadFromOptions({
+      clusters: kc.clusters.map((c) => ({ ...c, server: `https://127.0.0.1:${this.port}` })),
+      users: kc.users,
+      contexts: kc.contexts,
+      currentContext: kc.currentContext,
+    });
+    return KubeClient.fromKubeConfig(kc, { logger, clock });
+  }
+
+  /** Closes the listener and every open connection, then ends the in-namespace half (SIGKILL after 5 s). */
+  async stop(): Promise<void> {
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+    const c = this.child;
+    if (c.exitCode === null && c.signalCode === null) {
+      const exited = new Promise<void>((r) => c.once('exit', () => r()));
+      c.kill('SIGTERM');
+      const t = setTimeout(() => c.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(t);
+    }
+  }
+}
+
+/** The in-namespace half of {@link Forwarder}: `node -e FORWARDER_SCRIPT <socket> <host> <port>`. */
+const FORWARDER_SCRIPT = [
+  "const net = require('node:net');",
+  'const [sock, host, port] = process.argv.slice(1);',
+  'net.createServer((c) => { const u = net.connect(Number(port), host); c.pipe(u).pipe(c);',
+  "  c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); }).listen(sock);",
+  "process.stdin.on('end', () => process.exit(0)); process.stdin.resume();",
+].join('\n');
 
 async function stopNode(x: DemoNode): Promise<void> {
   const a = x.agent;
@@ -320,8 +502,8 @@ async function collectView(
   };
 }
 
-async function waitUntil<T>(o: DemoOptions, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = performance.now() + (o.timeoutMs ?? 120_000);
+async function waitUntil<T>(o: DemoOptions, timeoutMs: number, what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     try {
       const v = await probe();
@@ -329,7 +511,7 @@ async function waitUntil<T>(o: DemoOptions, probe: () => Promise<T | undefined>)
     } catch (e) {
       o.logger.debug('demo probe failed', { error: errorMessage(e) });
     }
-    if (performance.now() > deadline) throw new Error('nodes did not onboard and attest in time');
+    if (performance.now() > deadline) throw new Error(`no ${what} within ${Math.round(timeoutMs / 1000)} s`);
     await sleep(250, o.signal);
   }
 }

@@ -1,5 +1,7 @@
 /** The one-command demo: controller + N simulated nodes forming a cluster. */
-export { runDemo, type DemoOptions, type DemoView, type DemoNodeView } from './demo.js';
+export { runDemo, DEMO_SCENARIOS, type DemoOptions, type DemoView, type DemoNodeView, type DemoResult, type DemoScenario } from './demo.js';
+/** `--scenario failover`: an app on node 1, node 1 killed, the failover timeline. */
+export { runFailoverScenario, failoverRows, FAILOVER_APP, type FailoverRow, type FailoverNode, type FailoverScenarioOptions, type FailoverScenarioResult } from './failover.js';
 /** Network-namespace topology (root mode of the demo, partition tests). */
 export {
   NetnsTopology,

@@ -21,6 +21,7 @@ import {
   type V1Lease,
   type V1Node,
   type V1Pod,
+  type V1PersistentVolumeClaim,
   type V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
@@ -449,6 +450,23 @@ export class KubeClient {
     await this.#call('deleteReplicaSet', name, signal, (o) =>
       this.#apps.deleteNamespacedReplicaSet({ name, namespace: this.#ns, propagationPolicy: 'Foreground' }, o),
     );
+  }
+
+  /** Reads a PersistentVolumeClaim of the app namespace. @throws KubeError `NOT_FOUND` */
+  getPvc(name: string, signal?: AbortSignal): Promise<V1PersistentVolumeClaim> {
+    return this.#call('getPvc', name, signal, (o) => this.#core.readNamespacedPersistentVolumeClaim({ name, namespace: this.#ns }, o));
+  }
+
+  /** Creates a PersistentVolumeClaim in the app namespace. @throws KubeError `CONFLICT` when it exists */
+  createPvc(pvc: V1PersistentVolumeClaim, signal?: AbortSignal): Promise<V1PersistentVolumeClaim> {
+    return this.#call('createPvc', pvc.metadata?.name, signal, (o) =>
+      this.#core.createNamespacedPersistentVolumeClaim({ namespace: this.#ns, body: pvc }, o),
+    );
+  }
+
+  /** Deletes a PersistentVolumeClaim of the app namespace. @throws KubeError `NOT_FOUND` when already gone */
+  async deletePvc(name: string, signal?: AbortSignal): Promise<void> {
+    await this.#call('deletePvc', name, signal, (o) => this.#core.deleteNamespacedPersistentVolumeClaim({ name, namespace: this.#ns }, o));
   }
 
   /** Reads a Lease. @throws KubeError `NOT_FOUND` */

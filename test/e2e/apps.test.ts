@@ -5,15 +5,16 @@
  * A (designated dev1, PREFERRED, with a volume from a dev1 disk-image tree), B (dev2, REQUIRED) and C (dev1,
  * REQUIRED) are reported RUNNING only by their designated nodes. dev1 is killed: A is reported running by a
  * survivor after the partition-safety gate, C is reported by nobody, B is untouched. A is purged (new ReplicaSet
- * name, RUNNING again) and deleted (every live node sends the UUID-only message). dev2 is killed last: B is not
- * reported running by anyone.
+ * name, RUNNING again) and deleted (every live node sends the UUID-only message). Volumes: the designated node's PVC
+ * `<uuid>-pvc-<generation>` exists in `eve-kube-app` (vol-a from dev1, blank vol-b from dev2) and vol-b's goes
+ * with the volume. dev2 is killed last: B is not reported running by anyone.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NODE_LOST_MESSAGE, recordFailoverTimeline, type FailoverTimeline } from '../../src/agent/apps/index.js';
 import { createWriteStream } from 'node:fs';
 import { createClock, createLogger } from '../../src/common/index.js';
-import { appKubeNameWithPurge, isKubeError, toK8sNodeName } from '../../src/k3s/index.js';
+import { appKubeNameWithPurge, isKubeError, pvcName, toK8sNodeName } from '../../src/k3s/index.js';
 import { applyCluster, startNodes, type TestCluster, type TestNode } from '../helpers/cluster.js';
 import {
   appReports,
@@ -32,7 +33,7 @@ const SCALE = 10;
 let t: TestCluster;
 let dev1: TestNode, dev2: TestNode, dev3: TestNode;
 let A: TestApp, B: TestApp, C: TestApp;
-let volA: TestVolume, treeA: TestContentTree;
+let volA: TestVolume, volB: TestVolume, treeA: TestContentTree;
 let timeline: FailoverTimeline;
 
 before(async () => {
@@ -44,6 +45,7 @@ before(async () => {
   await waitClusterReady(t);
   treeA = { uuid: 'c0000000-0000-4000-8000-00000000000a', name: 'disk-a', designated: dev1.uuid };
   volA = { uuid: 'b0000000-0000-4000-8000-00000000000a', name: 'vol-a', designated: dev1.uuid, contentTree: treeA.uuid };
+  volB = { uuid: 'b0000000-0000-4000-8000-00000000000b', name: 'vol-b', designated: dev2.uuid };
   A = { uuid: 'a0000000-0000-4000-8000-00000000000a', name: 'app-a', designated: dev1.uuid, affinity: 'preferred', volumes: [volA.uuid] };
   B = { uuid: 'a0000000-0000-4000-8000-00000000000b', name: 'app-b', designated: dev2.uuid, affinity: 'required' };
   C = { uuid: 'a0000000-0000-4000-8000-00000000000c', name: 'app-c', designated: dev1.uuid, affinity: 'required' };
@@ -55,7 +57,7 @@ after(async () => {
 const others = (...not: TestNode[]): TestNode[] => t.nodes.filter((n) => !not.includes(n));
 
 test('each app is reported RUNNING with cluster_app_running by its designated node only', async () => {
-  await setWorkloads(t, { apps: [A, B, C], volumes: [volA], contentTrees: [treeA] });
+  await setWorkloads(t, { apps: [A, B, C], volumes: [volA, volB], contentTrees: [treeA] });
   await waitRunningOn(t, A.uuid, dev1);
   await waitRunningOn(t, B.uuid, dev2);
   await waitRunningOn(t, C.uuid, dev1);
@@ -75,6 +77,13 @@ test('each app is reported RUNNING with cluster_app_running by its designated no
   }
   const dev2Vol = (await t.ctl.admin.info(dev2.uuid, { types: ['ZiVolume'] })).map((i) => (i.info as { vinfo: { state?: string } }).vinfo.state);
   assert.deepEqual([...new Set(dev2Vol)], ['CREATED_VOLUME'], 'a non-designated node never shows the volume in progress');
+  // §8: the designated nodes made the PVCs, seen through another node's API (one cluster, one etcd).
+  for (const [vol, via] of [[volA, dev3], [volB, dev1]] as const) {
+    const pvc = await waitFor(`PVC of ${vol.name}`, () => kubeOf(via).getPvc(pvcName(vol.uuid, 0)), 30_000, 250);
+    assert.equal(pvc.metadata?.namespace, 'eve-kube-app');
+    assert.equal(pvc.spec?.storageClassName, 'longhorn');
+    assert.equal(pvc.status?.phase, 'Bound');
+  }
 
   // Placement: A's ReplicaSet pins dev1 with a preferred term, tolerations of 15 s.
   const rs = await kubeOf(dev2).getReplicaSet(appKubeNameWithPurge(A.name, A.uuid, 0));
@@ -134,7 +143,7 @@ test('purge of A: a new ReplicaSet name, back to RUNNING', async () => {
   const host = t.nodes.find((n) => n.name === timeline.newReporter)!;
   const mark = Math.max(0, ...(await appReports(t, A.uuid)).map((r) => r.seq));
   const purged = { ...A, purge: 1 };
-  await setWorkloads(t, { apps: [purged, B, C], volumes: [volA], contentTrees: [treeA] }, [dev2, dev3]);
+  await setWorkloads(t, { apps: [purged, B, C], volumes: [volA, volB], contentTrees: [treeA] }, [dev2, dev3]);
   const kube = kubeOf(dev2);
   const newName = appKubeNameWithPurge(A.name, A.uuid, 1);
   await waitFor(
@@ -154,6 +163,7 @@ test('purge of A: a new ReplicaSet name, back to RUNNING', async () => {
 
 test('delete of A: every live node sends the UUID-only message; the workload goes', async () => {
   const mark = Math.max(0, ...(await appReports(t, A.uuid)).map((r) => r.seq));
+  // vol-b leaves the config with A: its designated node (dev2) deletes its PVC.
   await setWorkloads(t, { apps: [B, C], volumes: [volA], contentTrees: [treeA] }, [dev2, dev3]);
   for (const n of [dev2, dev3]) {
     const del = await waitFor(
@@ -169,6 +179,8 @@ test('delete of A: every live node sends the UUID-only message; the workload goe
     const gone = await kube.getReplicaSet(appKubeNameWithPurge(A.name, A.uuid, 1)).then(() => false, (e: unknown) => isKubeError(e, 'NOT_FOUND'));
     return gone && (await kube.listPods({ labelSelector: `app-uuid=${A.uuid}` })).length === 0;
   }, 60_000);
+  await waitFor('the PVC of vol-b deleted with the volume', () => kube.getPvc(pvcName(volB.uuid, 0)).then(() => false, (e: unknown) => isKubeError(e, 'NOT_FOUND')), 60_000, 250);
+  await kube.getPvc(pvcName(volA.uuid, 0)); // vol-a stays
 });
 
 test('dev2 lost: B (REQUIRED) is not moved and nobody reports it running', async () => {

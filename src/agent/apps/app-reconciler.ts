@@ -9,7 +9,8 @@
  *   creates, scales, repairs the affinity of, or purges the ReplicaSet; the node a failed-over pod landed on
  *   writes the old pod off only when its node is lost (§10); the node hosting the pod restarts it on a restart
  *   counter change; then the §7.5 gate decides whether this node reports the app.
- * - storage pass, every 2 s: content-tree "downloads" and volume creation (§8), reported on change.
+ * - storage pass, every 2 s: content-tree "downloads" and volume creation — the designated node's PVC (§8) —
+ *   reported on change; PVCs of volumes that left the config are deleted by the node that made them.
  */
 import type { V1ReplicaSet } from '@kubernetes/client-node';
 import type { Clock, Logger } from '../../common/index.js';
@@ -24,19 +25,24 @@ import {
   type KubeNodeStatus,
   type KubePodStatus,
 } from '../../k3s/index.js';
-import type { AppConfig, DeviceConfig } from '../parse-config.js';
+import type { AppConfig, DeviceConfig, VolumeConfig } from '../parse-config.js';
 import { appInfo, appInfoDigest, appInfoMessage, appSwState, decideAppReport } from './app-report.js';
 import { apiUnreachable, observeApp, partitionSafe, type AppKubeStatus, type AppObservation } from './app-status.js';
 import {
   contentTreeInfoMessage,
   contentTreeStatus,
   isDesignated,
+  STORAGE_CLASS,
+  STORAGE_CLASS_TIE_BREAKER,
   volumeInfoMessage,
+  volumePvc,
+  volumePvcName,
   volumeStatus,
   type ContentTreeStatus,
   type VolumeStatus,
 } from './storage.js';
 import { appReplicaSet, LABEL_APP_UUID, workloadUpdate } from './workload.js';
+import { applyDeparture, withoutRetained, type Retained } from './departure.js';
 
 /** App status / failover / affinity-repair loop (cluster.md §14, zedkube.go `logcollectInterval`). */
 export const APP_LOOP_MS = 10_000;
@@ -50,6 +56,8 @@ const SETTLING_LOOP_MS = 2_000;
 const SETTLING_WINDOW_MS = 60_000;
 /** Storage pass (simulated download progress granularity). */
 const STORAGE_TICK_MS = 2_000;
+/** Label on the tie-breaker node (cluster.md §12): PVCs then use the 2-replica storage class. */
+const TIE_BREAKER_SELECTOR = 'tie-breaker-node=true';
 /** Default simulated download time of a local content tree, spec ms. */
 export const DEFAULT_DOWNLOAD_MS = 10_000;
 
@@ -161,6 +169,13 @@ export class AppReconciler {
   private treeStatuses = new Map<string, ContentTreeStatus>();
   private volumeStatuses = new Map<string, VolumeStatus>();
   private readonly storageDigests = new Map<string, string>();
+  /** Volume UUID → the PVC this node made for it (it is the volume's designated node). */
+  private readonly pvcs = new Map<string, string>();
+  /** PVCs to delete (volume gone or a new generation); a failed delete stays queued. */
+  private readonly pvcRemovals: string[] = [];
+  /** Departure suppression (departure.ts): armed while the node leaves the cluster, until its single-node restart. */
+  private departing = false;
+  private retained: Retained = { apps: [], volumes: [], contentTrees: [] };
   private apiSeen = false;
   private bootFailbackDone = false;
   private lastApiOkMs: number;
@@ -204,11 +219,24 @@ export class AppReconciler {
 
   /**
    * Takes a new config: objects that left it are reported deleted at once (every node sends the UUID-only
-   * message, §7.5, §7.6); workloads are changed by the next pass, which starts now.
+   * message, §7.5, §7.6); workloads are changed by the next pass, which starts now. While the node leaves the
+   * cluster (valid cluster block → none, §2.3), objects that leave the config are kept instead (departure.ts).
    */
-  async onConfig(cfg: DeviceConfig): Promise<void> {
+  async onConfig(next: DeviceConfig): Promise<void> {
     const devId = this.o.deviceUuid();
     const now = this.o.clock.now();
+    const d = applyDeparture({ effective: this.cfg, departing: this.departing }, next);
+    if (d.departing !== this.departing) {
+      this.log.info('departure suppression', { from: this.departing, to: d.departing });
+      this.o.emit('apps.departure', d.departing ? 'leaving the cluster: objects that leave the config are kept until the single-node restart' : 'cluster block back: departure suppression cancelled');
+    }
+    if (d.retained.apps.length + d.retained.volumes.length + d.retained.contentTrees.length > 0) {
+      const ids = (l: { uuid: string }[]): string[] => l.map((x) => x.uuid);
+      this.log.info('kept while leaving the cluster', { apps: ids(d.retained.apps), volumes: ids(d.retained.volumes), contentTrees: ids(d.retained.contentTrees) });
+    }
+    this.departing = d.departing;
+    this.retained = d.retained;
+    const cfg = d.effective;
     const apps = new Set(cfg.apps.map((a) => a.uuid));
     for (const a of this.cfg?.apps ?? []) {
       if (apps.has(a.uuid)) continue;
@@ -222,6 +250,9 @@ export class AppReconciler {
     const vols = new Set(cfg.volumes.map((v) => v.uuid));
     for (const v of this.cfg?.volumes ?? []) {
       if (vols.has(v.uuid)) continue;
+      const pvc = this.pvcs.get(v.uuid);
+      if (pvc) this.pvcRemovals.push(pvc);
+      this.pvcs.delete(v.uuid);
       this.volumeStatuses.delete(v.uuid);
       this.storageDigests.delete(v.uuid);
       if (devId) await this.o.publishInfo(v.uuid, volumeInfoMessage(devId, now, v.uuid, undefined));
@@ -269,12 +300,45 @@ export class AppReconciler {
 
   // --- app pass -----------------------------------------------------------------------------------------
 
+  /** This node's kube client while k3s runs with a node name. */
+  private kube(): KubeClient | undefined {
+    const { nodeName, role } = this.o.cluster.status();
+    return role !== 'none' && nodeName ? this.o.cluster.runtime.kube() : undefined;
+  }
+
+  /**
+   * The node left the cluster and runs single-node k3s now: EVE reboots into single-node mode there (§5.5), after
+   * which it no longer knows the retained objects. They are forgotten without deleting anything (their workloads
+   * and PVCs belong to the cluster) and departure suppression ends.
+   */
+  private restartedSingle(): void {
+    if (!this.departing || !this.cfg || this.o.cluster.status().role !== 'single') return;
+    const r = this.retained;
+    for (const a of r.apps) this.apps.delete(a.uuid);
+    for (const v of r.volumes) {
+      this.pvcs.delete(v.uuid);
+      this.volumeStatuses.delete(v.uuid);
+      this.storageDigests.delete(v.uuid);
+    }
+    for (const t of r.contentTrees) {
+      this.treeStatuses.delete(t.uuid);
+      this.treeStarted.delete(t.uuid);
+      this.storageDigests.delete(t.uuid);
+    }
+    this.cfg = withoutRetained(this.cfg, r);
+    this.departing = false;
+    this.retained = { apps: [], volumes: [], contentTrees: [] };
+    this.log.info('departure suppression', { from: true, to: false, reason: 'single-node restart' });
+    this.o.emit('apps.departure', 'single-node now: objects kept while leaving the cluster are forgotten (not deleted)');
+  }
+
   private async appPass(): Promise<void> {
+    this.restartedSingle();
     const cfg = this.cfg;
     const devId = this.o.deviceUuid();
     if (!cfg || !devId) return;
-    const { nodeName, role } = this.o.cluster.status();
-    const kube = role !== 'none' && nodeName ? this.o.cluster.runtime.kube() : undefined;
+    const { nodeName } = this.o.cluster.status();
+    const kube = this.kube();
     let view: PassView | undefined;
     if (kube) {
       try {
@@ -584,6 +648,7 @@ export class AppReconciler {
   // --- storage pass -------------------------------------------------------------------------------------
 
   private async storagePass(): Promise<void> {
+    this.restartedSingle();
     const cfg = this.cfg;
     const devId = this.o.deviceUuid();
     if (!cfg || !devId) return;
@@ -600,21 +665,68 @@ export class AppReconciler {
       }
     }
     this.treeStatuses = trees;
+    const kube = this.kube();
+    if (kube) for (const name of this.pvcRemovals.splice(0)) if (!(await this.deletePvc(kube, name))) this.pvcRemovals.push(name);
     const vols = new Map<string, VolumeStatus>();
     let created = false;
     for (const v of cfg.volumes) {
-      const s = volumeStatus(v, { ownUuid: devId, tree: trees.get(v.contentTreeId) });
+      // A new config arrived while this pass waited: its pass (woken) decides, so a volume just removed is neither
+      // re-created nor reported again.
+      if (this.cfg !== cfg) return;
+      const tree = trees.get(v.contentTreeId);
+      let s = volumeStatus(v, { ownUuid: devId, tree, pvcCreated: this.pvcs.get(v.uuid) === volumePvcName(v) });
+      if (s.state === info.ZSwState.CREATING_VOLUME && kube && (await this.createPvc(kube, v, s.pvc))) {
+        const old = this.pvcs.get(v.uuid);
+        if (old && old !== s.pvc) this.pvcRemovals.push(old); // a new generation replaces the old claim
+        this.pvcs.set(v.uuid, s.pvc);
+        s = volumeStatus(v, { ownUuid: devId, tree, pvcCreated: true });
+      }
       vols.set(v.uuid, s);
       await this.reportStorage(v.uuid, `${s.state}/${s.progress}/${s.generation}`, () => volumeInfoMessage(devId, now, v.uuid, s));
       if (s.state === info.ZSwState.CREATED_VOLUME && this.volumeStatuses.get(v.uuid)?.state !== info.ZSwState.CREATED_VOLUME) {
         created = true;
-        // The stand-in serves no persistentvolumeclaims: the designated node records the PVC name it would create.
-        if (s.designated) this.log.info('volume created (no PVC object: not served by the k3s stand-in)', { volumeId: v.uuid, pvc: s.pvc });
+        this.log.info('volume created', { volumeId: v.uuid, ...(s.designated ? { pvc: s.pvc } : { on: 'owner node' }) });
         this.o.emit('volume.created', `${v.displayName} created${s.designated ? ` (${s.pvc})` : ' on its owner node'}`, { volumeId: v.uuid });
       }
     }
+    if (this.cfg !== cfg) return;
     this.volumeStatuses = vols;
     if (created) this.appWaker.wake();
+  }
+
+  /**
+   * Creates the volume's PVC (the designated node, cluster.md §8): storage class `lh-sc-rep2` when a node carries
+   * the tie-breaker label, else `longhorn`. An existing claim of that name counts as made (an agent restart).
+   * False when the API failed (tried again next pass).
+   */
+  private async createPvc(kube: KubeClient, v: VolumeConfig, name: string): Promise<boolean> {
+    try {
+      const tieBreaker = (await kube.listNodes({ labelSelector: TIE_BREAKER_SELECTOR }, this.signal)).length > 0;
+      await kube.createPvc(volumePvc(v, name, tieBreaker ? STORAGE_CLASS_TIE_BREAKER : STORAGE_CLASS), this.signal);
+      this.log.info('volume PVC created', { volumeId: v.uuid, pvc: name });
+      this.o.emit('volume.pvc', `PVC ${name} created`, { volumeId: v.uuid, pvc: name });
+      return true;
+    } catch (e) {
+      if (isKubeError(e, 'CONFLICT')) return true;
+      if (isAbortError(e) || this.signal.aborted) throw e;
+      this.log.debug('volume PVC not created; retrying next pass', { volumeId: v.uuid, pvc: name, error: errorMessage(e) });
+      return false;
+    }
+  }
+
+  /** Deletes a PVC this node made; false when the API failed (kept for the next pass). */
+  private async deletePvc(kube: KubeClient, name: string): Promise<boolean> {
+    try {
+      await kube.deletePvc(name, this.signal);
+      this.log.info('volume PVC deleted', { pvc: name });
+      this.o.emit('volume.pvc', `PVC ${name} deleted`, { pvc: name });
+      return true;
+    } catch (e) {
+      if (isKubeError(e, 'NOT_FOUND')) return true;
+      if (isAbortError(e) || this.signal.aborted) throw e;
+      this.log.warn('volume PVC not deleted; retrying next pass', { pvc: name, error: errorMessage(e) });
+      return false;
+    }
   }
 
   private async reportStorage(uuid: string, digest: string, msg: () => info.IZInfoMsg): Promise<void> {

@@ -5,10 +5,12 @@
  * - A content tree is local when it is designated to this node (id empty or own UUID) or in `CONTAINER` format;
  *   only a local tree is "downloaded" (simulated: progress over a configurable duration) and reported. A
  *   non-local tree is `LOADED` at once and never reported (`ContentTreeConfig.IsLocal`, handlecontent.go).
- * - The designated node of a volume creates it — EVE's PVC `<volume UUID>-pvc-<generation>` filled from the
- *   content — once its content tree is loaded; every other node sets `CREATED_VOLUME` at once ("created on owner
- *   node"). Every node reports every volume (`VolumeConfig.IsReplicated`, handlevolume.go).
+ * - The designated node of a volume creates it — EVE's PVC `<volume UUID>-pvc-<generation>` in `eve-kube-app`,
+ *   filled from the content — once its content tree is loaded; the volume is `CREATED_VOLUME` once the PVC exists
+ *   (`CREATING_VOLUME` until then). Every other node sets `CREATED_VOLUME` at once ("created on owner node").
+ *   Every node reports every volume (`VolumeConfig.IsReplicated`, handlevolume.go).
  */
+import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { pvcName } from '../../k3s/index.js';
 import { info, timestampFromMs } from '../../eve/index.js';
 import type { ContentTreeConfig, VolumeConfig } from '../parse-config.js';
@@ -49,28 +51,56 @@ export interface VolumeStatus {
   state: info.ZSwState;
   progress: number;
   generation: number;
-  /** The PVC EVE's designated node creates; `pvcCreated` is false where no PVC is made (see the reconciler). */
+  /** The PVC EVE's designated node creates; `pvcCreated`: this node made it (or found it made). */
   pvc: string;
   pvcCreated: boolean;
 }
 
 /**
  * State of `vol` on this node: non-designated → `CREATED_VOLUME`; designated → the state and progress of its
- * content tree until that is loaded, then `CREATED_VOLUME`. `tree` is undefined for a blank volume or a tree not in
- * the config.
+ * content tree until that is loaded, then `CREATING_VOLUME` until its PVC exists (`pvcCreated`), then
+ * `CREATED_VOLUME`. `tree` is undefined for a blank volume or a tree not in the config.
  */
-export function volumeStatus(vol: VolumeConfig, p: { ownUuid: string; tree: ContentTreeStatus | undefined }): VolumeStatus {
+export function volumeStatus(vol: VolumeConfig, p: { ownUuid: string; tree: ContentTreeStatus | undefined; pvcCreated: boolean }): VolumeStatus {
   const designated = isDesignated(vol.designatedNodeId, p.ownUuid);
   const base = {
     uuid: vol.uuid,
     displayName: vol.displayName,
     designated,
     generation: vol.generationCount,
-    pvc: pvcName(vol.uuid, Math.max(0, Math.trunc(vol.generationCount))),
-    pvcCreated: false,
+    pvc: volumePvcName(vol),
+    pvcCreated: designated && p.pvcCreated,
   };
   if (designated && p.tree && p.tree.state !== info.ZSwState.LOADED) return { ...base, state: p.tree.state, progress: p.tree.progress };
+  if (designated && !p.pvcCreated) return { ...base, state: info.ZSwState.CREATING_VOLUME, progress: 0 };
   return { ...base, state: info.ZSwState.CREATED_VOLUME, progress: 100 };
+}
+
+/** The PVC name of a volume's current generation (a generation that is not a non-negative integer counts as 0). */
+export function volumePvcName(vol: VolumeConfig): string {
+  return pvcName(vol.uuid, Math.max(0, Math.trunc(vol.generationCount)));
+}
+
+/** Longhorn storage classes: 3 replicas, or 2 when a node is the tie-breaker (cluster.md §8, §12). */
+export const STORAGE_CLASS = 'longhorn';
+export const STORAGE_CLASS_TIE_BREAKER = 'lh-sc-rep2';
+
+/**
+ * The PVC of a volume as EVE's `kubeapi.NewPVCDefinition` makes it: block mode, ReadWriteOnce, the volume's
+ * maximum size, in the client's namespace (`eve-kube-app`).
+ */
+export function volumePvc(vol: VolumeConfig, name: string, storageClass: string): V1PersistentVolumeClaim {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name },
+    spec: {
+      storageClassName: storageClass,
+      accessModes: ['ReadWriteOnce'],
+      volumeMode: 'Block',
+      resources: { requests: { storage: String(Math.max(0, Math.trunc(vol.maxSizeBytes))) } },
+    },
+  };
 }
 
 /** ZInfoMsg(`ZiVolume`) for a volume; `undefined` status → the delete message (only `uuid`). */

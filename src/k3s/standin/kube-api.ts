@@ -411,6 +411,13 @@ export class KubeApi {
         obj.spec.replicas ??= 1;
         obj.status = { replicas: 0 };
         break;
+      case 'persistentvolumeclaims':
+        // No provisioner or PV controller here (Longhorn's would bind the claim): a claim is Bound at once, with
+        // the capacity and access modes it asked for.
+        obj.spec ??= {};
+        obj.spec.volumeMode ??= 'Filesystem';
+        obj.status = { phase: 'Bound', accessModes: obj.spec.accessModes ?? [], capacity: obj.spec.resources?.requests ?? {} };
+        break;
       default:
         break;
     }
