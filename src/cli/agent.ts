@@ -82,9 +82,10 @@ export function registerAgentCommands(program: Command): void {
       ...(flags.k3s
         ? {
             cluster: {
-              launch: resolveK3sLaunch({
+              launch: await resolveK3sLaunch({
                 ...(flags.k3sBin ? { bin: flags.k3sBin } : {}),
                 selfCommand: [process.execPath, ...process.execArgv, process.argv[1]],
+                pathEnv: process.env.PATH ?? '',
               }),
               ifaceMap: parseIfaceMap(flags.ifaceMap),
               singleNodeIp: flags.singleNodeIp,

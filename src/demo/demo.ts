@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Clock, Logger } from '../common/index.js';
-import { createClock, errorMessage } from '../common/index.js';
+import { createClock, errorMessage, findCommand } from '../common/index.js';
 import { ControllerAdminClient, ControllerServer, type InfoItem } from '../controller/index.js';
 import { KubeClient } from '../k3s/index.js';
 import { SwtpmProcess } from '../tpm/index.js';
@@ -189,7 +189,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const admin = new ControllerAdminClient(controller.endpoints().adminUrl);
     log.info('controller started', { deviceUrl: controller.endpoints().deviceUrl, adminUrl: controller.endpoints().adminUrl });
 
-    const useSwtpm = o.tpm === 'swtpm' || (o.tpm !== 'soft' && (await hasCommand('swtpm', o.pathEnv)) && (await hasCommand('tpm2_sign', o.pathEnv)));
+    const useSwtpm = o.tpm === 'swtpm' || (o.tpm !== 'soft' && (await findCommand('swtpm', o.pathEnv)) !== undefined && (await findCommand('tpm2_send', o.pathEnv)) !== undefined);
     await Promise.all(
       Array.from({ length: n }, async (_, i) => {
         const name = `dev${i + 1}`;
@@ -532,15 +532,3 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function hasCommand(cmd: string, pathEnv: string): Promise<boolean> {
-  const { access } = await import('node:fs/promises');
-  for (const dir of pathEnv.split(path.delimiter)) {
-    try {
-      await access(path.join(dir, cmd));
-      return true;
-    } catch {
-      /* next */
-    }
-  }
-  return false;
-}

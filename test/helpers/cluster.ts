@@ -34,7 +34,7 @@ export const clusterIp = (i: number): string => `127.${NET}.100.${i + 2}`;
 export async function startNodes(n: number, opts: { timeScale?: number; logger?: Logger } = {}): Promise<TestCluster> {
   const ctl = await startTestController();
   const [exe, args] = cliCommand();
-  const launch = resolveK3sLaunch({ bin: 'standin', selfCommand: [exe, ...args] });
+  const launch = await resolveK3sLaunch({ bin: 'standin', selfCommand: [exe, ...args], pathEnv: '' });
   const clock = createClock(opts.timeScale ?? 10);
   const nodes: TestNode[] = [];
   const t: TestCluster = {

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, Logger } from '../../common/index.js';
+import { findCommand } from '../../common/index.js';
 import {
   applyK3sConfig,
   etcdMemberExists,
@@ -25,17 +26,14 @@ export interface K3sLaunch {
 }
 
 /**
- * Picks the k3s to run: `bin` when given ('standin' forces the stand-in), else the real `k3s` when it is on PATH,
- * else the stand-in started as `<selfCommand…> k3s` (the same edgesim executable).
+ * Picks the k3s to run: `bin` when given ('standin' forces the stand-in), else the real `k3s` when it is on
+ * `pathEnv`, else the stand-in started as `<selfCommand…> k3s` (the same edgesim executable).
  */
-export function resolveK3sLaunch(opts: { bin?: string; selfCommand: string[]; pathEnv?: string }): K3sLaunch {
-  const standin = (): K3sLaunch => ({ bin: opts.selfCommand[0], args: [...opts.selfCommand.slice(1), 'k3s'], standin: true });
-  if (opts.bin === 'standin') return standin();
-  if (opts.bin) return { bin: opts.bin, args: [], standin: false };
-  for (const dir of (opts.pathEnv ?? process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir && existsSync(path.join(dir, 'k3s'))) return { bin: path.join(dir, 'k3s'), args: [], standin: false };
-  }
-  return standin();
+export async function resolveK3sLaunch(opts: { bin?: string; selfCommand: string[]; pathEnv: string }): Promise<K3sLaunch> {
+  if (opts.bin && opts.bin !== 'standin') return { bin: opts.bin, args: [], standin: false };
+  const real = opts.bin === 'standin' ? undefined : await findCommand('k3s', opts.pathEnv);
+  if (real) return { bin: real, args: [], standin: false };
+  return { bin: opts.selfCommand[0], args: [...opts.selfCommand.slice(1), 'k3s'], standin: true };
 }
 
 export interface K3sRuntimeOptions {
