@@ -537,6 +537,13 @@ export class Agent {
         this.lastConfigError = message;
         return 'tpm-error';
       }
+      if (e instanceof ControllerReplyError && e.status === 404) {
+        // Nothing was rejected: a new device polls before anyone gave it a config (the previous one, if any, stays).
+        const message = 'no config for this device on the controller yet (404)';
+        if (message !== this.lastConfigError) this.log.info(message);
+        this.lastConfigError = message;
+        return 'http-error';
+      }
       if (isAuthError(e) && e.kind === 'CERT_MISS') {
         // SenderStatusCertMiss: the controller may have rotated its signing cert; re-fetch /certs (§5.4 step 5).
         await this.refreshCerts().catch((err: unknown) => this.log.warn('cert re-fetch failed', { error: errorMessage(err) }));
