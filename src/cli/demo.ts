@@ -1,7 +1,7 @@
 /** `edgesim demo`: the whole cluster on one machine, shown live. */
 import type { Command } from 'commander';
-import { createClock } from '../common/index.js';
-import { DEMO_SCENARIOS, failoverRows, runDemo, type DemoScenario, type DemoView } from '../demo/index.js';
+import { createClock, isAbortError } from '../common/index.js';
+import { DEMO_SCENARIOS, failoverRows, runDemo, type DemoScenario, type DemoResult, type DemoView } from '../demo/index.js';
 import { loggerFromFlags, withLogFlags } from './logging.js';
 import { formatTable } from './table.js';
 
@@ -86,23 +86,32 @@ export function registerDemoCommands(program: Command): void {
       else if (table !== lastPrinted) process.stdout.write(`${head}\n${table}\n\n`);
       lastPrinted = table;
     };
-    const view = await runDemo({
-      scenario,
-      nodes: Number(flags.nodes),
-      timeScale: Number(flags.timeScale),
-      tpm: flags.tpm,
-      netns: parseNetns(flags.netns),
-      ...(flags.workDir ? { workDir: flags.workDir } : {}),
-      ...(flags.exitWhenReady ? { exitWhenReady: true } : {}),
-      ...(flags.timeout !== undefined ? { timeoutMs: Number(flags.timeout) * 1000 } : {}),
-      selfCommand: [process.execPath, ...process.execArgv, process.argv[1]],
-      pathEnv: process.env.PATH ?? '',
-      onView: print,
-      onProgress: (m) => process.stderr.write(`${m}\n`),
-      clock: createClock(1),
-      logger,
-      signal: ctl.signal,
-    });
+    let view: DemoResult;
+    try {
+      view = await runDemo({
+        scenario,
+        nodes: Number(flags.nodes),
+        timeScale: Number(flags.timeScale),
+        tpm: flags.tpm,
+        netns: parseNetns(flags.netns),
+        ...(flags.workDir ? { workDir: flags.workDir } : {}),
+        ...(flags.exitWhenReady ? { exitWhenReady: true } : {}),
+        ...(flags.timeout !== undefined ? { timeoutMs: Number(flags.timeout) * 1000 } : {}),
+        selfCommand: [process.execPath, ...process.execArgv, process.argv[1]],
+        pathEnv: process.env.PATH ?? '',
+        onView: print,
+        onProgress: (m) => process.stderr.write(`${m}\n`),
+        clock: createClock(1),
+        logger,
+        signal: ctl.signal,
+      });
+    } catch (e) {
+      // Ctrl-C while nodes are still starting: runDemo has cleaned up; the abort is the user's, not a failure.
+      if (!(ctl.signal.aborted && isAbortError(e))) throw e;
+      process.stderr.write('stopped\n');
+      process.exitCode = 130;
+      return;
+    }
     if (view.failover) {
       const f = view.failover;
       if (flags.output === 'json') {
