@@ -225,12 +225,12 @@ export interface WaitEtcdReadyOptions {
 export async function waitEtcdReady(opts: WaitEtcdReadyOptions): Promise<void> {
   const { client, clock } = opts;
   const t0 = clock.now();
-  let exited = false;
-  void opts.exited.then(() => (exited = true));
+  let exited: { code: unknown } | undefined;
+  void opts.exited.then((code) => (exited = { code }));
   let last = 'no answer yet';
   let lastLog = t0;
   for (;;) {
-    if (exited) throw new StandinError('etcd', `etcd exited before it was ready (${last}); see ${opts.logFile}`, { logFile: opts.logFile });
+    if (exited) throw new StandinError('etcd', `etcd exited with code ${String(exited.code)} before it was ready; see ${opts.logFile}`, { logFile: opts.logFile });
     try {
       const status = await client.maintenance.status({ deadline: clock.now() + 1_000 });
       if (status.isLearner) last = 'learner, not yet promoted';
