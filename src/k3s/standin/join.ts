@@ -97,7 +97,8 @@ export async function requestJoin(opts: JoinClientOptions): Promise<JoinResponse
         if (isKubeClientError(e) && e.code >= 400 && e.code < 500) {
           throw new StandinError('join-failed', `join rejected by ${opts.server}: ${e.message}`, { server: opts.server, code: e.code });
         }
-        log.info('join server not ready, retrying', { server: opts.server, attempt, error: errorMessage(e) });
+        // Joiners start with the bootstrap (EVE nodes boot together): a refused connection is expected for a while.
+        log[attempt % 10 === 1 ? 'info' : 'debug']('join server not ready, retrying', { server: opts.server, attempt, error: errorMessage(e) });
       }
       await opts.clock.sleep(Math.min(JOIN_RETRY_MAX_MS, (opts.retryMs ?? 250) * 2 ** (attempt - 1)), opts.signal);
     }
