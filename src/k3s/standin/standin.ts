@@ -22,7 +22,7 @@ import { KubeClient } from './kube-client.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { Kubelet } from './kubelet.js';
 import { LeaderElector } from './leader.js';
-import { KubeStore } from './store.js';
+import type { KubeStore } from './store.js';
 import { createClusterCa, issueServingCert, type KeyAndCert } from './tls.js';
 
 /** Options of {@link K3sStandin.create}. */
@@ -100,6 +100,7 @@ export class K3sStandin {
       issueServingCert(ca, { nodeName: cfg.nodeName, nodeIp: cfg.nodeIp, tlsSans: cfg.tlsSans, now: clock.now() });
 
     if (cfg.datastoreEndpoint !== undefined) {
+      const { KubeStore } = await import('./store.js');
       store = KubeStore.create({ endpoints: cfg.datastoreEndpoint.split(','), clock, logger });
       this.stops.push(() => store.close());
       if (!boot && cfg.server !== undefined) boot = await this.join(opts);
@@ -146,6 +147,9 @@ export class K3sStandin {
         this.setState('failed');
         this.failure?.(new StandinError('etcd', `etcd member exited with code ${String(code)}`, { code: code ?? undefined }));
       });
+      // The etcd client (grpc-js, protobufjs parsing etcd's protos) takes most of a second to load on a busy
+      // machine: load it while the etcd process starts, not before.
+      const { KubeStore } = await import('./store.js');
       store = KubeStore.create({ endpoints: [`http://${hostPort(cfg.nodeIp, cfg.etcdClientPort)}`], clock, logger });
       this.stops.push(() => store.close());
       // The serving certificate is CPU work: do it while the etcd process starts.
