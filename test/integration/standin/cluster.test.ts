@@ -134,7 +134,7 @@ describe('k3s stand-in: a joiner whose etcd never starts', { skip, timeout: 150_
     const broken = cluster.start('server', 'edge-late', IP.late, ['--server', late, '--etcd-binary', 'false']);
     const code = await Promise.race([broken.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);
     assert.equal(code, 1, `expected exit 1, got ${String(code)}\n${cluster.tail('edge-late')}`);
-    assert.match(cluster.tail('edge-late'), /etcd exited before it was ready/);
+    assert.match(cluster.tail('edge-late'), /etcd exited with code 1 before it was ready/);
     assert.ok(!fs.existsSync(`${broken.dataDir}/server/db/etcd/member`), 'half-joined etcd data left behind');
     // Its member is at most a learner, so the bootstrap keeps quorum and serves.
     const mine = (await etcdMembers(IP.boot)).filter((m) => m.peerURLs.includes(`http://${IP.late}:2380`));
