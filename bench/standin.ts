@@ -1,7 +1,8 @@
 /**
  * Benchmark of the k3s stand-in (real time, no scaling): (1) time from starting three `edgesim k3s server`
- * processes at once (one cluster-init, two joins) to three Ready nodes; (2) watch latency of a pod update —
- * from sending a label patch to receiving the MODIFIED event, over 30 updates.
+ * processes at once (one cluster-init, two joins) to three Ready nodes, and the part after the bootstrap node is
+ * Ready (the joins); (2) watch latency of a pod update — from sending a label patch to receiving the MODIFIED
+ * event, over 30 updates.
  * Run: `node --import tsx bench/standin.ts` (or `node dist/bench/standin.js` after `npm run build`).
  */
 import * as k8s from '@kubernetes/client-node';
@@ -22,9 +23,12 @@ try {
   await cluster.waitKubeconfig('b1', 60_000);
   const kc = cluster.kubeConfig('b1');
   const core = kc.makeApiClient(k8s.CoreV1Api);
+  let firstReadyMs: number | undefined;
   await waitFor('3 Ready nodes', 120_000, async () => {
     const r = await readiness(core);
-    return r.size === 3 && [...r.values()].every((s) => s === 'True');
+    const ready = [...r.values()].filter((s) => s === 'True').length;
+    if (ready >= 1) firstReadyMs ??= performance.now() - t0;
+    return ready === 3;
   });
   const readyMs = performance.now() - t0;
 
@@ -52,7 +56,8 @@ try {
   samples.sort((a, b) => a - b);
   const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))].toFixed(1);
   process.stdout.write(
-    `standin: 3 servers started → 3 Ready nodes in ${(readyMs / 1000).toFixed(1)} s\n` +
+    `standin: 3 servers started → 3 Ready nodes in ${(readyMs / 1000).toFixed(1)} s ` +
+      `(bootstrap Ready after ${(firstReadyMs! / 1000).toFixed(1)} s, the two joiners ${((readyMs - firstReadyMs!) / 1000).toFixed(1)} s later)\n` +
       `standin: pod update → watch event latency over ${samples.length}: median ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${q(1)} ms\n`,
   );
 } finally {

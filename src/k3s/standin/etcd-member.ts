@@ -117,6 +117,9 @@ export class EtcdMember {
       '--snapshot-count=5000',
       '--auto-compaction-mode=periodic',
       '--auto-compaction-retention=1h',
+      // Joins are learner-first and serialised by the stand-in (etcd-membership.ts); the strict check would add
+      // a 5 s connected-to-all-peers wait before every MemberAdd. Promotion still requires an in-sync learner.
+      '--strict-reconfig-check=false',
       '--heartbeat-interval=100',
       '--election-timeout=1000',
       '--logger=zap',

@@ -1,16 +1,16 @@
 /**
  * Joining a cluster, k3s style. The joiner POSTs to `https://<server>:6443/v1-k3s/join` with basic auth
  * `server:<token>` (agents: `node:<token>`); the server checks the token, adds a joining server as an etcd
- * member (MemberAdd) and answers with the cluster CA, the admin credential and the etcd `initial-cluster`.
- * The joiner then starts etcd with `initial-cluster-state=existing`. A wrong token is a 401 and the joiner gives
- * up at once; an unreachable server or a refused MemberAdd (etcd allows one unstarted member at a time) is
- * retried.
+ * learner (etcd-membership.ts: one at a time, promoted once in sync) and answers with the cluster CA, the admin
+ * credential and the etcd `initial-cluster`. The joiner then starts etcd with `initial-cluster-state=existing`.
+ * A wrong token is a 401 and the joiner gives up at once; an unreachable server or a join the server cannot take
+ * yet (another node joining, etcd not ready) is retried with a short backoff.
  */
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage } from '../../common/index.js';
 import { ApiError, StandinError } from './errors.js';
 import { KubeClient, isKubeClientError } from './kube-client.js';
-import type { KubeStore } from './store.js';
+import type { EtcdMembership } from './etcd-membership.js';
 import type { KeyAndCert } from './tls.js';
 
 /** What a joiner sends. */
@@ -43,31 +43,20 @@ function isJoinRequest(b: unknown): b is JoinRequest {
 }
 
 /**
- * Server side of the join (the token is already checked): adds the joiner as an etcd member unless a member
- * with its peer URL exists (a retried join), and returns the bootstrap data.
+ * Server side of the join (the token is already checked): a joining server becomes an etcd learner (or finds
+ * its learner from an earlier attempt), and every joiner gets the bootstrap data.
  */
-export async function handleJoin(body: unknown, boot: BootstrapData, store: KubeStore | undefined, clock: Clock, log: Logger): Promise<JoinResponse> {
+export async function handleJoin(body: unknown, boot: BootstrapData, membership: EtcdMembership | undefined, log: Logger): Promise<JoinResponse> {
   if (!isJoinRequest(body)) throw new ApiError('BadRequest', 'join request needs {name, role: server|agent, peerUrl?}');
   const out: JoinResponse = { clusterId: boot.clusterId, ca: boot.ca, adminToken: boot.adminToken };
-  if (body.role === 'agent' || body.peerUrl === undefined || store === undefined) {
-    log.info('node joined', { node: body.name, role: body.role });
+  const jlog = log.child({ component: 'k3s.standin.join' });
+  jlog.info('join request', { node: body.name, role: body.role, ...(body.peerUrl !== undefined ? { peerUrl: body.peerUrl } : {}) });
+  if (body.role === 'agent' || body.peerUrl === undefined || membership === undefined) {
+    jlog.info('node joined', { node: body.name, role: body.role });
     return out;
   }
-  const deadline = { deadline: clock.now() + 5_000 };
-  try {
-    let { members } = await store.client.cluster.memberList({ linearizable: true }, deadline);
-    if (!members.some((m) => m.peerURLs.includes(body.peerUrl!))) {
-      ({ members } = await store.client.cluster.memberAdd({ peerURLs: [body.peerUrl] }, deadline));
-      log.info('etcd member added', { node: body.name, peerUrl: body.peerUrl });
-    }
-    out.initialCluster = members
-      .map((m) => `${m.name || (m.peerURLs.includes(body.peerUrl!) ? body.name : '')}=${m.peerURLs[0]}`)
-      .filter((s) => !s.startsWith('='))
-      .join(',');
-    return out;
-  } catch (e) {
-    throw new ApiError('ServiceUnavailable', `cannot add etcd member: ${errorMessage(e)}`);
-  }
+  out.initialCluster = await membership.join(body.name, body.peerUrl);
+  return out;
 }
 
 /** Options of {@link requestJoin}. */
@@ -75,12 +64,15 @@ export interface JoinClientOptions {
   server: string;
   token: string;
   request: JoinRequest;
-  /** Spec ms between attempts. @default 2000 */
+  /** Spec ms before the first retry, doubled per attempt up to {@link JOIN_RETRY_MAX_MS}. @default 250 */
   retryMs?: number;
   clock: Clock;
   logger: Logger;
   signal?: AbortSignal;
 }
+
+/** Spec ms cap of the join retry backoff. */
+export const JOIN_RETRY_MAX_MS = 1_000;
 
 /** Joins through `server`, retrying transient failures until `signal` aborts; a wrong token fails at once. */
 export async function requestJoin(opts: JoinClientOptions): Promise<JoinResponse> {
@@ -105,9 +97,10 @@ export async function requestJoin(opts: JoinClientOptions): Promise<JoinResponse
         if (isKubeClientError(e) && e.code >= 400 && e.code < 500) {
           throw new StandinError('join-failed', `join rejected by ${opts.server}: ${e.message}`, { server: opts.server, code: e.code });
         }
-        log.info('join server not ready, retrying', { server: opts.server, attempt, error: errorMessage(e) });
+        // Joiners start with the bootstrap (EVE nodes boot together): a refused connection is expected for a while.
+        log[attempt % 10 === 1 ? 'info' : 'debug']('join server not ready, retrying', { server: opts.server, attempt, error: errorMessage(e) });
       }
-      await opts.clock.sleep(opts.retryMs ?? 2_000, opts.signal);
+      await opts.clock.sleep(Math.min(JOIN_RETRY_MAX_MS, (opts.retryMs ?? 250) * 2 ** (attempt - 1)), opts.signal);
     }
   } finally {
     client.close();

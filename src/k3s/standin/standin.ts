@@ -10,19 +10,20 @@ import net from 'node:net';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage, registerSecret } from '../../common/index.js';
-import { ApiServer, tokenPassword } from './api-server.js';
+import { ApiServer, tokenPassword, type JoinHandler } from './api-server.js';
 import type { StandinConfig } from './config.js';
 import { startControllers } from './controller-manager.js';
 import { StandinError } from './errors.js';
 import { EtcdMember, hostPort, peerUrl } from './etcd-member.js';
+import { EtcdMembership, LEARNER_TIMEOUT_MS, waitEtcdReady } from './etcd-membership.js';
 import { handleJoin, requestJoin, type BootstrapData } from './join.js';
 import { KubeApi } from './kube-api.js';
 import { KubeClient } from './kube-client.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { Kubelet } from './kubelet.js';
 import { LeaderElector } from './leader.js';
-import { KubeStore } from './store.js';
-import { createClusterCa, issueServingCert } from './tls.js';
+import type { KubeStore } from './store.js';
+import { createClusterCa, issueServingCert, type KeyAndCert } from './tls.js';
 
 /** Options of {@link K3sStandin.create}. */
 export interface StandinOptions {
@@ -93,8 +94,13 @@ export class K3sStandin {
     let boot: BootstrapData | undefined = fs.existsSync(bootFile) ? (JSON.parse(fs.readFileSync(bootFile, 'utf8')) as BootstrapData) : undefined;
     let store: KubeStore;
     let embedded = false;
+    let onJoin: JoinHandler | undefined;
+    let serving: Promise<KeyAndCert> | undefined;
+    const issueServing = (ca: KeyAndCert): Promise<KeyAndCert> =>
+      issueServingCert(ca, { nodeName: cfg.nodeName, nodeIp: cfg.nodeIp, tlsSans: cfg.tlsSans, now: clock.now() });
 
     if (cfg.datastoreEndpoint !== undefined) {
+      const { KubeStore } = await import('./store.js');
       store = KubeStore.create({ endpoints: cfg.datastoreEndpoint.split(','), clock, logger });
       this.stops.push(() => store.close());
       if (!boot && cfg.server !== undefined) boot = await this.join(opts);
@@ -141,18 +147,31 @@ export class K3sStandin {
         this.setState('failed');
         this.failure?.(new StandinError('etcd', `etcd member exited with code ${String(code)}`, { code: code ?? undefined }));
       });
+      // The etcd client (grpc-js, protobufjs parsing etcd's protos) takes most of a second to load on a busy
+      // machine: load it while the etcd process starts, not before.
+      const { KubeStore } = await import('./store.js');
       store = KubeStore.create({ endpoints: [`http://${hostPort(cfg.nodeIp, cfg.etcdClientPort)}`], clock, logger });
       this.stops.push(() => store.close());
+      // The serving certificate is CPU work: do it while the etcd process starts.
+      serving = issueServing(boot.ca);
+      void serving.catch(() => undefined);
+      await this.waitEtcd(opts, member, store, etcdDir, clusterState === 'existing' && !restart);
       // The etcd label marks a member of an embedded-etcd cluster; a plain `k3s server` is single-node (§4.4).
       embedded = cfg.clusterInit || cfg.server !== undefined || restart;
+      if (embedded) {
+        const membership = EtcdMembership.create({ client: store.client, clock, logger });
+        this.stops.push(() => membership.stop());
+        const joinBoot = boot;
+        onJoin = (body) => handleJoin(body, joinBoot, membership, logger);
+      }
     }
     const bootData = boot;
     registerSecret(bootData.adminToken);
     fs.writeFileSync(path.join(serverDir, 'tls', 'server-ca.crt'), bootData.ca.certPem);
     fs.writeFileSync(path.join(serverDir, 'tls', 'server-ca.key'), bootData.ca.keyPem, { mode: 0o600 });
-    const serving = await issueServingCert(bootData.ca, { nodeName: cfg.nodeName, nodeIp: cfg.nodeIp, tlsSans: cfg.tlsSans, now: clock.now() });
-    fs.writeFileSync(path.join(serverDir, 'tls', 'serving-kube-apiserver.crt'), serving.certPem);
-    fs.writeFileSync(path.join(serverDir, 'tls', 'serving-kube-apiserver.key'), serving.keyPem, { mode: 0o600 });
+    const servingCert = await (serving ?? issueServing(bootData.ca));
+    fs.writeFileSync(path.join(serverDir, 'tls', 'serving-kube-apiserver.crt'), servingCert.certPem);
+    fs.writeFileSync(path.join(serverDir, 'tls', 'serving-kube-apiserver.key'), servingCert.keyPem, { mode: 0o600 });
 
     const api = new KubeApi(store, clock, logger);
     const stopNamespaces = clock.every(1_000, () => {
@@ -164,12 +183,12 @@ export class K3sStandin {
       api,
       hosts: [cfg.nodeIp, ...loopback],
       port: cfg.httpsListenPort,
-      certPem: serving.certPem,
-      keyPem: serving.keyPem,
+      certPem: servingCert.certPem,
+      keyPem: servingCert.keyPem,
       caPem: bootData.ca.certPem,
       adminToken: bootData.adminToken,
       clusterToken: cfg.token || bootData.adminToken,
-      onJoin: (body) => handleJoin(body, bootData, embedded ? store : undefined, clock, logger),
+      onJoin: onJoin ?? ((body) => handleJoin(body, bootData, undefined, logger)),
       clock,
       logger,
     });
@@ -202,6 +221,37 @@ export class K3sStandin {
       logger,
     });
     this.stops.push(() => elector.stop());
+  }
+
+  /**
+   * Waits until the new etcd member votes and serves linearizable reads, so the API server and kubelet start on a
+   * working datastore. A joiner's member is a learner until the join server promotes it; if its etcd exits or is
+   * not promoted in time, the half-joined data dir is removed so the next start joins afresh (reusing the learner
+   * if the cluster still has it), and the start fails with the reason.
+   */
+  private async waitEtcd(opts: StandinOptions, member: EtcdMember, store: KubeStore, etcdDir: string, joining: boolean): Promise<void> {
+    const { clock } = opts;
+    const t0 = clock.now();
+    const logFile = path.join(path.dirname(etcdDir), 'etcd.log');
+    try {
+      await waitEtcdReady({
+        client: store.client,
+        exited: member.exit,
+        ...(joining ? { timeoutMs: LEARNER_TIMEOUT_MS + 15_000 } : {}),
+        logFile,
+        clock,
+        logger: this.log,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    } catch (e) {
+      if (joining) {
+        await member.stop();
+        fs.rmSync(etcdDir, { recursive: true, force: true });
+        this.log.error('etcd did not join; removed its data dir so the next start joins again', { error: errorMessage(e), dir: etcdDir });
+      }
+      throw e;
+    }
+    this.log.info('etcd ready', { ms: clock.now() - t0, joined: joining });
   }
 
   /** External datastore: the first server stores the bootstrap data in etcd, later ones must match its token. */

@@ -19,6 +19,11 @@ export interface KeyAndCert {
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 
+// A stand-in process signs two certificates (cluster CA, serving certificate). noble's default 8-bit base-point
+// table takes ~0.3 s to build on first use (over a second on a loaded 2-core machine), on the critical path of
+// every server start, and pays off only after many signatures; a 2-bit window needs no table worth the name.
+p256.Point.BASE.precompute(2);
+
 function softSigner(keyPem: string): Signer {
   const jwk = createPrivateKey(keyPem).export({ format: 'jwk' });
   if (typeof jwk.d !== 'string') throw new StandinError('tls', 'CA key is not an EC private key');

@@ -1,16 +1,29 @@
 /**
- * Three stand-in servers on real etcd form one cluster (cluster-init + two joins), a fourth with a wrong token
- * is refused and never appears, and kubectl reads and changes it (get nodes -o wide, get pods -A, cordon,
- * label, delete pod).
+ * Three stand-in servers on real etcd, started at the same instant as EVE nodes boot (the joiners call the
+ * bootstrap before it serves), form one cluster: three Ready nodes and three voting etcd members. A fourth with a
+ * wrong token is refused and never appears, and kubectl reads and changes the cluster (get nodes -o wide, get
+ * pods -A, cordon, label, delete pod). A joiner whose etcd never starts costs the bootstrap no quorum and joins
+ * later as the same member.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
+import { Etcd3, type IMember } from 'etcd3';
 import { StandinCluster, haveKubectl, kubectl, missingPrerequisite, readiness, waitFor } from './harness.js';
 
 const skip = missingPrerequisite();
-const IP = { n1: '127.0.1.2', n2: '127.0.1.3', n3: '127.0.1.4', bad: '127.0.1.5' };
+const IP = { n1: '127.0.1.2', n2: '127.0.1.3', n3: '127.0.1.4', bad: '127.0.1.5', boot: '127.0.1.12', late: '127.0.1.13' };
+
+/** The etcd members as the member at `ip` sees them. */
+async function etcdMembers(ip: string): Promise<IMember[]> {
+  const etcd = new Etcd3({ hosts: [`http://${ip}:2379`] });
+  try {
+    return (await etcd.cluster.memberList({ linearizable: false })).members;
+  } finally {
+    etcd.close();
+  }
+}
 
 describe('k3s stand-in: three servers', { skip, timeout: 150_000 }, () => {
   let cluster: StandinCluster;
@@ -19,6 +32,7 @@ describe('k3s stand-in: three servers', { skip, timeout: 150_000 }, () => {
 
   before(async () => {
     cluster = new StandinCluster('cluster-test-token', 10);
+    // All three at once: the joiners retry until the bootstrap serves, then join one after the other.
     cluster.start('server', 'edge-dev1', IP.n1, ['--cluster-init', '--tls-san', IP.n1]);
     cluster.start('server', 'edge-dev2', IP.n2, ['--server', `https://${IP.n1}:6443`]);
     cluster.start('server', 'edge-dev3', IP.n3, ['--server', `https://${IP.n1}:6443`]);
@@ -51,6 +65,9 @@ describe('k3s stand-in: three servers', { skip, timeout: 150_000 }, () => {
     assert.equal((await other.listNode()).items.length, 3);
     // The kubeconfig is private, as the brief asks (0600).
     assert.equal(fs.statSync(kubeconfig).mode & 0o777, 0o600);
+    // One voting etcd member per server; no learner left behind.
+    const members = await etcdMembers(IP.n1);
+    assert.deepEqual(members.map((m) => [m.name, m.isLearner]).sort(), [['edge-dev1', false], ['edge-dev2', false], ['edge-dev3', false]]);
   });
 
   it('refuses a fourth server with a wrong token; it exits and never appears', async () => {
@@ -95,5 +112,44 @@ describe('k3s stand-in: three servers', { skip, timeout: 150_000 }, () => {
 
     assert.match(kubectl(kubeconfig, ['delete', 'pod', '-n', 'eve-kube-app', 'web']), /pod "web" deleted/);
     await assert.rejects(core.readNamespacedPod({ name: 'web', namespace: 'eve-kube-app' }), (e: unknown) => (e as { code?: number }).code === 404);
+  });
+});
+
+describe('k3s stand-in: a joiner whose etcd never starts', { skip, timeout: 150_000 }, () => {
+  let cluster: StandinCluster;
+  const late = `https://${IP.boot}:6443`;
+
+  before(async () => {
+    cluster = new StandinCluster('late-join-token', 10);
+    cluster.start('server', 'edge-boot', IP.boot, ['--cluster-init']);
+    await cluster.waitKubeconfig('edge-boot');
+  });
+
+  after(async () => {
+    await cluster?.stopAll();
+  });
+
+  it('fails with the reason, costs the bootstrap no quorum, and joins later as the same member', async () => {
+    // etcd that exits at once: the joiner's member was added, but never runs.
+    const broken = cluster.start('server', 'edge-late', IP.late, ['--server', late, '--etcd-binary', 'false']);
+    const code = await Promise.race([broken.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);
+    assert.equal(code, 1, `expected exit 1, got ${String(code)}\n${cluster.tail('edge-late')}`);
+    assert.match(cluster.tail('edge-late'), /etcd exited with code 1 before it was ready/);
+    assert.ok(!fs.existsSync(`${broken.dataDir}/server/db/etcd/member`), 'half-joined etcd data left behind');
+    // Its member is at most a learner, so the bootstrap keeps quorum and serves.
+    const mine = (await etcdMembers(IP.boot)).filter((m) => m.peerURLs.includes(`http://${IP.late}:2380`));
+    assert.ok(mine.every((m) => m.isLearner), `the failed joiner became a voting member: ${JSON.stringify(mine)}`);
+    const core = cluster.kubeConfig('edge-boot').makeApiClient(k8s.CoreV1Api);
+    assert.deepEqual((await core.listNode()).items.map((n) => n.metadata?.name), ['edge-boot']);
+
+    // The same node again, with a working etcd: it joins (reusing its learner if still there) and turns Ready.
+    cluster.nodes.delete('edge-late');
+    cluster.start('server', 'edge-late', IP.late, ['--server', late]);
+    await waitFor('2 Ready nodes', 60_000, async () => {
+      const r = await readiness(core);
+      return r.size === 2 && [...r.values()].every((st) => st === 'True');
+    });
+    const members = await etcdMembers(IP.boot);
+    assert.deepEqual(members.map((m) => [m.name, m.isLearner]).sort(), [['edge-boot', false], ['edge-late', false]]);
   });
 });
