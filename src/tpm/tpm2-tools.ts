@@ -13,6 +13,11 @@ import type { TpmCommand, Transmit } from './tpm-command-frame.js';
 import { flushContextCommand, HANDLE_RANGE, listHandles, parseEmptyResponse } from './tpm-object-commands.js';
 import { Tpm2SendChannel } from './tpm2-send.js';
 
+/** TPM_RC_YIELDED, TPM_RC_TESTING, TPM_RC_RETRY (TPM 2.0 Part 2 §6.6.3): the command was not run; send it again. */
+const TRY_AGAIN = new Set([0x908, 0x90a, 0x922]);
+/** Submissions of one command in all (tpm2-tss `_ESYS_MAX_SUBMISSIONS`). */
+const MAX_SUBMISSIONS = 5;
+
 /** Options of a Tpm2Tools runner. */
 export interface Tpm2ToolsOptions {
   /** TCTI string passed as `--tcti` (e.g. `swtpm:host=127.0.0.1,port=2321`). */
@@ -99,13 +104,25 @@ export class Tpm2Tools {
     await this.tail;
   }
 
+  /**
+   * Sends `cmd`; a TPM that answers "try again" (TPM_RC_RETRY, TPM_RC_YIELDED, TPM_RC_TESTING) gets the same
+   * command again, up to MAX_SUBMISSIONS times in all, as ESYS does for tpm2-tools (tpm2-tss `_ESYS_MAX_SUBMISSIONS`).
+   */
   private async transmit<T>(cmd: TpmCommand, parse: (cmd: TpmCommand, rsp: Buffer) => T, signal?: AbortSignal): Promise<T> {
-    this.counts.commands++;
     const started = process.hrtime.bigint();
     try {
-      const out = parse(cmd, await this.channel.transmit(cmd.name, cmd.bytes, this.opts.timeoutMs, signal));
-      this.log.debug('TPM command', { command: cmd.name, ms: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10 });
-      return out;
+      for (let submission = 1; ; submission++) {
+        this.counts.commands++;
+        const rsp = await this.channel.transmit(cmd.name, cmd.bytes, this.opts.timeoutMs, signal);
+        const rc = rsp.length >= 10 ? rsp.readUInt32BE(6) : 0;
+        if (TRY_AGAIN.has(rc) && submission < MAX_SUBMISSIONS) {
+          this.log.debug('TPM asks to resubmit', { command: cmd.name, rc: '0x' + rc.toString(16), submission });
+          continue;
+        }
+        const out = parse(cmd, rsp);
+        this.log.debug('TPM command', { command: cmd.name, ms: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10 });
+        return out;
+      }
     } finally {
       if (this.opts.exclusive) await this.channel.close();
     }
