@@ -3,7 +3,7 @@
  * PCR read covers. Bit n of byte k selects PCR 8k+n. Pure.
  */
 import { TpmError } from './errors.js';
-import { TpmReader, u16, u32 } from './tpm-marshal.js';
+import { type TpmReader, u16, u32 } from './tpm-marshal.js';
 
 /** PCRs of one bank, ascending. */
 export interface PcrSelection {
