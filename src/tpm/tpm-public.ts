@@ -8,7 +8,7 @@ import { TpmReader, tpm2b, u16, u32 } from './tpm-marshal.js';
 /** TPM_ALG_ID values used here (Part 2 §6.3). */
 export const TPM_ALG = { ECC: 0x0023, SHA256: 0x000b, NULL: 0x0010, ECDSA: 0x0018, ECDAA: 0x001a } as const;
 /** TPM_ECC_NIST_P256 (Part 2 §6.4). */
-export const TPM_ECC_NIST_P256 = 0x0003;
+const TPM_ECC_NIST_P256 = 0x0003;
 
 /** TPMA_OBJECT bits by the names tpm2-tools prints (`tpm2_readpublic`) and takes (`-a`), in bit order. */
 const ATTRIBUTE_BITS: readonly (readonly [string, number])[] = [
