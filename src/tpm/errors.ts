@@ -1,7 +1,7 @@
 /**
  * TpmError: every failure of a KeyStore operation, classified so callers branch on `kind`, never on message text.
- * The classification reads the TPM response code (TPM 2.0 Part 2 §6.6, "TPM_RC"): from a raw response, or as
- * tpm2-tools prints it.
+ * The classification reads the TPM response code (TPM 2.0 Part 2 §6.6, "TPM_RC") of a raw response, or the TSS2
+ * code tpm2_send prints when its transport fails.
  */
 
 /** What went wrong, independent of the backend. */
@@ -20,7 +20,7 @@ export type TpmErrorKind =
   | 'OBJECT_MEMORY'
   /** The TPM ran out of session slots (TPM_RC_SESSION_MEMORY, 0x903). */
   | 'SESSION_MEMORY'
-  /** Anything else: the tool failed, is missing, or its output could not be parsed. */
+  /** Anything else: the TPM refused the command, tpm2_send failed or is missing, or a response could not be parsed. */
   | 'TOOL_FAILED';
 
 /** A KeyStore operation failed. `command` is the tool (e.g. `tpm2_sign`) or `soft:<op>`. */
@@ -93,7 +93,7 @@ const KIND_TEXT: Record<TpmErrorKind, string> = {
   TIMEOUT: 'TPM call timed out',
   OBJECT_MEMORY: 'TPM out of memory for object contexts (transient objects not flushed)',
   SESSION_MEMORY: 'TPM out of memory for session contexts (sessions not flushed)',
-  TOOL_FAILED: 'tpm2-tools command failed',
+  TOOL_FAILED: 'TPM command failed',
 };
 
 /** A one-line description of a kind, for messages. */
@@ -101,20 +101,17 @@ export function describeKind(kind: TpmErrorKind): string {
   return KIND_TEXT[kind];
 }
 
-/**
- * Matches the response code tpm2-tools prints, e.g. `Esys_Sign(0x18B)`, `ErrorCode (0x00000903)`, or tpm2_send's
- * `tss2_tcti_transmit failed: 0xa000a`.
- */
-const RC_PATTERNS = [/Esys_\w+\((0x[0-9a-fA-F]+)\)/g, /ErrorCode \((0x[0-9a-fA-F]+)\)/g, /tss2_tcti_\w+ failed: (0x[0-9a-fA-F]+)/g];
+/** Matches the TSS2 response code tpm2_send prints when its TCTI fails, e.g. `tss2_tcti_transmit failed: 0xa000a`. */
+const RC_PATTERN = /tss2_tcti_\w+ failed: (0x[0-9a-fA-F]+)/g;
 const UNREACHABLE_TEXT = /Could not load tcti|Failed to connect|Connection refused|Connection reset|Broken pipe|No such file or directory: .*tpm|Failed to open specified TCTI device/i;
 
-/** Builds a TpmError from a failed tool run: the printed response code classifies it, else the TCTI's text. */
+/**
+ * Builds a TpmError from a tpm2_send that ended without a response: the printed TSS2 code classifies it, else the
+ * TCTI's text. (TPM response codes arrive in the response itself: tpm-command-frame.ts.)
+ */
 export function toolError(command: string, stderr: string, exit: string): TpmError {
   let code: number | undefined;
-  for (const re of RC_PATTERNS) {
-    for (const m of stderr.matchAll(re)) code = Number.parseInt(m[1], 16);
-    if (code !== undefined) break;
-  }
+  for (const m of stderr.matchAll(RC_PATTERN)) code = Number.parseInt(m[1], 16);
   let kind = code === undefined ? 'TOOL_FAILED' : classifyResponseCode(code);
   if (UNREACHABLE_TEXT.test(stderr) && (code === undefined || kind === 'TOOL_FAILED')) kind = 'UNREACHABLE';
   const lastLine = stderr.trim().split('\n').filter((l) => l.startsWith('ERROR:')).at(0) ?? exit;

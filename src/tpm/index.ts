@@ -2,7 +2,8 @@
  * The device key store: where the EVE device, ECDH and attestation keys live and what they can do.
  * Two backends behind one interface, chosen by a spec string (cipher-and-tpm.md §9-13):
  *   - `soft`: PEM key files under `<stateDir>/keys/` (NOT hardware-protected; EVE's TPM-less device, §12);
- *   - a TPM through the tpm2-tools CLI: `swtpm:host=H,port=N`, `device:/dev/tpmrm0`, `device:/dev/tpm0`, `tabrmd`.
+ *   - a TPM through raw commands over tpm2-tools' `tpm2_send`: `swtpm:host=H,port=N`, `device:/dev/tpmrm0`,
+ *     `device:/dev/tpm0`, `tabrmd`.
  */
 export type {
   DeviceIdentity,

@@ -1,8 +1,8 @@
 /** Parsing of key store spec strings (`--tpm` flag). */
 
 /**
- * A parsed key store spec. `tcti` is what tpm2-tools gets; `flush` says whether leaked contexts must be flushed;
- * `exclusive` whether only one process may open the TPM at a time (a raw device node).
+ * A parsed key store spec. `tcti` is what tpm2_send gets; `flush` says whether contexts leaked by others may be
+ * flushed; `exclusive` whether only one process may open the TPM at a time (a raw device node).
  */
 export type KeyStoreSpec =
   | { kind: 'soft' }
@@ -10,7 +10,7 @@ export type KeyStoreSpec =
 
 /**
  * Parses 'soft', 'swtpm:host=H,port=N', 'device:/dev/tpmrm0', 'device:/dev/tpm0' or 'tabrmd[:conf]'.
- * swtpm and raw devices have no resource manager, so contexts a tool leaves behind must be flushed
+ * swtpm and raw devices have no resource manager, so contexts other programs leave behind stay until flushed
  * (cipher-and-tpm.md §13); /dev/tpmrm0 and tabrmd flush per connection.
  */
 export function parseKeyStoreSpec(spec: string): KeyStoreSpec {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage } from '../common/index.js';
 import { TpmError } from './errors.js';
+import { getHandlesCommand, HANDLE_RANGE, parseGetHandlesResponse } from './tpm-object-commands.js';
 import { Tpm2Tools } from './tpm2-tools.js';
 
 /** Lifecycle states, logged on each transition. */
@@ -145,21 +146,26 @@ export class SwtpmProcess {
     const p = new SwtpmProcess(spawned, port, opts.stateDir, logger, opts.clock, child, exitPromise);
     const tools = new Tpm2Tools({ tcti: p.tcti, flush: false, timeoutMs: 2000, logger });
     const deadline = opts.clock.now() + (opts.startTimeoutMs ?? 10_000);
-    for (;;) {
-      if (exited !== undefined) {
-        const text = (await readFile(logPath, 'utf8').catch(() => '')).trim();
-        throw new TpmError('UNREACHABLE', 'swtpm', `${exited} on port ${port}: ${text || 'no log output'}`);
-      }
-      try {
-        await tools.run('tpm2_getcap', ['properties-fixed'], opts.signal ? { signal: opts.signal } : {});
-        if (exited === undefined) break;
-      } catch (e) {
-        if (opts.clock.now() > deadline || opts.signal?.aborted) {
-          await p.stop();
-          throw e;
+    // A probe command through tpm2_send (one process per attempt while swtpm refuses connections).
+    try {
+      for (;;) {
+        if (exited !== undefined) {
+          const text = (await readFile(logPath, 'utf8').catch(() => '')).trim();
+          throw new TpmError('UNREACHABLE', 'swtpm', `${exited} on port ${port}: ${text || 'no log output'}`);
         }
-        await opts.clock.sleep(POLL_MS, opts.signal);
+        try {
+          await tools.send(getHandlesCommand(HANDLE_RANGE.persistent), parseGetHandlesResponse, opts.signal);
+          if (exited === undefined) break;
+        } catch (e) {
+          if (opts.clock.now() > deadline || opts.signal?.aborted) {
+            await p.stop();
+            throw e;
+          }
+          await opts.clock.sleep(POLL_MS, opts.signal);
+        }
       }
+    } finally {
+      await tools.release();
     }
     child.unref();
     p.setState('running');

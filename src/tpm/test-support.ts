@@ -3,39 +3,35 @@
  * TPM from a file, which defeats the point of a TPM. They exist so tests can run known-answer vectors (whose
  * private keys are public) through the real TPM2_ECDH_ZGen path.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { createPrivateKey } from 'node:crypto';
 import type { EcdhKey } from '../eve/index.js';
 import { TpmError } from './errors.js';
 import type { KeyStore } from './types.js';
-import { decodeEccPoint, encodeEccPoint } from './tpm-structs.js';
+import { ecdhZGenCommand, parseEcdhZGenResponse } from './tpm-commands.js';
+import { flushContextCommand, loadExternalEccCommand, parseEmptyResponse, parseLoadExternalResponse } from './tpm-object-commands.js';
+import { attributeBits } from './tpm-public.js';
 import { TpmKeyStore } from './tpm-keystore.js';
 
 /**
  * TEST-ONLY. An EcdhKey that, per call, loads `privateKeyPem` (P-256, PKCS#8 or SEC1 PEM) into the TPM's null
  * hierarchy with TPM2_LoadExternal and runs TPM2_ECDH_ZGen with it, through `store`'s serialised runner; the
- * transient object and session are flushed afterwards. `store` must be a TPM key store.
+ * transient object is flushed in the same sequence. `store` must be a TPM key store.
  */
 export function externalEcdhKeyForTest(store: KeyStore, privateKeyPem: string | Buffer): EcdhKey {
   if (!(store instanceof TpmKeyStore)) throw new TpmError('TOOL_FAILED', 'test-support', 'needs a TPM key store');
+  const jwk = createPrivateKey(privateKeyPem).export({ format: 'jwk' });
+  if (jwk.crv !== 'P-256' || !jwk.d || !jwk.x || !jwk.y) throw new TpmError('TOOL_FAILED', 'test-support', 'needs a P-256 private key');
+  const b = (v: string): Buffer => Buffer.from(v, 'base64url');
+  const load = loadExternalEccCommand(b(jwk.d), Buffer.concat([Buffer.from([4]), b(jwk.x), b(jwk.y)]), attributeBits('sign|decrypt|userwithauth'));
   return {
-    zgen: (peer, signal) => {
-      const inPoint = encodeEccPoint(peer);
-      return store.tools.exclusive(async (run, dir) => {
-        const key = path.join(dir, 'key.pem');
-        const ctx = path.join(dir, 'key.ctx');
-        const inFile = path.join(dir, 'in.point');
-        await writeFile(key, privateKeyPem, { mode: 0o600 });
-        await writeFile(inFile, inPoint);
-        const sig = signal ? { signal } : {};
-        await run('tpm2_loadexternal', ['-C', 'n', '-G', 'ecc', '-r', key, '-a', 'sign|decrypt|userwithauth', '-c', ctx], {
-          leaks: ['transient'],
-          ...sig,
-        });
-        const outFile = path.join(dir, 'z.point');
-        await run('tpm2_ecdhzgen', ['-c', ctx, '-u', inFile, '-o', outFile], { leaks: ['transient', 'loaded-session'], ...sig });
-        return decodeEccPoint(await readFile(outFile));
-      });
-    },
+    zgen: (peer, signal) =>
+      store.tools.sequence(async (tx) => {
+        const handle = await tx(load, parseLoadExternalResponse);
+        try {
+          return await tx(ecdhZGenCommand(handle, peer), parseEcdhZGenResponse);
+        } finally {
+          await tx(flushContextCommand(handle), parseEmptyResponse);
+        }
+      }, signal),
   };
 }

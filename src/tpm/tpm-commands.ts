@@ -1,63 +1,24 @@
 /**
- * The raw TPM 2.0 commands the key store sends through `tpm2_send` (TPM 2.0 Part 3 §14.5 TPM2_ECDH_ZGen, §20.2
- * TPM2_Sign), marshalled here so that one key operation is one command. Each is authorised by a password session
- * (TPM_RS_PW, TPM 2.0 Part 1 "Password Authorizations"): it is not a session object, so, unlike the HMAC session
- * tpm2_ecdhzgen and tpm2_sign start, it leaves nothing loaded on a TPM without a resource manager
- * (cipher-and-tpm.md §13 "object/auth-context exhaustion"). All fields are big-endian (TPM 2.0 Part 2).
+ * The raw TPM 2.0 commands a key operation sends through `tpm2_send`, one command each: TPM2_ECDH_ZGen (Part 3
+ * §14.5), TPM2_Sign (§20.2), TPM2_Quote (§18.4) and TPM2_PCR_Read (§22.4). Keys are authorised by a password
+ * session (tpm-command-frame.ts), so nothing is left loaded.
  */
-import { classifyResponseCode, describeKind, TpmError } from './errors.js';
+import { TpmError } from './errors.js';
+import { buildCommand, responseParameters, type TpmCommand } from './tpm-command-frame.js';
+import { TpmReader, tpm2b, u16, u32 } from './tpm-marshal.js';
+import { encodePcrSelection, readPcrSelection, type PcrSelection } from './tpm-pcr-selection.js';
 import { decodeEccPoint, decodeEcdsaSignature, encodeEccPoint } from './tpm-structs.js';
 
-const TPM_ST_SESSIONS = 0x8002;
-const TPM_ST_HASHCHECK = 0x8024;
 const TPM_CC_ECDH_ZGEN = 0x0154;
 const TPM_CC_SIGN = 0x015d;
-const TPM_RS_PW = 0x40000009;
+const TPM_CC_QUOTE = 0x0158;
+const TPM_CC_PCR_READ = 0x017e;
+const TPM_ST_HASHCHECK = 0x8024;
 const TPM_RH_NULL = 0x40000007;
 const TPM_ALG_ECDSA = 0x0018;
 const TPM_ALG_SHA256 = 0x000b;
-/** TPMA_SESSION continueSession: what ESYS sets for a password session; the TPM ignores it there. */
-const CONTINUE_SESSION = 0x01;
-/** tag(2) + size(4) + code(4), for commands and responses alike. */
-const HEADER = 10;
-
-/** A marshalled command and the TPM command name that errors and logs carry. */
-export interface TpmCommand {
-  /** e.g. `TPM2_ECDH_ZGen`. */
-  name: string;
-  /** The authorised key handle, named in errors. */
-  handle: number;
-  bytes: Buffer;
-}
-
-/** TPM2B: 2-byte size, then the bytes. */
-function tpm2b(b: Uint8Array): Buffer {
-  const out = Buffer.alloc(2 + b.length);
-  out.writeUInt16BE(b.length, 0);
-  out.set(b, 2);
-  return out;
-}
-
-const u16 = (v: number): Buffer => {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(v, 0);
-  return b;
-};
-const u32 = (v: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(v >>> 0, 0);
-  return b;
-};
-
-/**
- * TPM_ST_SESSIONS command with one authorised handle: header, handle, authorizationSize, one TPMS_AUTH_COMMAND
- * (TPM_RS_PW, empty nonce, attributes, hmac = the password), then the parameters.
- */
-function withPasswordSession(code: number, handle: number, auth: Uint8Array, params: Buffer): Buffer {
-  const session = Buffer.concat([u32(TPM_RS_PW), tpm2b(new Uint8Array(0)), Buffer.from([CONTINUE_SESSION]), tpm2b(auth)]);
-  const body = Buffer.concat([u32(handle), u32(session.length), session, params]);
-  return Buffer.concat([u16(TPM_ST_SESSIONS), u32(HEADER + body.length), u32(code), body]);
-}
+const TPM_ALG_NULL = 0x0010;
+const NO_AUTH = new Uint8Array(0);
 
 /**
  * TPM2_ECDH_ZGen(keyHandle, inPoint): `peer` is a 65-byte uncompressed SEC1 P-256 point, sent as TPM2B_ECC_POINT
@@ -65,16 +26,15 @@ function withPasswordSession(code: number, handle: number, auth: Uint8Array, par
  * ECDH key 0x81000005 has none).
  * @throws TpmError POINT_NOT_ON_CURVE when `peer` is not a 65-byte uncompressed point.
  */
-export function ecdhZGenCommand(keyHandle: number, peer: Uint8Array, auth: Uint8Array = new Uint8Array(0)): TpmCommand {
-  const bytes = withPasswordSession(TPM_CC_ECDH_ZGEN, keyHandle, auth, encodeEccPoint(peer));
-  return { name: 'TPM2_ECDH_ZGen', handle: keyHandle, bytes };
+export function ecdhZGenCommand(keyHandle: number, peer: Uint8Array, auth: Uint8Array = NO_AUTH): TpmCommand {
+  return buildCommand({ name: 'TPM2_ECDH_ZGen', code: TPM_CC_ECDH_ZGEN, handles: [keyHandle], auth, params: encodeEccPoint(peer) });
 }
 
 /**
  * TPM2_Sign(keyHandle, digest, inScheme = ECDSA/SHA-256, validation = null ticket). The null ticket
  * (TPM_ST_HASHCHECK, TPM_RH_NULL, empty digest) is accepted for an unrestricted key such as EVE's device key.
  */
-export function signCommand(keyHandle: number, digest: Uint8Array, auth: Uint8Array = new Uint8Array(0)): TpmCommand {
+export function signCommand(keyHandle: number, digest: Uint8Array, auth: Uint8Array = NO_AUTH): TpmCommand {
   if (digest.length !== 32) throw new TpmError('TOOL_FAILED', 'TPM2_Sign', `digest must be 32 bytes (SHA-256), got ${digest.length}`);
   const params = Buffer.concat([
     tpm2b(digest),
@@ -84,32 +44,7 @@ export function signCommand(keyHandle: number, digest: Uint8Array, auth: Uint8Ar
     u32(TPM_RH_NULL),
     tpm2b(new Uint8Array(0)),
   ]);
-  return { name: 'TPM2_Sign', handle: keyHandle, bytes: withPasswordSession(TPM_CC_SIGN, keyHandle, auth, params) };
-}
-
-/**
- * Checks a response to a TPM_ST_SESSIONS command and returns its parameter area. A non-zero responseCode becomes
- * a TpmError classified like the tools' (errors.ts), carrying the code; a failed command is answered with tag
- * TPM_ST_NO_SESSIONS and a bare header, so the code is read before the tag is checked.
- */
-export function responseParameters(cmd: TpmCommand, rsp: Buffer): Buffer {
-  const { name } = cmd;
-  const what = `${name}(0x${cmd.handle.toString(16)})`;
-  const bad = (why: string): TpmError => new TpmError('TOOL_FAILED', name, `${what}: malformed TPM response: ${why}`);
-  if (rsp.length < HEADER) throw bad(`${rsp.length} bytes`);
-  const tag = rsp.readUInt16BE(0);
-  const size = rsp.readUInt32BE(2);
-  const rc = rsp.readUInt32BE(6);
-  if (size !== rsp.length) throw bad(`size field ${size}, got ${rsp.length} bytes`);
-  if (rc !== 0) {
-    const kind = classifyResponseCode(rc);
-    throw new TpmError(kind, name, `${what}: ${describeKind(kind)} (rc 0x${rc.toString(16)})`, rc);
-  }
-  if (tag !== TPM_ST_SESSIONS) throw bad(`tag 0x${tag.toString(16)}, expected 0x${TPM_ST_SESSIONS.toString(16)}`);
-  if (rsp.length < HEADER + 4) throw bad('no parameterSize');
-  const paramSize = rsp.readUInt32BE(HEADER);
-  if (HEADER + 4 + paramSize > rsp.length) throw bad(`parameterSize ${paramSize} exceeds the response`);
-  return rsp.subarray(HEADER + 4, HEADER + 4 + paramSize);
+  return buildCommand({ name: 'TPM2_Sign', code: TPM_CC_SIGN, handles: [keyHandle], auth, params });
 }
 
 /** TPM2_ECDH_ZGen response → outPoint as 0x04 ‖ pad32(X) ‖ pad32(Y). */
@@ -122,3 +57,53 @@ export function parseSignResponse(cmd: TpmCommand, rsp: Buffer): Buffer {
   return decodeEcdsaSignature(responseParameters(cmd, rsp));
 }
 
+/**
+ * TPM2_Quote(signHandle, qualifyingData = nonce, inScheme = NULL, PCRselect): the key's own scheme signs (EVE's
+ * quote key: ECDSA/SHA-256), as `tpm2_quote` and EVE's tpmmgr `getQuote` do (cipher-and-tpm.md §9).
+ */
+export function quoteCommand(signHandle: number, nonce: Uint8Array, pcrs: readonly PcrSelection[], auth: Uint8Array = NO_AUTH): TpmCommand {
+  const params = Buffer.concat([tpm2b(nonce), u16(TPM_ALG_NULL), encodePcrSelection(pcrs)]);
+  return buildCommand({ name: 'TPM2_Quote', code: TPM_CC_QUOTE, handles: [signHandle], auth, params });
+}
+
+/** A quote as the TPM returned it. */
+export interface QuoteResponse {
+  /** TPMS_ATTEST (the TPM2B_ATTEST's contents): what is signed. */
+  attest: Buffer;
+  /** ECDSA signature as raw r‖s, each padded to 32 bytes. */
+  signature: Buffer;
+}
+
+/** TPM2_Quote response → quoted and signature (ECDSA/SHA-256 only). */
+export function parseQuoteResponse(cmd: TpmCommand, rsp: Buffer): QuoteResponse {
+  const r = new TpmReader(responseParameters(cmd, rsp), 'TPM2_Quote response');
+  const attest = Buffer.from(r.tpm2b('quoted'));
+  return { attest, signature: decodeEcdsaSignature(r.bytes(r.remaining, 'signature')) };
+}
+
+/** TPM2_PCR_Read(pcrSelectionIn). */
+export function pcrReadCommand(pcrs: readonly PcrSelection[]): TpmCommand {
+  return buildCommand({ name: 'TPM2_PCR_Read', code: TPM_CC_PCR_READ, handles: [], params: encodePcrSelection(pcrs) });
+}
+
+/** What TPM2_PCR_Read answered: the PCRs it read (a TPM returns at most 8 digests per call) and their values. */
+export interface PcrReadResponse {
+  updateCounter: number;
+  selection: PcrSelection[];
+  /** One digest per selected PCR, in selection order (bank by bank, ascending index). */
+  values: Buffer[];
+}
+
+/** TPM2_PCR_Read response → pcrUpdateCounter, pcrSelectionOut, pcrValues. */
+export function parsePcrReadResponse(cmd: TpmCommand, rsp: Buffer): PcrReadResponse {
+  const r = new TpmReader(responseParameters(cmd, rsp), 'TPM2_PCR_Read response');
+  const updateCounter = r.u32('pcrUpdateCounter');
+  const selection = readPcrSelection(r);
+  const count = r.u32('pcrValues.count');
+  const values = Array.from({ length: count }, (_, i) => Buffer.from(r.tpm2b(`pcrValues[${i}]`)));
+  r.end();
+  if (count !== selection.reduce((n, s) => n + s.pcrs.length, 0)) {
+    throw new TpmError('TOOL_FAILED', cmd.name, `${cmd.name}: ${count} digests for ${selection.map((s) => s.pcrs.length).join('+')} selected PCRs`);
+  }
+  return { updateCounter, selection, values };
+}

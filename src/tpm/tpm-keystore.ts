@@ -1,24 +1,46 @@
 /**
- * The TPM key store: EVE's key layout (cipher-and-tpm.md §9) driven through the tpm2-tools CLI.
+ * The TPM key store: EVE's key layout (cipher-and-tpm.md §9) as raw TPM commands through one long-lived
+ * `tpm2_send` (tpm2-tools.ts).
  *   0x817FFFFF device key   ECC P-256 sign|decrypt|noDA|sensitiveDataOrigin|userWithAuth, no scheme, empty auth
  *                           ("Simulator choice": EVE uses the owner credential)
  *   0x81000005 ECDH key     same template, empty auth
  *   0x81000004 quote key    ECC P-256 fixedTPM|fixedParent|sensitiveDataOrigin|userWithAuth|restricted|sign|noDA,
  *                           ECDSA-SHA256
  * Keys are primaries in the owner hierarchy made persistent with TPM2_EvictControl; existing handles are kept.
- * Signing and ECDH, the calls on the agent's hot path, are raw commands through the runner's tpm2_send channel
- * (tpm-commands.ts); provisioning, quotes and queries run the tools.
  */
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import type { Clock, Logger } from '../common/index.js';
-import type { EcdhKey, Signer } from '../eve/index.js';
+import { createHash } from 'node:crypto';
+import { errorMessage, type Clock, type Logger } from '../common/index.js';
+import { parseQuoteAttest, rawSignatureToDer, type EcdhKey, type Signer } from '../eve/index.js';
 import { TpmError } from './errors.js';
 import { certPath, certSummary, ensureCertificates, pointToSpkiPem, readIfExists } from './identity.js';
 import type { DeviceIdentity, KeyRole, KeyStore, KeyStoreInfo, KeyStoreObjectInfo, Quote } from './types.js';
 import type { KeyStoreSpec } from './spec.js';
-import { ecdhZGenCommand, parseEcdhZGenResponse, parseSignResponse, signCommand } from './tpm-commands.js';
-import { encodeUniqueLabel, parseHandleList, parseReadPublic } from './tpm-structs.js';
+import type { Transmit } from './tpm-command-frame.js';
+import {
+  ecdhZGenCommand,
+  parseEcdhZGenResponse,
+  parsePcrReadResponse,
+  parseQuoteResponse,
+  parseSignResponse,
+  pcrReadCommand,
+  quoteCommand,
+  signCommand,
+} from './tpm-commands.js';
+import {
+  createPrimaryCommand,
+  evictControlCommand,
+  flushContextCommand,
+  HANDLE_RANGE,
+  listHandles,
+  parseCreatePrimaryResponse,
+  parseEmptyResponse,
+  parseReadPublicResponse,
+  readPublicCommand,
+  TPM_RC_NV_DEFINED,
+  TPM_RH_OWNER,
+  type PublicArea,
+} from './tpm-object-commands.js';
+import { attributeBits, attributeNames, matchesTemplate, TPM_ALG, type EccPublic } from './tpm-public.js';
 import { Tpm2Tools } from './tpm2-tools.js';
 
 /** EVE's persistent handles (`lf-edge/eve: pkg/pillar/evetpm/tpm.go`). */
@@ -28,22 +50,32 @@ export const TPM_HANDLES: Readonly<Record<KeyRole, number>> = {
   attest: 0x81000004,
 };
 
-interface Template {
-  alg: string;
-  attributes: string;
-  /**
-   * The unique field. Device and ECDH keys share one template, and TPM2_CreatePrimary derives the same key from
-   * the same template and seed; a per-role unique value keeps the two keys distinct.
-   */
-  unique?: string;
-}
-
-const TEMPLATES: Readonly<Record<KeyRole, Template>> = {
-  device: { alg: 'ecc256:null:null', attributes: 'sign|decrypt|noda|sensitivedataorigin|userwithauth', unique: 'edgesim-device' },
-  ecdh: { alg: 'ecc256:null:null', attributes: 'sign|decrypt|noda|sensitivedataorigin|userwithauth', unique: 'edgesim-ecdh' },
+/**
+ * EVE's templates (cipher-and-tpm.md §9), byte for byte what `tpm2_createprimary -C o -g sha256` made from
+ * `-G ecc256:null:null -a sign|decrypt|noda|sensitivedataorigin|userwithauth -u <label>` (device, ECDH) and
+ * `-G ecc256:ecdsa-sha256:null -a fixedtpm|fixedparent|sensitivedataorigin|userwithauth|restricted|sign|noda`
+ * (quote key), so keys stay the same on a TPM provisioned by earlier versions. Device and ECDH keys share one
+ * template, and TPM2_CreatePrimary derives the same key from the same template and seed; a per-role label in
+ * unique.x keeps the two keys distinct.
+ */
+export const TPM_TEMPLATES: Readonly<Record<KeyRole, EccPublic>> = {
+  device: {
+    attributes: attributeBits('sign|decrypt|noda|sensitivedataorigin|userwithauth'),
+    scheme: TPM_ALG.NULL,
+    x: Buffer.from('edgesim-device'),
+    y: new Uint8Array(0),
+  },
+  ecdh: {
+    attributes: attributeBits('sign|decrypt|noda|sensitivedataorigin|userwithauth'),
+    scheme: TPM_ALG.NULL,
+    x: Buffer.from('edgesim-ecdh'),
+    y: new Uint8Array(0),
+  },
   attest: {
-    alg: 'ecc256:ecdsa-sha256:null',
-    attributes: 'fixedtpm|fixedparent|sensitivedataorigin|userwithauth|restricted|sign|noda',
+    attributes: attributeBits('fixedtpm|fixedparent|sensitivedataorigin|userwithauth|restricted|sign|noda'),
+    scheme: TPM_ALG.ECDSA,
+    x: new Uint8Array(0),
+    y: new Uint8Array(0),
   },
 };
 
@@ -52,10 +84,25 @@ const ROLES: readonly KeyRole[] = ['device', 'ecdh', 'attest'];
 const QUOTE_PCRS = Array.from({ length: 16 }, (_, i) => i);
 /** TPM2B_DATA holds at most 64 bytes of qualifying data on common TPMs (sizeof(TPMT_HA) for SHA-512). */
 const MAX_NONCE = 64;
+/** Quote attempts when a PCR changed between TPM2_Quote and TPM2_PCR_Read. */
+const QUOTE_ATTEMPTS = 2;
 
 const hex = (h: number): string => '0x' + h.toString(16);
 
-/** The tpm2-tools backed KeyStore. */
+/** Reads PCRs `pcrs` of the SHA-256 bank; a TPM answers at most 8 per TPM2_PCR_Read, so it asks until all are in. */
+async function readPcrs(tx: Transmit, pcrs: readonly number[]): Promise<Map<number, Buffer>> {
+  const values = new Map<number, Buffer>();
+  while (values.size < pcrs.length) {
+    const want = pcrs.filter((p) => !values.has(p));
+    const r = await tx(pcrReadCommand([{ hashAlg: TPM_ALG.SHA256, pcrs: want }]), parsePcrReadResponse);
+    const got = r.selection.filter((s) => s.hashAlg === TPM_ALG.SHA256).flatMap((s) => s.pcrs);
+    if (got.length === 0) throw new TpmError('TOOL_FAILED', 'TPM2_PCR_Read', `no SHA-256 PCR among ${want.join(',')} could be read`);
+    got.forEach((p, i) => values.set(p, r.values[i]));
+  }
+  return values;
+}
+
+/** The TPM KeyStore. */
 export class TpmKeyStore implements KeyStore {
   readonly kind = 'tpm' as const;
   readonly description: string;
@@ -100,57 +147,71 @@ export class TpmKeyStore implements KeyStore {
     return this.tools.send(ecdhZGenCommand(TPM_HANDLES.ecdh, peer), parseEcdhZGenResponse, signal);
   }
 
+  /**
+   * TPM2_Quote(0x81000004, nonce, SHA-256 PCRs 0-15, scheme null) and the quoted PCR values (TPM2_PCR_Read), in
+   * the form `tpm2_quote -m -s -f plain -o -F values` wrote: TPMS_ATTEST, DER signature, 16 values. The values are
+   * read after the quote and checked against its pcrDigest, as the controller will (src/eve verifyQuote); a PCR
+   * extended in between makes one more attempt.
+   */
   async quote(nonce: Uint8Array, signal?: AbortSignal): Promise<Quote> {
     this.checkOpen();
     if (nonce.length === 0 || nonce.length > MAX_NONCE) {
-      throw new TpmError('TOOL_FAILED', 'tpm2_quote', `nonce must be 1-${MAX_NONCE} bytes, got ${nonce.length}`);
+      throw new TpmError('TOOL_FAILED', 'TPM2_Quote', `nonce must be 1-${MAX_NONCE} bytes, got ${nonce.length}`);
     }
-    return this.tools.exclusive(async (run, dir) => {
-      const f = (n: string): string => path.join(dir, n);
-      await run(
-        'tpm2_quote',
-        ['-c', hex(TPM_HANDLES.attest), '-l', `sha256:${QUOTE_PCRS.join(',')}`, '-q', Buffer.from(nonce).toString('hex'),
-          '-m', f('attest'), '-s', f('sig'), '-f', 'plain', '-o', f('pcrs'), '-F', 'values'],
-        signal ? { signal } : {},
-      );
-      const [attestData, signatureDer, values] = await Promise.all(
-        ['attest', 'sig', 'pcrs'].map(async (n) => (await readIfExists(f(n))) ?? Buffer.alloc(0)),
-      );
-      if (values.length !== QUOTE_PCRS.length * 32) {
-        throw new TpmError('TOOL_FAILED', 'tpm2_quote', `expected ${QUOTE_PCRS.length} SHA-256 PCR values, got ${values.length} bytes`);
+    const selection = [{ hashAlg: TPM_ALG.SHA256, pcrs: QUOTE_PCRS }];
+    return this.tools.sequence(async (tx) => {
+      for (let attempt = 1; ; attempt++) {
+        const q = await tx(quoteCommand(TPM_HANDLES.attest, nonce, selection), parseQuoteResponse);
+        const values = await readPcrs(tx, QUOTE_PCRS);
+        const pcrs = QUOTE_PCRS.map((index) => ({ index, value: values.get(index)! }));
+        const digest = createHash('sha256').update(Buffer.concat(pcrs.map((p) => p.value))).digest();
+        if (parseQuoteAttest(q.attest).pcrDigest.equals(digest)) {
+          return { attestData: q.attest, signatureDer: rawSignatureToDer(q.signature), pcrs };
+        }
+        if (attempt === QUOTE_ATTEMPTS) {
+          throw new TpmError('TOOL_FAILED', 'TPM2_Quote', `PCRs changed between quote and read ${QUOTE_ATTEMPTS} times`);
+        }
       }
-      const pcrs = QUOTE_PCRS.map((index, i) => ({ index, value: Buffer.from(values.subarray(i * 32, i * 32 + 32)) }));
-      return { attestData: attestData, signatureDer: signatureDer, pcrs };
-    });
+    }, signal);
   }
 
   /** Persistent handles present in the TPM. */
   private async persistentHandles(signal?: AbortSignal): Promise<Set<number>> {
-    const out = await this.tools.run('tpm2_getcap', ['handles-persistent'], signal ? { signal } : {});
-    return new Set(parseHandleList(out.toString()));
+    return new Set(await this.tools.sequence((tx) => listHandles(tx, HANDLE_RANGE.persistent), signal));
   }
 
-  private async readPublic(role: KeyRole, signal?: AbortSignal): Promise<{ attributes: string; point: Uint8Array }> {
-    const out = await this.tools.run('tpm2_readpublic', ['-c', hex(TPM_HANDLES[role])], signal ? { signal } : {});
-    return parseReadPublic(out.toString());
+  private readPublic(role: KeyRole, signal?: AbortSignal): Promise<PublicArea> {
+    return this.tools.send(readPublicCommand(TPM_HANDLES[role]), parseReadPublicResponse, signal);
   }
 
-  /** TPM2_CreatePrimary in the owner hierarchy + TPM2_EvictControl to the role's handle. */
-  private async createPersistent(role: KeyRole, signal?: AbortSignal): Promise<void> {
-    const t = TEMPLATES[role];
-    await this.tools.exclusive(async (run, dir) => {
-      const ctx = path.join(dir, 'primary.ctx');
-      const args = ['-C', 'o', '-g', 'sha256', '-G', t.alg, '-a', t.attributes, '-c', ctx];
-      if (t.unique) {
-        const u = path.join(dir, 'unique.bin');
-        await writeFile(u, encodeUniqueLabel(t.unique));
-        args.push('-u', u);
+  /**
+   * TPM2_CreatePrimary in the owner hierarchy, TPM2_EvictControl to the role's handle, TPM2_FlushContext of the
+   * transient copy (also when persisting failed), as one sequence. A handle taken meanwhile (TPM_RC_NV_DEFINED:
+   * another provisioner was quicker) is kept, never replaced. Returns the key's public area.
+   */
+  private async createPersistent(role: KeyRole, signal?: AbortSignal): Promise<PublicArea> {
+    const handle = TPM_HANDLES[role];
+    const made = await this.tools.sequence(async (tx) => {
+      const created = await tx(createPrimaryCommand(TPM_RH_OWNER, TPM_TEMPLATES[role]), parseCreatePrimaryResponse);
+      try {
+        await tx(evictControlCommand(created.handle, handle), parseEmptyResponse);
+        return created.pub;
+      } catch (e) {
+        if (e instanceof TpmError && e.code === TPM_RC_NV_DEFINED) return undefined;
+        throw e;
+      } finally {
+        await tx(flushContextCommand(created.handle), parseEmptyResponse).catch((e: unknown) => {
+          // Left loaded: the next command that meets 0x902 flushes it (Tpm2Tools.sequence).
+          this.logger.warn('TPM2_FlushContext of a new primary failed', { role, handle: hex(created.handle), error: errorMessage(e) });
+        });
       }
-      const sig = signal ? { signal } : {};
-      await run('tpm2_createprimary', args, { leaks: ['transient'], ...sig });
-      await run('tpm2_evictcontrol', ['-C', 'o', '-c', ctx, hex(TPM_HANDLES[role])], { leaks: ['transient'], ...sig });
-    });
-    this.logger.info('TPM key created and made persistent', { role, handle: hex(TPM_HANDLES[role]) });
+    }, signal);
+    if (!made) {
+      this.logger.warn('TPM handle taken while provisioning; the existing key is kept', { role, handle: hex(handle) });
+      return this.readPublic(role, signal);
+    }
+    this.logger.info('TPM key created and made persistent', { role, handle: hex(handle) });
+    return made;
   }
 
   async provision(signal?: AbortSignal): Promise<DeviceIdentity> {
@@ -158,19 +219,17 @@ export class TpmKeyStore implements KeyStore {
     const present = await this.persistentHandles(signal);
     const publicKeys = {} as Record<KeyRole, Uint8Array>;
     for (const role of ROLES) {
-      if (!present.has(TPM_HANDLES[role])) await this.createPersistent(role, signal);
-      const pub = await this.readPublic(role, signal);
-      const want = TEMPLATES[role].attributes.split('|').sort().join('|');
-      if (pub.attributes.split('|').sort().join('|') !== want) {
+      const pub = present.has(TPM_HANDLES[role]) ? await this.readPublic(role, signal) : await this.createPersistent(role, signal);
+      if (!matchesTemplate(pub.decoded, TPM_TEMPLATES[role])) {
         // EVE re-creates such a key (evetpm CreateKey); the simulator never replaces an existing object.
-        this.logger.warn('existing TPM key has other attributes than the EVE template; kept', {
+        this.logger.warn('existing TPM key differs from the EVE template; kept', {
           role,
           handle: hex(TPM_HANDLES[role]),
-          attributes: pub.attributes,
-          expected: TEMPLATES[role].attributes,
+          attributes: attributeNames(pub.decoded.attributes),
+          expected: attributeNames(TPM_TEMPLATES[role].attributes),
         });
       }
-      publicKeys[role] = pub.point;
+      publicKeys[role] = pub.decoded.point;
     }
     return ensureCertificates(this.stateDir, { deviceSigner: this.deviceSigner, publicKeys }, this.clock, this.logger, signal);
   }
@@ -186,7 +245,7 @@ export class TpmKeyStore implements KeyStore {
         role,
         location: hex(TPM_HANDLES[role]),
         present: has,
-        ...(pub ? { publicKeyPem: pointToSpkiPem(pub.point), attributes: pub.attributes } : {}),
+        ...(pub ? { publicKeyPem: pointToSpkiPem(pub.decoded.point), attributes: attributeNames(pub.decoded.attributes) } : {}),
         certPath: certPath(this.stateDir, role),
         ...certSummary(await readIfExists(certPath(this.stateDir, role))),
       });

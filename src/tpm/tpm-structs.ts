@@ -1,7 +1,9 @@
 /**
- * The few TPM 2.0 wire structures tpm2-tools reads and writes as files (TPM 2.0 Part 2; big-endian sizes).
+ * TPM2B_ECC_POINT and TPMT_SIGNATURE (ECDSA), as ECDH and signing commands carry them (TPM 2.0 Part 2 §11.2.5.2,
+ * §11.3.4; big-endian sizes).
  */
 import { TpmError } from './errors.js';
+import { TpmReader } from './tpm-marshal.js';
 
 const P256 = 32;
 
@@ -10,14 +12,6 @@ function pad(b: Buffer, size: number, what: string): Buffer {
   while (v.length > size && v[0] === 0) v = v.subarray(1);
   if (v.length > size) throw new TpmError('TOOL_FAILED', 'parse', `${what} longer than ${size} bytes`);
   return Buffer.concat([Buffer.alloc(size - v.length), v]);
-}
-
-/** Reads a TPM2B (2-byte size + bytes) at `off`; returns the bytes and the next offset. */
-function tpm2b(buf: Buffer, off: number, what: string): [Buffer, number] {
-  if (off + 2 > buf.length) throw new TpmError('TOOL_FAILED', 'parse', `${what}: truncated`);
-  const n = buf.readUInt16BE(off);
-  if (off + 2 + n > buf.length) throw new TpmError('TOOL_FAILED', 'parse', `${what}: truncated`);
-  return [buf.subarray(off + 2, off + 2 + n), off + 2 + n];
 }
 
 /**
@@ -37,65 +31,26 @@ export function encodeEccPoint(point: Uint8Array): Buffer {
   return out;
 }
 
-/** Decodes a TPM2B_ECC_POINT file (as tpm2_ecdhzgen -o writes) into 0x04 ‖ pad32(X) ‖ pad32(Y). */
+/** Decodes a TPM2B_ECC_POINT (TPM2_ECDH_ZGen's outPoint) into 0x04 ‖ pad32(X) ‖ pad32(Y). */
 export function decodeEccPoint(buf: Buffer): Uint8Array {
-  const [inner] = tpm2b(buf, 0, 'TPM2B_ECC_POINT');
-  const [x, next] = tpm2b(inner, 0, 'point.x');
-  const [y] = tpm2b(inner, next, 'point.y');
+  const r = new TpmReader(new TpmReader(buf, 'TPM2B_ECC_POINT').tpm2b('point'), 'TPMS_ECC_POINT');
+  const x = r.tpm2b('point.x');
+  const y = r.tpm2b('point.y');
   return Buffer.concat([Buffer.from([4]), pad(x, P256, 'point.x'), pad(y, P256, 'point.y')]);
 }
 
 const TPM_ALG_ECDSA = 0x0018;
 const TPM_ALG_SHA256 = 0x000b;
 
-/** Decodes a TPMT_SIGNATURE (ECDSA, SHA-256) as tpm2_sign writes it into raw r‖s, each padded to 32 bytes. */
+/** Decodes a TPMT_SIGNATURE (ECDSA, SHA-256), as TPM2_Sign and TPM2_Quote return it, into raw r‖s, each padded to 32 bytes. */
 export function decodeEcdsaSignature(buf: Buffer): Buffer {
-  if (buf.length < 4) throw new TpmError('TOOL_FAILED', 'parse', 'TPMT_SIGNATURE: truncated');
-  const alg = buf.readUInt16BE(0);
-  const hash = buf.readUInt16BE(2);
+  const r = new TpmReader(buf, 'TPMT_SIGNATURE');
+  const alg = r.u16('sigAlg');
+  const hash = r.u16('hash');
   if (alg !== TPM_ALG_ECDSA || hash !== TPM_ALG_SHA256) {
     throw new TpmError('TOOL_FAILED', 'parse', `TPMT_SIGNATURE: expected ECDSA/SHA-256, got 0x${alg.toString(16)}/0x${hash.toString(16)}`);
   }
-  const [r, next] = tpm2b(buf, 4, 'signature.r');
-  const [s] = tpm2b(buf, next, 'signature.s');
-  return Buffer.concat([pad(r, P256, 'signature.r'), pad(s, P256, 'signature.s')]);
-}
-
-/**
- * tpm2_createprimary `-u` input: a TPMS_ECC_POINT unique field. tpm2-tools reads this file with little-endian
- * size words (tpm2_createprimary manual, "--unique-data"), unlike the other structures here.
- */
-export function encodeUniqueLabel(label: string): Buffer {
-  const x = Buffer.from(label, 'utf8');
-  const out = Buffer.alloc(4 + x.length);
-  out.writeUInt16LE(x.length, 0);
-  x.copy(out, 2);
-  out.writeUInt16LE(0, 2 + x.length);
-  return out;
-}
-
-/** Fields of `tpm2_readpublic` YAML output the key store needs. */
-export interface ReadPublic {
-  attributes: string;
-  /** SEC1 uncompressed point. */
-  point: Uint8Array;
-}
-
-/** Parses tpm2_readpublic's YAML for an ECC key (top-level `attributes: value:`, `x:` and `y:`). */
-export function parseReadPublic(yaml: string): ReadPublic {
-  const attributes = /^attributes:\s*\n\s+value:\s*(\S+)/m.exec(yaml)?.[1];
-  const x = /^x:\s*([0-9a-fA-F]+)\s*$/m.exec(yaml)?.[1];
-  const y = /^y:\s*([0-9a-fA-F]+)\s*$/m.exec(yaml)?.[1];
-  if (!attributes || !x || !y) throw new TpmError('TOOL_FAILED', 'tpm2_readpublic', 'output lacks attributes/x/y (not an ECC key?)');
-  const point = Buffer.concat([
-    Buffer.from([4]),
-    pad(Buffer.from(x.length % 2 ? '0' + x : x, 'hex'), P256, 'x'),
-    pad(Buffer.from(y.length % 2 ? '0' + y : y, 'hex'), P256, 'y'),
-  ]);
-  return { attributes, point };
-}
-
-/** Parses `tpm2_getcap handles-persistent` output (`- 0x81000004` lines) into handle numbers. */
-export function parseHandleList(yaml: string): number[] {
-  return [...yaml.matchAll(/^-\s*(0x[0-9a-fA-F]+)\s*$/gm)].map((m) => Number.parseInt(m[1], 16));
+  const sr = r.tpm2b('signature.r');
+  const ss = r.tpm2b('signature.s');
+  return Buffer.concat([pad(sr, P256, 'signature.r'), pad(ss, P256, 'signature.s')]);
 }

@@ -76,6 +76,6 @@ export interface KeyStoreOptions {
   stateDir: string;
   logger: Logger;
   clock: Clock;
-  /** Per-tpm2-tools-call timeout in ms. @default 10000 */
+  /** Per-TPM-command timeout in ms. @default 10000 */
   timeoutMs?: number;
 }

@@ -109,7 +109,6 @@ void describe('raw TPM commands through tpm2_send on swtpm', { skip }, () => {
     const now = store.tools.stats;
     assert.equal(now.commands - before.commands, 50);
     assert.equal(now.sendStarts, before.sendStarts, 'no new tpm2_send process');
-    assert.equal(now.calls, before.calls, 'no tool process');
     assert.equal(now.flushes, before.flushes, 'nothing to flush');
     assert.equal(now.recoveries, before.recoveries, 'no 0x902/0x903');
     assert.equal(await loaded(), '', 'no session or transient object left in swtpm');

@@ -1,14 +1,23 @@
-/** Raw TPM command marshalling and response parsing against known bytes (TPM 2.0 Part 3 §14.5, §20.2). */
+/**
+ * Raw TPM command marshalling and response parsing against known bytes (TPM 2.0 Part 3 §14.5, §20.2, §18.4,
+ * §22.4). The swtpm responses were captured through tpm2_send from swtpm 0.7 (libtpms) with tpm2-tools 5.4.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { p256 } from '@noble/curves/nist.js';
+import { createHash, verify } from 'node:crypto';
 import {
   ecdhZGenCommand,
   parseEcdhZGenResponse,
+  parsePcrReadResponse,
+  parseQuoteResponse,
   parseSignResponse,
-  responseParameters,
+  pcrReadCommand,
+  quoteCommand,
   signCommand,
 } from '../../../src/tpm/tpm-commands.js';
+import { responseParameters } from '../../../src/tpm/tpm-command-frame.js';
+import { derSignatureToRaw, parseQuoteAttest, rawSignatureToDer } from '../../../src/eve/index.js';
 import { isTpmError, type TpmErrorKind } from '../../../src/tpm/errors.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -109,4 +118,58 @@ void test('response codes become TpmError kinds with the code; malformed respons
   for (const rsp of malformed) {
     assert.throws(() => responseParameters(cmd, rsp), (e) => isTpmError(e) && e.kind === 'TOOL_FAILED' && /malformed TPM response/.test(e.message));
   }
+});
+
+const PCRS_0_15 = [{ hashAlg: 0x000b, pcrs: [...Array(16).keys()] }];
+/** The public point of the quote key in the captured responses (created by `tpm2_createprimary` on that swtpm). */
+const QUOTE_KEY = hex(`04 4ae0654dac3dc1882e72769df66bbdaebcc13f9d0db559deb5db17648408382f
+  655779f06ab31d077e2b4ba1033c8fa23d4bfa1bf3e9ed1429e03f6bf2e5d26b`);
+
+void test('TPM2_Quote command and swtpm response: TPMS_ATTEST over PCRs 0-15 with the nonce, a valid ECDSA signature', () => {
+  const cmd = quoteCommand(0x81000004, hex('a1b2c3d4'), PCRS_0_15);
+  assert.equal(
+    cmd.bytes.toString('hex'),
+    '8002' + '0000002d' + '00000158' + '81000004' + '00000009' + '40000009' + '0000' + '01' + '0000' +
+      '0004a1b2c3d4' + // qualifyingData
+      '0010' + // inScheme TPM_ALG_NULL: the key's ECDSA/SHA-256
+      '00000001' + '000b' + '03' + 'ffff00', // PCRselect: SHA-256, PCRs 0-15
+  );
+  const rsp = hex(`8002000000d200000000000000bf
+    0075 ff54434780180022000b9241a147f65dea29000cb2861c8d72342c35de1f4e3c0f6e9a14f90204a7285c0004a1b2c3d4000000000004
+         01d84a887e86e9d282c6019cfadcabbe7f9cd900000001000b03ffff000020076a27c79e5ace2a3d47f9dd2e83e4ff6ea8872b3c2218f66c
+         92b89b55f36560
+    0018000b 0020b1f44901e84e1184a3edb779aae54ee68af56dbc34bd545373195b73660d8bb5
+             002083f905bf854c78f9d2146fe1424ce27e2b3bd53a6ae1eb1563654fe1140f8d66
+    0000010000`);
+  const q = parseQuoteResponse(cmd, rsp);
+  assert.equal(q.attest.length, 0x75);
+  const info = parseQuoteAttest(q.attest);
+  assert.equal(info.extraData.toString('hex'), 'a1b2c3d4');
+  assert.deepEqual(info.selections, [{ hashAlg: 0x000b, pcrs: [...Array(16).keys()] }]);
+  // All 16 PCRs of a fresh swtpm are zero.
+  assert.deepEqual(info.pcrDigest, createHash('sha256').update(Buffer.alloc(16 * 32)).digest());
+  const key = { key: { kty: 'EC', crv: 'P-256', x: QUOTE_KEY.subarray(1, 33).toString('base64url'), y: QUOTE_KEY.subarray(33).toString('base64url') }, format: 'jwk' } as const;
+  assert.ok(verify('sha256', q.attest, { ...key, dsaEncoding: 'ieee-p1363' }, q.signature));
+  assert.ok(verify('sha256', q.attest, { ...key, dsaEncoding: 'der' }, rawSignatureToDer(q.signature)));
+});
+
+void test('the DER signature equals what tpm2_quote -f plain wrote (minimal INTEGERs, 0x00 before a high bit)', () => {
+  // tpm2_quote -f plain output on the same swtpm (OpenSSL i2d_ECDSA_SIG); both integers have the high bit set.
+  const der = hex(`3046022100fb25d57de7b93d4d922e8aaff676c2d0a5fa0691dd69be3b02051f311f6539c6
+    022100aa1759c75d62c4fd465bd78e32e99725de7fc3280e12a40415d371013198dfbb`);
+  assert.deepEqual(rawSignatureToDer(derSignatureToRaw(der)), der);
+});
+
+void test('TPM2_PCR_Read command and swtpm response: 8 of 16 PCRs per call', () => {
+  const cmd = pcrReadCommand(PCRS_0_15);
+  assert.equal(cmd.bytes.toString('hex'), '8001' + '00000014' + '0000017e' + '00000001000b03ffff00');
+  const values = Array.from({ length: 8 }, () => '0020' + '00'.repeat(32)).join('');
+  const rsp = hex('8001 0000012c 00000000' + '00000014' + '00000001000b03ff0000' + '00000008' + values);
+  const r = parsePcrReadResponse(cmd, rsp);
+  assert.equal(r.updateCounter, 0x14);
+  assert.deepEqual(r.selection, [{ hashAlg: 0x000b, pcrs: [0, 1, 2, 3, 4, 5, 6, 7] }]);
+  assert.deepEqual(r.values, Array.from({ length: 8 }, () => Buffer.alloc(32)));
+  // A digest count that disagrees with the selection is refused.
+  const short = hex('8001 0000010a 00000000' + '00000014' + '00000001000b03ff0000' + '00000007' + values.slice(0, 7 * 68));
+  assert.throws(() => parsePcrReadResponse(cmd, short), /7 digests for 8 selected PCRs/);
 });

@@ -1,13 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  decodeEccPoint,
-  decodeEcdsaSignature,
-  encodeEccPoint,
-  encodeUniqueLabel,
-  parseHandleList,
-  parseReadPublic,
-} from '../../../src/tpm/tpm-structs.js';
+import { decodeEccPoint, decodeEcdsaSignature, encodeEccPoint } from '../../../src/tpm/tpm-structs.js';
 import { isTpmError } from '../../../src/tpm/errors.js';
 
 const X = Buffer.alloc(32, 0xaa);
@@ -38,23 +31,4 @@ void test('TPMT_SIGNATURE (ECDSA/SHA-256) → r‖s padded', () => {
   const rsa = Buffer.from(sig);
   rsa.writeUInt16BE(0x0014, 0);
   assert.throws(() => decodeEcdsaSignature(rsa), /ECDSA\/SHA-256/);
-});
-
-void test('readpublic YAML and handle lists', () => {
-  const yaml = [
-    'name-alg:', '  value: sha256', '  raw: 0xb',
-    'attributes:', '  value: fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda|decrypt|sign', '  raw: 0x60472',
-    'type:', '  value: ecc', '  raw: 0x23',
-    'x: ' + X.toString('hex'), 'y: ' + Y.toString('hex'),
-  ].join('\n');
-  const p = parseReadPublic(yaml);
-  assert.equal(p.attributes, 'fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda|decrypt|sign');
-  assert.deepEqual(Buffer.from(p.point), point);
-  assert.throws(() => parseReadPublic('type:\n  value: rsa\n'), /attributes\/x\/y/);
-  assert.deepEqual(parseHandleList('- 0x81000004\n- 0x81000005\n- 0x817FFFFF\n'), [0x81000004, 0x81000005, 0x817fffff]);
-  assert.deepEqual(parseHandleList(''), []);
-});
-
-void test('createprimary unique label uses little-endian sizes (tpm2-tools -u format)', () => {
-  assert.equal(encodeUniqueLabel('ab').toString('hex'), '020061620000');
 });

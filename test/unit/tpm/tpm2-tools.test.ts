@@ -1,5 +1,5 @@
 /**
- * The tpm2-tools runner against real tpm2_getcap and tpm2_send talking to a loopback socket that never answers (a
+ * The raw-command runner against a real tpm2_send talking to a loopback socket that never answers (a
  * stand-in for a hung TPM; no real TPM hangs on demand): timeouts, serialisation, unreachable classification.
  */
 import { after, before, test } from 'node:test';
@@ -11,6 +11,7 @@ import { silentLogger } from '../../../src/common/index.js';
 import { Tpm2Tools } from '../../../src/tpm/tpm2-tools.js';
 import { isTpmError, toolError } from '../../../src/tpm/errors.js';
 import { ecdhZGenCommand, parseEcdhZGenResponse } from '../../../src/tpm/tpm-commands.js';
+import { getHandlesCommand, HANDLE_RANGE, listHandles, parseGetHandlesResponse } from '../../../src/tpm/tpm-object-commands.js';
 
 const skip = spawnSync('tpm2_getcap', ['--version']).error ? 'tpm2-tools not installed' : undefined;
 
@@ -49,10 +50,11 @@ after(async () => {
   for (const srv of servers) await new Promise<void>((r) => srv.close(() => r()));
 });
 
-void test('a hung TPM call times out with kind TIMEOUT; calls run one at a time', { skip }, async () => {
+void test('a hung TPM command times out with kind TIMEOUT; sequences run one at a time', { skip }, async () => {
   const tools = new Tpm2Tools({ tcti: `swtpm:host=127.0.0.1,port=${port}`, flush: true, timeoutMs: 300, logger: silentLogger });
   const started = performance.now();
-  const results = await Promise.allSettled([1, 2, 3].map(() => tools.run('tpm2_getcap', ['properties-fixed'])));
+  const list = (): Promise<unknown> => tools.sequence((tx) => listHandles(tx, HANDLE_RANGE.persistent));
+  const results = await Promise.allSettled([1, 2, 3].map(list));
   // Serial: three 300 ms timeouts back to back, not side by side.
   assert.ok(performance.now() - started >= 900, `took ${performance.now() - started} ms`);
   for (const r of results) {
@@ -93,7 +95,7 @@ void test('an aborted raw command rejects with the AbortError at once and kills 
   await tools.release();
 });
 
-void test('a closed port is UNREACHABLE and names the TCTI, for tools and raw commands', { skip }, async () => {
+void test('a closed port is UNREACHABLE and names the TCTI, with and without a session', { skip }, async () => {
   const probe = net.createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const closed = (probe.address() as net.AddressInfo).port;
@@ -105,24 +107,12 @@ void test('a closed port is UNREACHABLE and names the TCTI, for tools and raw co
     assert.match(e.message, new RegExp(`TCTI swtpm:host=127.0.0.1,port=${closed}`));
     return true;
   };
-  await assert.rejects(tools.run('tpm2_getcap', ['handles-persistent']), unreachable);
+  await assert.rejects(tools.send(getHandlesCommand(HANDLE_RANGE.persistent), parseGetHandlesResponse), unreachable);
   await assert.rejects(tools.send(ecdhZGenCommand(0x81000005, peer), parseEcdhZGenResponse), unreachable);
   await tools.release();
 });
 
-void test('tool stderr is classified by the printed response code', () => {
-  const missing = toolError(
-    'tpm2_sign',
-    'ERROR:esys:src/tss2-esys/esys_tr.c:278:Esys_TR_FromTPMPublic_Finish() Error ReadPublic ErrorCode (0x0000018b)\n' +
-      'ERROR: Esys_TR_FromTPMPublic(0x18B) - tpm:handle(1):the handle is not correct for the use\nERROR: Unable to run tpm2_sign',
-    'exit 1',
-  );
-  assert.equal(missing.kind, 'HANDLE_MISSING');
-  assert.equal(missing.code, 0x18b);
-  assert.match(missing.message, /run `edgesim tpm provision`/);
-  const sessions = toolError('tpm2_ecdhzgen', 'ERROR: Esys_StartAuthSession(0x903) - tpm:warn(2.0): out of memory for session contexts', 'exit 1');
-  assert.equal(sessions.kind, 'SESSION_MEMORY');
-  assert.equal(toolError('tpm2_ecdhzgen', 'ERROR: Esys_ECDH_ZGen(0x1E7) - tpm:parameter(1):point is not on the required curve', '').kind, 'POINT_NOT_ON_CURVE');
+void test('tpm2_send stderr is classified by the printed TSS2 code, else by the TCTI text', () => {
   assert.equal(toolError('x', 'ERROR: Could not load tcti, got: "swtpm:host=127.0.0.1,port=1"', '').kind, 'UNREACHABLE');
   // tpm2_send (tpm2-tools 5.4) when swtpm went away between two commands.
   const gone = toolError(
