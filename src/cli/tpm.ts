@@ -80,7 +80,7 @@ function storeCommand(cmd: Command): Command {
   return cmd
     .requiredOption('--tpm <spec>', SPEC_HELP)
     .requiredOption('--state-dir <dir>', 'device state directory (certs/ and, for soft, keys/ live here), e.g. /var/lib/edgesim/dev1')
-    .option('--timeout-ms <ms>', 'timeout of each tpm2-tools call', '10000')
+    .option('--timeout-ms <ms>', 'timeout of each TPM command (sent through tpm2_send)', '10000')
     .option('--output <format>', 'table or json', 'table')
     .option('--log-level <spec>', 'log level, optionally per component, e.g. "info,tpm=debug"', 'warn');
 }
