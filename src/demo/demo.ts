@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import type { Clock, Logger } from '../common/index.js';
 import { createClock, errorMessage, findCommand } from '../common/index.js';
 import { ControllerAdminClient, ControllerServer, type InfoItem } from '../controller/index.js';
-import { KubeClient } from '../k3s/index.js';
+import { KubeClient, loadKubeLibrary } from '../k3s/index.js';
 import { SwtpmProcess } from '../tpm/index.js';
 import { runFailoverScenario, type FailoverNode, type FailoverScenarioResult } from './failover.js';
 import { NETNS_CLUSTER_IFNAME, NETNS_CLUSTER_PREFIX, NetnsTopology, netnsClusterIp, netnsUnavailableReason } from './netns.js';
@@ -250,6 +250,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         nodes: nodes.map((x): FailoverNode => ({ name: x.name, uuid: x.uuid, kill: () => killNode(x) })),
         // Node 2 survives; in netns mode its API is reachable only inside its namespace, hence the forwarder.
         survivorKube: async () => {
+          await loadKubeLibrary();
           const kubeconfig = path.join(nodes[1].dir, 'state', KUBECONFIG_IN_STATE);
           if (!topology) return KubeClient.fromKubeconfigFile(kubeconfig, { logger: log, clock: o.clock });
           const fwd = await Forwarder.start(o, net, 1, net.clusterIp(1), K3S_API_PORT, path.join(nodes[1].dir, 'kube-api.sock'));

@@ -6,26 +6,45 @@
  * Every call has EVE's 30 s per-call timeout (zedkube/kubeservice.go, kubeapi/kubeapi.go; cluster.md §14) and
  * takes an optional AbortSignal; failures become a {@link KubeError} with a fixed `kind`.
  */
-import {
-  ApiException,
+import type {
   AppsV1Api,
   CoordinationV1Api,
   CoreV1Api,
+  ConfigurationOptions,
   KubeConfig,
-  Observable,
-  PatchStrategy,
-  type ConfigurationOptions,
-  type ObservableMiddleware,
-  type RequestContext,
-  type ResponseContext,
-  type V1Lease,
-  type V1Node,
-  type V1Pod,
-  type V1PersistentVolumeClaim,
-  type V1ReplicaSet,
+  ObservableMiddleware,
+  RequestContext,
+  ResponseContext,
+  V1Lease,
+  V1Node,
+  V1Pod,
+  V1PersistentVolumeClaim,
+  V1ReplicaSet,
 } from '@kubernetes/client-node';
+import type * as KubeLibraryModule from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { errorMessage, type Clock, type Logger } from '../common/index.js';
+
+type KubeLibrary = typeof KubeLibraryModule;
+let library: KubeLibrary | undefined;
+
+/**
+ * Loads @kubernetes/client-node. Importing it costs about a second of CPU, and a node needs it only once k3s
+ * runs, so it is loaded then (or by whoever makes the first {@link KubeClient}), not at process start.
+ */
+export async function loadKubeLibrary(): Promise<void> {
+  library ??= await import('@kubernetes/client-node');
+}
+
+/** Whether {@link loadKubeLibrary} has finished (then the synchronous factories can be used). */
+export function kubeLibraryLoaded(): boolean {
+  return library !== undefined;
+}
+
+function k8s(): KubeLibrary {
+  if (!library) throw new KubeError('OTHER', 'kube: @kubernetes/client-node not loaded: await loadKubeLibrary() first', { op: 'loadKubeLibrary' });
+  return library;
+}
 
 /** Namespace of every EVE app workload, PVC and the kube-stats lease (cluster.md §9.1, §7.1). */
 export const EVE_KUBE_APP_NAMESPACE = 'eve-kube-app';
@@ -205,7 +224,8 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH',
 export function toKubeError(op: string, target: string | undefined, e: unknown): KubeError {
   const ctx = { op, ...(target ? { target } : {}) };
   const where = target ? `${op} ${target}` : op;
-  if (e instanceof ApiException) {
+  // Without the library loaded no client call can have run, so nothing can be an ApiException.
+  if (library && e instanceof library.ApiException) {
     const status = e.code;
     const reason = statusReason(e.body);
     const kind: KubeErrorKind =
@@ -243,9 +263,9 @@ function callOptions(signal: AbortSignal, contentType?: string): ConfigurationOp
     pre: (req: RequestContext) => {
       req.setSignal(signal);
       if (contentType) req.setHeaderParam('Content-Type', contentType);
-      return new Observable(Promise.resolve(req));
+      return new (k8s().Observable)(Promise.resolve(req));
     },
-    post: (res: ResponseContext) => new Observable(Promise.resolve(res)),
+    post: (res: ResponseContext) => new (k8s().Observable)(Promise.resolve(res)),
   };
   return { middleware: [mw], middlewareMergeStrategy: 'append' };
 }
@@ -263,10 +283,11 @@ export class KubeClient {
   readonly #ns: string;
 
   private constructor(kc: KubeConfig, opts: KubeClientOptions) {
+    const lib = k8s();
     this.kubeConfig = kc;
-    this.#core = kc.makeApiClient(CoreV1Api);
-    this.#apps = kc.makeApiClient(AppsV1Api);
-    this.#coord = kc.makeApiClient(CoordinationV1Api);
+    this.#core = kc.makeApiClient(lib.CoreV1Api);
+    this.#apps = kc.makeApiClient(lib.AppsV1Api);
+    this.#coord = kc.makeApiClient(lib.CoordinationV1Api);
     this.#log = opts.logger.child({ component: 'k3s.kube' });
     this.#clock = opts.clock;
     this.#timeoutMs = opts.callTimeoutMs ?? KUBE_CALL_TIMEOUT_MS;
@@ -274,8 +295,10 @@ export class KubeClient {
   }
 
   /**
-   * Loads a kubeconfig file (k3s writes `<data-dir>/…/k3s.yaml` or `write-kubeconfig`).
-   * @throws KubeError `UNREACHABLE` when the file does not exist yet (k3s not up), `OTHER` when it is unusable
+   * Loads a kubeconfig file (k3s writes `<data-dir>/…/k3s.yaml` or `write-kubeconfig`). Needs
+   * {@link loadKubeLibrary} to have finished.
+   * @throws KubeError `UNREACHABLE` when the file does not exist yet (k3s not up), `OTHER` when it is unusable or
+   *   the library is not loaded
    */
   static fromKubeconfigFile(file: string, opts: KubeClientOptions): KubeClient {
     if (!existsSync(file)) {
@@ -284,7 +307,7 @@ export class KubeClient {
         target: file,
       });
     }
-    const kc = new KubeConfig();
+    const kc = new (k8s().KubeConfig)();
     try {
       kc.loadFromFile(file);
     } catch (e) {
@@ -355,7 +378,7 @@ export class KubeClient {
       name,
       signal,
       (o) => this.#core.patchNode({ name, body: { metadata: meta } }, o),
-      PatchStrategy.MergePatch,
+      k8s().PatchStrategy.MergePatch,
     );
     return toKubeNodeStatus(n);
   }
@@ -377,7 +400,7 @@ export class KubeClient {
       name,
       signal,
       (o) => this.#core.patchNode({ name, body: { spec: { unschedulable: cordon } } }, o),
-      PatchStrategy.MergePatch,
+      k8s().PatchStrategy.MergePatch,
     );
     return toKubeNodeStatus(n);
   }

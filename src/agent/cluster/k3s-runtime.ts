@@ -12,6 +12,8 @@ import {
   etcdMemberExists,
   K3sSupervisor,
   KubeClient,
+  kubeLibraryLoaded,
+  loadKubeLibrary,
   removeK3sConfig,
   type K3sClusterInput,
   type K3sNodeRole,
@@ -113,12 +115,18 @@ export class K3sRuntime {
       outputLevel: 'debug',
     });
     this.running = running;
+    // While k3s boots (it writes its kubeconfig after a second or more), load the client library the monitors need.
+    await loadKubeLibrary();
     return running;
   }
 
   /** A kube client on this node's kubeconfig, once k3s wrote it. */
   kube(): KubeClient | undefined {
     if (this.client) return this.client;
+    if (!kubeLibraryLoaded()) {
+      void loadKubeLibrary(); // callers poll; the next call finds it loaded
+      return undefined;
+    }
     if (!existsSync(this.kubeconfigPath)) return undefined;
     this.client = KubeClient.fromKubeconfigFile(this.kubeconfigPath, { logger: this.o.logger, clock: this.o.clock });
     return this.client;

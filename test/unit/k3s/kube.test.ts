@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClock, isAbortError } from '../../../src/common/index.js';
-import { KubeClient, isKubeError, toKubeNodeStatus, toKubePodStatus } from '../../../src/k3s/index.js';
+import { KubeClient, loadKubeLibrary, isKubeError, toKubeNodeStatus, toKubePodStatus } from '../../../src/k3s/index.js';
 import { captureLogger } from './capture-logger.js';
 import { startFakeKubeApi, type FakeKubeApi } from './fake-kube-api.js';
 
@@ -55,6 +55,7 @@ const node = (name: string, ready: 'True' | 'False' | 'Unknown', extra: Record<s
 
 before(async () => {
   api = await startFakeKubeApi('127.0.33.1', tmp);
+  await loadKubeLibrary();
   kube = KubeClient.fromKubeconfigFile(api.kubeconfig, { logger: captureLogger(), clock: createClock(100) });
 });
 after(async () => {
