@@ -216,10 +216,13 @@ export class ClusterMonitor {
     }
   }
 
-  /** 30 s as EVE; while nodes are still joining the view changes, so look again sooner (Simulator choice). */
+  /**
+   * 30 s as EVE; while nodes are still joining (not Ready, or not yet labelled with their device UUID) the view
+   * changes, so look again sooner (Simulator choice).
+   */
   private collectIntervalMs(): number {
     const { nodes } = this.observed;
-    const settling = nodes.length === 0 || nodes.some((n) => !n.ready);
+    const settling = nodes.length === 0 || nodes.some((n) => !n.ready || !n.nodeId);
     return settling ? NODE_CHECK_MS : KUBE_STATS_MS;
   }
 }

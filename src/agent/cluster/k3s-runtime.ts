@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, Logger } from '../../common/index.js';
-import { findCommand } from '../../common/index.js';
+import { errorMessage, findCommand } from '../../common/index.js';
 import {
   applyK3sConfig,
   etcdMemberExists,
@@ -115,18 +115,16 @@ export class K3sRuntime {
       outputLevel: 'debug',
     });
     this.running = running;
-    // While k3s boots (it writes its kubeconfig after a second or more), load the client library the monitors need.
-    await loadKubeLibrary();
+    // Load the client library the monitors need while k3s boots (it writes its kubeconfig a second or more later);
+    // only after the spawn, so the import's CPU never delays k3s itself.
+    void loadKubeLibrary().catch((e: unknown) => this.o.logger.error('cannot load @kubernetes/client-node', { error: errorMessage(e) }));
     return running;
   }
 
   /** A kube client on this node's kubeconfig, once k3s wrote it. */
   kube(): KubeClient | undefined {
     if (this.client) return this.client;
-    if (!kubeLibraryLoaded()) {
-      void loadKubeLibrary(); // callers poll; the next call finds it loaded
-      return undefined;
-    }
+    if (!kubeLibraryLoaded()) return undefined; // start() loads it; callers poll
     if (!existsSync(this.kubeconfigPath)) return undefined;
     this.client = KubeClient.fromKubeconfigFile(this.kubeconfigPath, { logger: this.o.logger, clock: this.o.clock });
     return this.client;
