@@ -23,6 +23,7 @@ import type {
 } from '@kubernetes/client-node';
 import type * as KubeLibraryModule from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
+import https from 'node:https';
 import { errorMessage, type Clock, type Logger } from '../common/index.js';
 
 type KubeLibrary = typeof KubeLibraryModule;
@@ -257,11 +258,15 @@ export function toKubeError(op: string, target: string | undefined, e: unknown):
   return new KubeError('OTHER', `kube: ${where}: ${errorMessage(e)}`, ctx);
 }
 
-/** Per-call middleware: sets the request's abort signal and, for patches, the content type. */
-function callOptions(signal: AbortSignal, contentType?: string): ConfigurationOptions<ObservableMiddleware> {
+/**
+ * Per-call middleware: sets the request's abort signal, the shared keep-alive connection agent and, for patches,
+ * the content type.
+ */
+function callOptions(signal: AbortSignal, reuse: (req: RequestContext) => void, contentType?: string): ConfigurationOptions<ObservableMiddleware> {
   const mw: ObservableMiddleware = {
     pre: (req: RequestContext) => {
       req.setSignal(signal);
+      reuse(req);
       if (contentType) req.setHeaderParam('Content-Type', contentType);
       return new (k8s().Observable)(Promise.resolve(req));
     },
@@ -281,6 +286,8 @@ export class KubeClient {
   readonly #clock: Clock;
   readonly #timeoutMs: number;
   readonly #ns: string;
+  /** Kept-alive connections for every call (see {@link KubeClient.close}). */
+  #agent: https.Agent | undefined;
 
   private constructor(kc: KubeConfig, opts: KubeClientOptions) {
     const lib = k8s();
@@ -329,6 +336,23 @@ export class KubeClient {
     return this.#ns;
   }
 
+  /** Closes the kept-alive connections. The client stays usable (a later call connects again). */
+  close(): void {
+    this.#agent?.destroy();
+    this.#agent = undefined;
+  }
+
+  /**
+   * client-node gives every request a new https.Agent, i.e. a TLS handshake per call; the agent's monitors call
+   * several times a second under --time-scale. One keep-alive agent with the same TLS options serves them all.
+   */
+  readonly #reuseConnection = (req: RequestContext): void => {
+    const perRequest = req.getAgent();
+    if (!(perRequest instanceof https.Agent)) return;
+    this.#agent ??= new https.Agent({ ...perRequest.options, keepAlive: true });
+    req.setAgent(this.#agent);
+  };
+
   async #call<T>(
     op: string,
     target: string | undefined,
@@ -339,7 +363,7 @@ export class KubeClient {
     const deadline = AbortSignal.timeout(Math.max(MIN_REAL_CALL_TIMEOUT_MS, this.#clock.scaled(this.#timeoutMs)));
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
     try {
-      return await fn(callOptions(combined, contentType));
+      return await fn(callOptions(combined, this.#reuseConnection, contentType));
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
       const err = deadline.aborted

@@ -357,7 +357,7 @@ export class AppReconciler {
     const apiDown = !view && this.apiSeen && this.o.clock.now() - this.lastApiOkMs >= this.o.clock.scaled(APP_API_DOWN_MS);
     if (kube && view) {
       // A removal that failed (API hiccup) stays queued for the next pass.
-      for (const r of this.removals.splice(0)) if (!(await this.removeWorkload(kube, r, view.pods))) this.removals.push(r);
+      for (const r of this.removals.splice(0)) if (!(await this.removeWorkload(kube, r, view))) this.removals.push(r);
       if (!this.bootFailbackDone && descheduleOnBoot(cfg)) await this.failbackOnBoot(kube, cfg, nodeName, view);
     }
     for (const app of cfg.apps) {
@@ -612,8 +612,11 @@ export class AppReconciler {
   }
 
   /** Deletes the workload of an app that left the config, on the nodes that owned it; false when a delete failed. */
-  private async removeWorkload(kube: KubeClient, r: Removal, pods: KubePodStatus[]): Promise<boolean> {
-    if (!r.owner) return true;
+  private async removeWorkload(kube: KubeClient, r: Removal, view: PassView): Promise<boolean> {
+    const { pods } = view;
+    // The designated node (or the host) removes the workload. When the designated node is lost, a survivor must,
+    // or the workload would outlive its config; a delete is idempotent, so several survivors doing it is harmless.
+    if (!r.owner && designatedNodeReady(await view.nodes(), r.app.designatedNodeId)) return true;
     let done = true;
     const names = new Set([r.kubeName, ...ownerReplicaSets(pods.filter((p) => p.labels[LABEL_APP_UUID] === r.app.uuid))]);
     for (const name of names) {

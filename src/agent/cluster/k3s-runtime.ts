@@ -134,6 +134,7 @@ export class K3sRuntime {
   async stopProcess(): Promise<void> {
     const s = this.supervisor;
     this.supervisor = undefined;
+    this.client?.close();
     this.client = undefined;
     await s?.stop();
   }

@@ -23,6 +23,12 @@ export interface ControllerManagerOptions {
 
 /** Period of the pass that evicts, reconciles ReplicaSets and schedules, spec ms. */
 const PASS_PERIOD_MS = 500;
+/**
+ * The pass never runs more often than this (real ms). kube-controller-manager reacts to watch events, not to a
+ * timer; this polling pass only stands in for that, so a large --time-scale need not turn it into a busy loop
+ * that lists every node and pod 20 times a second.
+ */
+const MIN_REAL_PASS_MS = 100;
 
 /** Starts every controller loop; returns the function that stops them. */
 export function startControllers(opts: ControllerManagerOptions): () => void {
@@ -44,7 +50,7 @@ export function startControllers(opts: ControllerManagerOptions): () => void {
   };
   const stops = [
     loop('nodelifecycle', opts.nodeMonitorPeriodMs, () => lifecycle.monitorNodes()),
-    loop('pods', PASS_PERIOD_MS, async () => {
+    loop('pods', Math.max(PASS_PERIOD_MS, MIN_REAL_PASS_MS * opts.clock.timeScale), async () => {
       // One read of nodes and pods per pass keeps the datastore load flat under --time-scale.
       const snap = { nodes: (await opts.api.list(resourceOf('nodes'), undefined)).items, pods: (await opts.api.list(resourceOf('pods'), undefined)).items };
       await lifecycle.evictPods(snap);
