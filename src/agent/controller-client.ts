@@ -58,12 +58,16 @@ export interface OnboardingHeaders {
 
 /** One controller endpoint set; a new TLS connection per request (EVE disables keep-alive). */
 export class ControllerClient {
-  private readonly ca: string[];
+  /** Built once: parsing the system pool's ~140 roots for every request would cost more than the request. */
+  private readonly secureContext: tls.SecureContext;
   private readonly timeoutMs: number;
   private readonly faults: () => TransportFaults;
 
   constructor(private readonly opts: ControllerClientOptions) {
-    this.ca = [...tls.rootCertificates, opts.rootCertPem.toString('utf8')];
+    this.secureContext = tls.createSecureContext({
+      ca: [...tls.rootCertificates, opts.rootCertPem.toString('utf8')],
+      minVersion: 'TLSv1.2',
+    });
     this.timeoutMs = opts.timeoutMs ?? 120_000;
     this.faults = opts.faults ?? (() => ({}));
   }
@@ -104,8 +108,8 @@ export class ControllerClient {
         {
           method: body ? 'POST' : 'GET',
           headers,
-          ca: this.ca,
-          minVersion: 'TLSv1.2',
+          // tls.connect takes the prebuilt context; https.RequestOptions' type omits it.
+          ...({ secureContext: this.secureContext } satisfies tls.ConnectionOptions),
           agent: false,
           timeout: this.timeoutMs,
           ...(opts.signal ? { signal: opts.signal } : {}),

@@ -28,7 +28,7 @@ const PASS_PERIOD_MS = 500;
  * timer; this polling pass only stands in for that, so a large --time-scale need not turn it into a busy loop
  * that lists every node and pod 20 times a second.
  */
-const MIN_REAL_PASS_MS = 100;
+const MIN_REAL_PASS_MS = 250;
 
 /** Starts every controller loop; returns the function that stops them. */
 export function startControllers(opts: ControllerManagerOptions): () => void {
