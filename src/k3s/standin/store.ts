@@ -99,6 +99,9 @@ export class KubeStore {
     const options: IOptions = {
       hosts: opts.endpoints,
       dialTimeout: 2_000,
+      // The member is local and starts together with this process: gRPC's default first reconnect backoff (1 s)
+      // after the connection refused before etcd listens would be most of a server's start-up.
+      grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 50, 'grpc.max_reconnect_backoff_ms': 1_000 },
       faultHandling: { host: () => passThrough as never, global: passThrough as never },
     };
     return new KubeStore(new Etcd3(options), opts.clock, opts.requestTimeoutMs ?? 3_000, opts.logger.child({ component: 'k3s.standin.store' }));
