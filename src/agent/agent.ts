@@ -532,32 +532,33 @@ export class Agent {
         return 'refused';
       }
       if (isTpmError(e)) {
-        const message = `config request not sent: the TPM cannot sign it (${e.message})`;
-        if (message !== this.lastConfigError) this.log.error(message);
-        this.lastConfigError = message;
+        this.noteConfigError(`config request not sent: the TPM cannot sign it (${e.message})`, 'error');
         return 'tpm-error';
       }
       if (e instanceof ControllerReplyError && e.status === 404) {
         // Nothing was rejected: a new device polls before anyone gave it a config (the previous one, if any, stays).
-        const message = 'no config for this device on the controller yet (404)';
-        if (message !== this.lastConfigError) this.log.info(message);
-        this.lastConfigError = message;
+        this.noteConfigError('no config for this device on the controller yet (404)', 'info');
         return 'http-error';
       }
       if (isAuthError(e) && e.kind === 'CERT_MISS') {
         // SenderStatusCertMiss: the controller may have rotated its signing cert; re-fetch /certs (§5.4 step 5).
         await this.refreshCerts().catch((err: unknown) => this.log.warn('cert re-fetch failed', { error: errorMessage(err) }));
       }
-      // One clear error per distinct failure; the same bad reply on every later poll is logged at debug.
       const message = `config rejected, keeping the previous config: ${errorMessage(e)}`;
-      if (message !== this.lastConfigError) {
-        this.log.error(message);
-        this.emit('config.rejected', message);
-      }
-      else this.log.debug(message);
-      this.lastConfigError = message;
+      if (this.noteConfigError(message, 'error')) this.emit('config.rejected', message);
       return e instanceof ControllerReplyError ? 'http-error' : 'rejected';
     }
+  }
+
+  /**
+   * Keeps the last config failure for the status. One line per distinct failure at `level`; the same failure on
+   * every later poll is logged at debug. Returns whether it is new.
+   */
+  private noteConfigError(message: string, level: 'error' | 'info'): boolean {
+    const fresh = message !== this.lastConfigError;
+    this.log[fresh ? level : 'debug'](message);
+    this.lastConfigError = message;
+    return fresh;
   }
 
   /** Accepts a verified config: checkpoint (when fresh), parse, hand to the reconcilers. */
