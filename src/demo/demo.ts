@@ -8,13 +8,12 @@
  * `ethernet1` mapped to `eth1` on a shared bridge, cluster IPs 10.244.244.2…, the controller reached over a
  * management bridge).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Clock, Logger } from '../common/index.js';
 import { createClock, errorMessage, findCommand } from '../common/index.js';
 import { ControllerAdminClient, ControllerServer, type InfoItem } from '../controller/index.js';
@@ -107,8 +106,6 @@ interface DemoNode {
   name: string;
   dir: string;
   swtpm?: SwtpmProcess;
-  /** swtpm started inside the node's namespace (netns mode): its state dir (pid file) and TCTI. */
-  nsSwtpm?: { stateDir: string; tcti: string };
   agent?: ChildProcess;
   uuid: string;
 }
@@ -202,11 +199,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         nodes[i] = node;
         await mkdir(dir, { recursive: true });
         await admin.exportDeviceConfig({ outDir: path.join(dir, 'config'), serial: `demo-${name}` });
-        if (useSwtpm && topology) {
-          // Each namespace has its own loopback: the agent reaches only an swtpm started inside its namespace.
-          node.nsSwtpm = await startSwtpmIn(o, net, i, path.join(dir, 'swtpm'));
-        } else if (useSwtpm) {
-          node.swtpm = await SwtpmProcess.create({ stateDir: path.join(dir, 'swtpm'), logger: log, clock: o.clock });
+        if (useSwtpm) {
+          node.swtpm = await SwtpmProcess.create({
+            stateDir: path.join(dir, 'swtpm'),
+            // Each namespace has its own loopback: the agent reaches only an swtpm started inside its namespace,
+            // where the standard port is free.
+            ...(topology ? { wrap: net.command(i, []), port: NETNS_SWTPM_PORT } : {}),
+            logger: log,
+            clock: o.clock,
+          });
         }
         node.agent = startAgent(o, net, node, i, timeScale);
       }),
@@ -281,13 +282,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   }
 }
 
-/** Starts swtpm inside node i's namespace through `edgesim tpm swtpm start` (it detaches; stopped by pid file). */
-async function startSwtpmIn(o: DemoOptions, net: DemoNetwork, i: number, stateDir: string): Promise<{ stateDir: string; tcti: string }> {
-  const [exe, ...args] = net.command(i, [...o.selfCommand, 'tpm', 'swtpm', 'start', '--state', stateDir, '--output', 'json']);
-  const { stdout } = await promisify(execFile)(exe, args, { timeout: 60_000, signal: o.signal });
-  return { stateDir, tcti: (JSON.parse(stdout) as { tcti: string }).tcti };
-}
-
 function startAgent(o: DemoOptions, net: DemoNetwork, node: DemoNode, i: number, timeScale: number): ChildProcess {
   const args = [
     ...o.selfCommand,
@@ -297,7 +291,7 @@ function startAgent(o: DemoOptions, net: DemoNetwork, node: DemoNode, i: number,
     '--state-dir',
     path.join(node.dir, 'state'),
     '--tpm',
-    node.swtpm?.tcti ?? node.nsSwtpm?.tcti ?? 'soft',
+    node.swtpm?.tcti ?? 'soft',
     '--time-scale',
     String(timeScale),
     '--config-interval',
@@ -322,6 +316,8 @@ function startAgent(o: DemoOptions, net: DemoNetwork, node: DemoNode, i: number,
 
 /** Where the agent has k3s write its kubeconfig, under its state dir (agent/cluster/k3s-runtime.ts). */
 const KUBECONFIG_IN_STATE = path.join('k3s', 'data', 'k3s.yaml');
+/** swtpm's data port inside a node namespace (the port swtpm's own documentation uses). */
+const NETNS_SWTPM_PORT = 2321;
 /** The k3s API port (cluster.md §3). */
 const K3S_API_PORT = 6443;
 
@@ -445,7 +441,6 @@ async function stopNode(x: DemoNode): Promise<void> {
     clearTimeout(t);
   }
   await x.swtpm?.stop().catch(() => undefined);
-  if (x.nsSwtpm) await SwtpmProcess.stopByPidFile(x.nsSwtpm.stateDir).catch(() => undefined);
 }
 
 function lastWith<T>(items: InfoItem[], pick: (info: Record<string, unknown>) => T | undefined): { value: T; at: number } | undefined {

@@ -20,7 +20,7 @@
  * does not route yet. The cluster network (10.244.244.0/24) exists only inside the run's namespaces.
  * Everything uses iproute2 through execFile (no shell); it needs CAP_NET_ADMIN and CAP_SYS_ADMIN (root).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Logger } from '../common/index.js';
@@ -72,6 +72,26 @@ async function ip(args: string[]): Promise<string> {
   }
 }
 
+/** Runs `commands` (one `ip` command each, without the `ip`) through one `ip [-n netns] -batch -`; stops at the first failure. */
+async function ipBatch(netns: string | undefined, commands: string[]): Promise<void> {
+  const args = [...(netns ? ['-n', netns] : []), '-batch', '-'];
+  const child = spawn('ip', args, { stdio: ['pipe', 'ignore', 'pipe'], timeout: IP_TIMEOUT_MS });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code));
+  });
+  child.stdin.end(commands.join('\n') + '\n');
+  const code = await done.catch((e: unknown) => {
+    throw new NetnsError('COMMAND_FAILED', `ip ${args.join(' ')}: ${errorMessage(e)}`, ['ip', ...args]);
+  });
+  if (code !== 0) {
+    // iproute2 names the failing line ("Command failed -:3"); the commands follow so the reader can find it.
+    throw new NetnsError('COMMAND_FAILED', `ip ${args.join(' ')}: ${stderr.trim() || `exit code ${String(code)}`} (commands: ${commands.join('; ')})`, ['ip', ...args], stderr.trim());
+  }
+}
+
 /** Runs `ip` and ignores "does not exist" answers (cleanup of half-built or already removed parts). */
 async function ipQuiet(args: string[]): Promise<void> {
   await ip(args).catch(() => undefined);
@@ -81,7 +101,14 @@ async function ipQuiet(args: string[]): Promise<void> {
  * Whether this process can build namespaces: root, and `ip netns add` + `ip netns exec` work (a throw-away probe
  * namespace). Resolves to undefined when usable, else the reason.
  */
-export async function netnsUnavailableReason(): Promise<string | undefined> {
+export function netnsUnavailableReason(): Promise<string | undefined> {
+  // The answer does not change while this process runs (the demo asks, then the topology asks again).
+  netnsProbe ??= probeNetns();
+  return netnsProbe;
+}
+let netnsProbe: Promise<string | undefined> | undefined;
+
+async function probeNetns(): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return 'not running as root';
   const probe = `${NS_PREFIX}probe-${process.pid.toString(36)}-${randomBytes(2).toString('hex')}`;
   try {
@@ -257,31 +284,39 @@ export class NetnsTopology {
     return t;
   }
 
+  /**
+   * Three rounds of `ip -batch` (root, hub, then every node at once) instead of one process per step: on a small
+   * machine each `ip` spawn from a large Node process costs ~10 ms of CPU, and the demo's start waits for this.
+   */
   private async build(m: number): Promise<void> {
     const hub = this.hub;
-    await ip(['netns', 'add', hub]);
-    await ip(['-n', hub, 'link', 'set', 'lo', 'up']);
-    // STP stays off (the default), so bridge ports forward at once.
-    for (const br of ['brm', 'brc']) {
-      await ip(['-n', hub, 'link', 'add', br, 'type', 'bridge']);
-      await ip(['-n', hub, 'link', 'set', br, 'up']);
-    }
-    await ip(['link', 'add', this.rootLink, 'type', 'veth', 'peer', 'name', 'm0', 'netns', hub]);
-    await ip(['-n', hub, 'link', 'set', 'm0', 'master', 'brm', 'up']);
-    await ip(['addr', 'add', `${this.controllerIp}/24`, 'dev', this.rootLink]);
-    await ip(['link', 'set', this.rootLink, 'up']);
-    for (const n of this.nodes) {
-      const k = n.index + 1;
-      await ip(['netns', 'add', n.netns]);
-      await ip(['-n', n.netns, 'link', 'set', 'lo', 'up']);
-      await ip(['-n', hub, 'link', 'add', `m${k}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', n.netns]);
-      await ip(['-n', hub, 'link', 'set', `m${k}`, 'master', 'brm', 'up']);
-      await ip(['-n', n.netns, 'addr', 'add', `${n.mgmtIp}/24`, 'dev', 'eth0']);
-      await ip(['-n', n.netns, 'link', 'set', 'eth0', 'up']);
-      await ip(['-n', hub, 'link', 'add', `c${k}`, 'type', 'veth', 'peer', 'name', n.clusterIfname, 'netns', n.netns]);
-      await ip(['-n', hub, 'link', 'set', `c${k}`, 'master', 'brc', 'up']);
-      await ip(['-n', n.netns, 'link', 'set', n.clusterIfname, 'up']);
-    }
+    await ipBatch(undefined, [
+      `netns add ${hub}`,
+      ...this.nodes.map((n) => `netns add ${n.netns}`),
+      `link add ${this.rootLink} type veth peer name m0 netns ${hub}`,
+      `addr add ${this.controllerIp}/24 dev ${this.rootLink}`,
+      `link set ${this.rootLink} up`,
+    ]);
+    await ipBatch(hub, [
+      'link set lo up',
+      // STP stays off (the default), so bridge ports forward at once.
+      ...['brm', 'brc'].flatMap((br) => [`link add ${br} type bridge`, `link set ${br} up`]),
+      'link set m0 master brm up',
+      ...this.nodes.flatMap((n) => {
+        const k = n.index + 1;
+        return [
+          `link add m${k} type veth peer name eth0 netns ${n.netns}`,
+          `link set m${k} master brm up`,
+          `link add c${k} type veth peer name ${n.clusterIfname} netns ${n.netns}`,
+          `link set c${k} master brc up`,
+        ];
+      }),
+    ]);
+    await Promise.all(
+      this.nodes.map((n) =>
+        ipBatch(n.netns, ['link set lo up', `addr add ${n.mgmtIp}/24 dev eth0`, 'link set eth0 up', `link set ${n.clusterIfname} up`]),
+      ),
+    );
     this.log.info('netns topology built', { runId: this.runId, hub, controllerIp: this.controllerIp, subnet: `10.244.${m}.0/24`, nodes: this.nodes.length });
   }
 

@@ -2,7 +2,7 @@
  * AuthContainer sealing and opening for both sides (eve-api.md §5;
  * `lf-edge/eve: pkg/pillar/controllerconn/authen.go`, `lf-edge/adam: pkg/server/apiHandlerv2.go`).
  */
-import { createPublicKey, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
+import { verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
 import { auth, common, decode, encode, isWireError } from './codec.js';
 import type { Signer } from './keys.js';
 import { controllerSenderCertHash, deviceSenderCertHash, pemBlocks, sha256 } from './pem.js';
@@ -193,14 +193,25 @@ function bytesOf(b: Uint8Array | null | undefined): Buffer {
 }
 
 /** Public key of the first certificate of a PEM. @throws AuthError `MALFORMED` */
+/** Parsed certificate keys by PEM: every request of a device (and every reply to one) names the same cert. */
+const certKeys = new Map<string, KeyObject>();
+const CERT_KEY_CACHE_SIZE = 256;
+
 function certKey(pem: Uint8Array): KeyObject {
+  const id = Buffer.from(pem).toString('latin1');
+  const cached = certKeys.get(id);
+  if (cached) return cached;
   const [block] = pemBlocks(pem, 'CERTIFICATE');
   if (!block) throw new AuthError('MALFORMED', 'certificate PEM has no CERTIFICATE block');
+  let key: KeyObject;
   try {
-    return createPublicKey(new X509Certificate(block.der).publicKey.export({ format: 'pem', type: 'spki' }));
+    key = new X509Certificate(block.der).publicKey;
   } catch {
     throw new AuthError('MALFORMED', 'certificate does not parse as X.509');
   }
+  if (certKeys.size >= CERT_KEY_CACHE_SIZE) certKeys.clear();
+  certKeys.set(id, key);
+  return key;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, readlink, unlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
@@ -23,6 +23,12 @@ export interface SwtpmOptions {
   stateDir: string;
   /** Data port; the control channel uses port+1. @default random even port in 20000-40000, retried on EADDRINUSE */
   port?: number;
+  /**
+   * argv prefix that runs swtpm in another network namespace, e.g. `['ip', 'netns', 'exec', 'ns1']` (it must exec,
+   * so that the child's pid is swtpm's). Needs a fixed `port`; readiness is then swtpm's listening socket in its own
+   * namespace (`/proc/<pid>/net/tcp`), since this process cannot connect there.
+   */
+  wrap?: string[];
   logger: Logger;
   clock: Clock;
   /** How long to wait until swtpm answers, in real ms. @default 10000 */
@@ -33,6 +39,8 @@ export interface SwtpmOptions {
 const PID_FILE = 'swtpm.pid';
 const LOG_FILE = 'swtpm.log';
 const POLL_MS = 50;
+/** A file read per poll, no process: poll often. */
+const WRAPPED_POLL_MS = 10;
 const PORT_ATTEMPTS = 8;
 
 /** The pid file of a swtpm state directory. */
@@ -47,6 +55,31 @@ function portFree(port: number): Promise<boolean> {
     srv.once('error', () => resolve(false));
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * Whether swtpm `pid` itself listens on 127.0.0.1:`port` in its own network namespace. `/proc/<pid>/net/tcp` lists
+ * that namespace's sockets (`local_address` hex `0100007F:PORT`, state `0A` = LISTEN, then the inode); the socket
+ * must be one of the process's own fds, since another process there may hold the port (swtpm then exits). Until the
+ * wrapper has exec'd swtpm (comm) the pid may still be in the starting namespace.
+ */
+async function swtpmListening(pid: number, port: number): Promise<boolean> {
+  if ((await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() !== 'swtpm') return false;
+  const table = await readFile(`/proc/${pid}/net/tcp`, 'utf8').catch(() => '');
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set(
+    table
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .filter((f) => f[1] === local && f[3] === '0A')
+      .map((f) => `socket:[${f[9]}]`),
+  );
+  if (inodes.size === 0) return false;
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+  for (const fd of fds) {
+    if (inodes.has(await readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''))) return true;
+  }
+  return false;
 }
 
 function alive(pid: number): boolean {
@@ -92,6 +125,7 @@ export class SwtpmProcess {
     const logger = opts.logger.child({ component: 'tpm.swtpm' });
     await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
     const fixed = opts.port !== undefined;
+    if (opts.wrap && !fixed) throw new TpmError('UNREACHABLE', 'swtpm', 'swtpm: a wrapped start (another namespace) needs a fixed port');
     let lastError: unknown;
     for (let attempt = 0; attempt < (fixed ? 1 : PORT_ATTEMPTS); attempt++) {
       const port = opts.port ?? 20000 + 2 * Math.floor(Math.random() * 10000);
@@ -107,8 +141,9 @@ export class SwtpmProcess {
   }
 
   private static async startOn(port: number, opts: SwtpmOptions, logger: Logger): Promise<SwtpmProcess> {
-    // Checked up front: the readiness probe below would otherwise be answered by whoever holds the port.
-    for (const p of [port, port + 1]) {
+    // Checked up front: the readiness probe below would otherwise be answered by whoever holds the port. (A wrapped
+    // start lands in another namespace, where a held port makes swtpm exit, which the wait below reports.)
+    for (const p of opts.wrap ? [] : [port, port + 1]) {
       if (!(await portFree(p))) {
         throw new TpmError('UNREACHABLE', 'swtpm', `cannot start swtpm on 127.0.0.1:${p}: Address already in use`);
       }
@@ -125,7 +160,8 @@ export class SwtpmProcess {
       '--log', `file=${logPath},level=1`,
     ];
     let exited: string | undefined;
-    const child = spawn('swtpm', args, { detached: true, stdio: ['ignore', log.fd, log.fd] });
+    const [exe, ...argv] = [...(opts.wrap ?? []), 'swtpm', ...args];
+    const child = spawn(exe, argv, { detached: true, stdio: ['ignore', log.fd, log.fd] });
     // Listeners first: 'spawn'/'error' fire on a later tick, possibly while the log file is being closed.
     const started = new Promise<number>((resolve, reject) => {
       child.once('spawn', () => resolve(child.pid!));
@@ -144,15 +180,32 @@ export class SwtpmProcess {
     // The child stays referenced while we wait for it (clock timers do not keep the process alive); once
     // running it is unreferenced so a CLI `start` can exit and leave swtpm behind.
     const p = new SwtpmProcess(spawned, port, opts.stateDir, logger, opts.clock, child, exitPromise);
-    const tools = new Tpm2Tools({ tcti: p.tcti, flush: false, timeoutMs: 2000, logger });
     const deadline = opts.clock.now() + (opts.startTimeoutMs ?? 10_000);
+    const failIfExited = async (): Promise<void> => {
+      if (exited === undefined) return;
+      const text = (await readFile(logPath, 'utf8').catch(() => '')).trim();
+      throw new TpmError('UNREACHABLE', 'swtpm', `${exited} on port ${port}: ${text || 'no log output'}`);
+    };
+    if (opts.wrap) {
+      for (;;) {
+        await failIfExited();
+        if (await swtpmListening(spawned, port)) break;
+        if (opts.clock.now() > deadline || opts.signal?.aborted) {
+          await p.stop();
+          throw new TpmError('UNREACHABLE', 'swtpm', `swtpm did not listen on port ${port} within ${opts.startTimeoutMs ?? 10_000} ms`);
+        }
+        // Clock timers do not hold the process open; an exit ends the wait at once.
+        await Promise.race([opts.clock.sleep(WRAPPED_POLL_MS, opts.signal), exitPromise]);
+      }
+      child.unref();
+      p.setState('running');
+      return p;
+    }
+    const tools = new Tpm2Tools({ tcti: p.tcti, flush: false, timeoutMs: 2000, logger });
     // A probe command through tpm2_send (one process per attempt while swtpm refuses connections).
     try {
       for (;;) {
-        if (exited !== undefined) {
-          const text = (await readFile(logPath, 'utf8').catch(() => '')).trim();
-          throw new TpmError('UNREACHABLE', 'swtpm', `${exited} on port ${port}: ${text || 'no log output'}`);
-        }
+        await failIfExited();
         try {
           await tools.send(getHandlesCommand(HANDLE_RANGE.persistent), parseGetHandlesResponse, opts.signal);
           if (exited === undefined) break;

@@ -227,6 +227,7 @@ export class ClusterReconciler {
     // 4. Joiners wait for the bootstrap on first join (§5.3).
     if (firstJoin && !this.o.dryRun) {
       this.setPhase('waiting for the bootstrap server');
+      this.k3s.loadClientLibrary(); // idle time now, not while k3s starts
       await waitForBootstrapServer({
         joinServerIp: cfg.joinServerIp,
         clusterId: cfg.clusterId,

@@ -117,8 +117,16 @@ export class K3sRuntime {
     this.running = running;
     // Load the client library the monitors need while k3s boots (it writes its kubeconfig a second or more later);
     // only after the spawn, so the import's CPU never delays k3s itself.
-    void loadKubeLibrary().catch((e: unknown) => this.o.logger.error('cannot load @kubernetes/client-node', { error: errorMessage(e) }));
+    this.loadClientLibrary();
     return running;
+  }
+
+  /**
+   * Starts loading @kubernetes/client-node in the background (about a second of CPU; once). A joiner calls this
+   * while it waits for the bootstrap server, so that the load does not compete with its own k3s start.
+   */
+  loadClientLibrary(): void {
+    void loadKubeLibrary().catch((e: unknown) => this.o.logger.error('cannot load @kubernetes/client-node', { error: errorMessage(e) }));
   }
 
   /** A kube client on this node's kubeconfig, once k3s wrote it. */

@@ -6,6 +6,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { netnsUnavailableReason } from '../../../src/demo/index.js';
 import { SwtpmProcess, isTpmError, swtpmPidFile, type KeyStoreInfo } from '../../../src/tpm/index.js';
 import { cliCommand } from '../../helpers/cli.js';
 import { clock, logger, missingTpmTools, startSwtpm, stopSwtpm, type SwtpmFixture } from './helpers.js';
@@ -41,6 +43,40 @@ void describe('swtpm lifecycle', { skip }, () => {
     assert.equal(sw.state, 'stopped');
     assert.ok(!alive(sw.pid));
     await assert.rejects(stat(swtpmPidFile(sw.stateDir)), { code: 'ENOENT' });
+  });
+});
+
+// The demo's netns mode: swtpm started through `ip netns exec` in a namespace this test creates; readiness comes
+// from its listening socket there, since this process cannot connect into the namespace.
+void describe('swtpm in a network namespace', { skip: skip ?? (await netnsUnavailableReason()) }, () => {
+  const ns = `edgesim-swtpmtest-${randomBytes(3).toString('hex')}`;
+  let dir = '';
+  const started: SwtpmProcess[] = [];
+  after(async () => {
+    for (const sw of started) await sw.stop();
+    await run('ip', ['netns', 'del', ns]).catch(() => undefined);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  void test('wrapped start answers TPM commands inside the namespace only; a port held there fails with swtpm\'s reason', async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'edgesim-tpm-ns-'));
+    await run('ip', ['netns', 'add', ns]);
+    await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    const wrap = ['ip', 'netns', 'exec', ns];
+    const sw = await SwtpmProcess.create({ stateDir: path.join(dir, 'a'), port: 2321, wrap, logger, clock });
+    started.push(sw);
+    assert.equal(sw.state, 'running');
+    assert.equal(sw.tcti, 'swtpm:host=127.0.0.1,port=2321');
+    // Ready means usable at once: a TPM2_GetCapability through the TCTI, from inside the namespace.
+    const { stdout } = await run('ip', ['netns', 'exec', ns, 'tpm2_getcap', `--tcti=${sw.tcti}`, 'properties-fixed']);
+    assert.match(stdout, /TPM2_PT_FAMILY_INDICATOR/);
+    await assert.rejects(
+      SwtpmProcess.create({ stateDir: path.join(dir, 'b'), port: 2321, wrap, logger, clock }),
+      (e) => isTpmError(e) && e.kind === 'UNREACHABLE' && /swtpm exited/.test(e.message),
+    );
+    await assert.rejects(SwtpmProcess.create({ stateDir: path.join(dir, 'c'), wrap, logger, clock }), /needs a fixed port/);
+    await sw.stop();
+    assert.ok(!alive(sw.pid));
   });
 });
 
