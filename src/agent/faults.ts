@@ -128,13 +128,7 @@ export class FaultSet {
 
 /** The agent's clock with the `clock-skew` fault applied to `now()` (timers are unaffected). */
 export function skewedClock(clock: Clock, faults: FaultSet): Clock {
-  return {
-    timeScale: clock.timeScale,
-    now: () => clock.now() + (faults.get('clock-skew')?.value ?? 0),
-    sleep: (ms, signal) => clock.sleep(ms, signal),
-    scaled: (ms) => clock.scaled(ms),
-    every: (ms, fn) => clock.every(ms, fn),
-  };
+  return { ...clock, now: () => clock.now() + (faults.get('clock-skew')?.value ?? 0) };
 }
 
 /** The key store with the `tpm-unavailable` fault: every key operation fails as if the TPM did not answer. */

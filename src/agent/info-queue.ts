@@ -206,7 +206,7 @@ export class InfoQueue {
       } else {
         // Next per-item deadline, else the minimum pass interval.
         const next = Math.min(...[...this.slots.values()].map((s) => s.notBefore));
-        waitMs = Number.isFinite(next) && this.slots.size ? Math.max(0, (next - clock.now()) * clock.timeScale) : PASS_MAX_MS;
+        waitMs = Number.isFinite(next) && this.slots.size ? Math.max(0, clock.specMs(next - clock.now())) : PASS_MAX_MS;
       }
       if (this.wake.signal.aborted) continue;
       try {

@@ -11,8 +11,17 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Converts spec milliseconds into real milliseconds under this clock's time scale. */
   scaled(ms: number): number;
+  /** Converts real milliseconds (a measured duration) into spec milliseconds: the inverse of `scaled`. */
+  specMs(realMs: number): number;
   /** Repeating timer in spec milliseconds; returns a cancel function. The timer never keeps the process alive. */
   every(ms: number, fn: () => void): () => void;
+  /**
+   * Waits `ms` real milliseconds whatever the time scale: for what runs on someone else's clock (a client's
+   * `timeoutSeconds`, a datastore's readiness poll). Rejects with AbortError when `signal` fires.
+   */
+  sleepReal(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Repeating timer in real milliseconds (systemd's watchdog); returns a cancel function; never keeps the process alive. */
+  everyReal(ms: number, fn: () => void): () => void;
   /** The divisor applied to every duration (1 = real time). */
   readonly timeScale: number;
 }
@@ -23,16 +32,22 @@ export function createClock(timeScale = 1): Clock {
     throw new RangeError(`time scale must be a positive number, got ${timeScale}`);
   }
   const scaled = (ms: number): number => Math.max(0, ms / timeScale);
+  const sleepReal = (ms: number, signal?: AbortSignal): Promise<void> =>
+    sleepTimer(Math.max(0, ms), undefined, signal ? { signal, ref: false } : { ref: false });
+  const everyReal = (ms: number, fn: () => void): (() => void) => {
+    const t = setInterval(fn, Math.max(1, ms));
+    t.unref();
+    return () => clearInterval(t);
+  };
   return {
     timeScale,
     now: () => Date.now(),
     scaled,
-    sleep: (ms, signal) => sleepTimer(scaled(ms), undefined, signal ? { signal, ref: false } : { ref: false }),
-    every(ms, fn) {
-      const t = setInterval(fn, Math.max(1, scaled(ms)));
-      t.unref();
-      return () => clearInterval(t);
-    },
+    specMs: (realMs) => realMs * timeScale,
+    sleep: (ms, signal) => sleepReal(scaled(ms), signal),
+    every: (ms, fn) => everyReal(scaled(ms), fn),
+    sleepReal,
+    everyReal,
   };
 }
 

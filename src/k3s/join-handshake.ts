@@ -200,7 +200,7 @@ export async function waitForBootstrapServer(opts: JoinHandshakeOptions): Promis
       );
     }
     // Ticker cadence: the next round starts one interval after this one started, not after it ended.
-    const spentSpecMs = (clock.now() - startedAt) * clock.timeScale;
+    const spentSpecMs = clock.specMs(clock.now() - startedAt);
     await clock.sleep(Math.max(0, intervalMs - spentSpecMs), opts.signal);
   }
 }

@@ -120,8 +120,8 @@ export class SystemdNotifier {
           },
         }),
       );
-      // The watchdog runs on systemd's real clock: undo the time scale so pings stay `everyMs` apart in real time.
-      this.offs.push(clock.every(everyMs * clock.timeScale, () => this.ping(everyMs)));
+      // The watchdog runs on systemd's real clock: pings stay `everyMs` apart in real time.
+      this.offs.push(clock.everyReal(everyMs, () => this.ping(everyMs)));
     }
   }
 

@@ -67,7 +67,7 @@ export async function recordFailoverTimeline(o: FailoverTimelineOptions): Promis
     if (tl[key] !== undefined) return;
     const ms = o.clock.now() - t0;
     tl[key] = ms;
-    tl.spec[key] = Math.round(ms * o.clock.timeScale);
+    tl.spec[key] = Math.round(o.clock.specMs(ms));
   };
   const deadline = t0 + o.clock.scaled(o.timeoutMs ?? 300_000);
   while (o.clock.now() < deadline && !o.signal?.aborted) {

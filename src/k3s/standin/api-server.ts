@@ -367,9 +367,9 @@ export class ApiServer {
     const ac = new AbortController();
     this.watches.add(ac);
     const timeout = Number(q.get('timeoutSeconds') ?? '0');
-    // timeoutSeconds is the client's real time, so undo the clock's scaling.
+    // timeoutSeconds is the client's real time, not the stand-in's scaled time.
     if (timeout > 0) {
-      this.opts.clock.sleep(timeout * 1000 * this.opts.clock.timeScale, ac.signal).then(() => ac.abort(), () => undefined);
+      this.opts.clock.sleepReal(timeout * 1000, ac.signal).then(() => ac.abort(), () => undefined);
     }
     req.socket.once('close', () => ac.abort());
     res.once('close', () => ac.abort());

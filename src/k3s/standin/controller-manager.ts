@@ -50,7 +50,7 @@ export function startControllers(opts: ControllerManagerOptions): () => void {
   };
   const stops = [
     loop('nodelifecycle', opts.nodeMonitorPeriodMs, () => lifecycle.monitorNodes()),
-    loop('pods', Math.max(PASS_PERIOD_MS, MIN_REAL_PASS_MS * opts.clock.timeScale), async () => {
+    loop('pods', Math.max(PASS_PERIOD_MS, opts.clock.specMs(MIN_REAL_PASS_MS)), async () => {
       // One read of nodes and pods per pass keeps the datastore load flat under --time-scale.
       const snap = { nodes: (await opts.api.list(resourceOf('nodes'), undefined)).items, pods: (await opts.api.list(resourceOf('pods'), undefined)).items };
       await lifecycle.evictPods(snap);

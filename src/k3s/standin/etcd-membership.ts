@@ -39,10 +39,6 @@ export interface EtcdMembershipOptions {
   logger: Logger;
 }
 
-/** Sleeps `ms` real milliseconds through the clock (which divides by the time scale). */
-function sleepReal(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-  return clock.sleep(ms * clock.timeScale, signal);
-}
 
 /** etcd's refusal of a promotion of a learner that is not in sync yet (retried). */
 function isNotReady(e: unknown): boolean {
@@ -143,7 +139,7 @@ export class EtcdMembership {
           if (clock.now() >= waitUntil) {
             throw new ApiError('ServiceUnavailable', `another node (${pending.name || pending.peerURLs.join(',')}) is joining the etcd cluster; retry`);
           }
-          await sleepReal(clock, MEMBER_POLL_MS, this.ac.signal);
+          await clock.sleepReal(MEMBER_POLL_MS, this.ac.signal);
           continue;
         }
         const t0 = clock.now();
@@ -188,7 +184,7 @@ export class EtcdMembership {
           if (!isNotReady(e)) this.log.debug('etcd learner promotion failed', { ...who, error: errorMessage(e) });
           last = errorMessage(e);
         }
-        await sleepReal(clock, MEMBER_POLL_MS, this.ac.signal);
+        await clock.sleepReal(MEMBER_POLL_MS, this.ac.signal);
       }
       await client.cluster.memberRemove({ ID: learner.ID }, this.deadline());
       this.log.warn('etcd learner did not catch up in time; removed it so that other nodes can join', { ...who, timeoutMs: LEARNER_TIMEOUT_MS, lastError: last });
@@ -250,6 +246,6 @@ export async function waitEtcdReady(opts: WaitEtcdReadyOptions): Promise<void> {
       opts.logger.info('waiting for etcd', { waitedMs: waited, state: last });
       lastLog = clock.now();
     }
-    await sleepReal(clock, MEMBER_POLL_MS, opts.signal);
+    await clock.sleepReal(MEMBER_POLL_MS, opts.signal);
   }
 }

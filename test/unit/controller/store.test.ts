@@ -10,8 +10,11 @@ function manualClock(start = 1_700_000_000_000): Clock & { t: number } {
     timeScale: 1,
     now: () => c.t,
     scaled: (ms: number) => ms,
+    specMs: (ms: number) => ms,
     sleep: () => Promise.resolve(),
     every: () => () => {},
+    sleepReal: () => Promise.resolve(),
+    everyReal: () => () => {},
   };
   return c;
 }
