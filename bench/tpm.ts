@@ -15,16 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClock, silentLogger } from '../src/common/index.js';
-import {
-  controllerZCertHash,
-  createCertificate,
-  decryptCipherBlock,
-  deviceZCertHash,
-  encryptCipherBlock,
-  generateSoftKey,
-  softEcdh,
-  softSigner,
-} from '../src/eve/index.js';
+import { encryptTokenForDevice } from '../test/helpers/cipher.js';
 import { SwtpmProcess, openKeyStore, provisionKeyStore, type KeyStore } from '../src/tpm/index.js';
 import { TpmKeyStore } from '../src/tpm/tpm-keystore.js';
 
@@ -73,35 +64,13 @@ async function freshProvision(dir: string): Promise<void> {
 
 async function bench(name: string, store: KeyStore): Promise<void> {
   const id = await store.provision();
-  const controller = generateSoftKey();
-  const controllerCertPem = Buffer.from(
-    await createCertificate({
-      subject: { CN: 'bench controller' },
-      issuer: 'self',
-      publicKey: controller.publicKey,
-      signer: softSigner(controller),
-      notBefore: new Date(clock.now() - 60_000),
-      notAfter: new Date(clock.now() + 86_400_000),
-      isCA: false,
-      keyUsage: ['digitalSignature'],
-      extKeyUsage: ['serverAuth'],
-    }),
-  );
-  const { context, block } = await encryptCipherBlock(
-    { cluster_token: 'K10-bench-token' },
-    { controllerCertPem, controllerEcdh: softEcdh(controller), deviceEcdhCertPem: id.ecdhCertPem },
-  );
-  const env = {
-    ecdhKey: store.ecdh,
-    controllerCertsByHashHex: new Map([[controllerZCertHash(controllerCertPem).toString('hex'), controllerCertPem]]),
-    deviceCertsByHashHex: new Map([[deviceZCertHash(id.ecdhCertPem).toString('hex'), id.ecdhCertPem]]),
-  };
-  const decrypt = (): Promise<unknown> => decryptCipherBlock(block, [context], env);
+  const token = await encryptTokenForDevice({ token: 'K10-bench-token', deviceEcdhCertPem: id.ecdhCertPem, deviceEcdh: store.ecdh, clock });
+  const decrypt = (): Promise<unknown> => token.decrypt();
   await measure(`${name}: cluster-token decrypt`, decrypt);
   if (store instanceof TpmKeyStore) {
     // The worst case: tpm2_send ended before every decrypt (the first call of a process; every call on an
     // exclusive /dev/tpm0, where the channel closes after each command), so each one pays the process start.
-    await measure(`${name}: decrypt, tpm2_send restarted`, decrypt, () => store.tools.release());
+    await measure(`${name}: decrypt, tpm2_send restarted`, decrypt, () => store.runner.release());
   }
   const digest = createHash('sha256').update('payload').digest();
   await measure(`${name}: AuthContainer sign`, () => store.deviceSigner.signDigest(digest));

@@ -12,7 +12,7 @@ import type { Clock, Logger } from '../common/index.js';
 import { errorMessage } from '../common/index.js';
 import { TpmError } from './errors.js';
 import { getHandlesCommand, HANDLE_RANGE, parseGetHandlesResponse } from './tpm-object-commands.js';
-import { Tpm2Tools } from './tpm2-tools.js';
+import { TpmCommandRunner } from './tpm-command-runner.js';
 
 /** Lifecycle states, logged on each transition. */
 export type SwtpmState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -201,13 +201,13 @@ export class SwtpmProcess {
       p.setState('running');
       return p;
     }
-    const tools = new Tpm2Tools({ tcti: p.tcti, flush: false, timeoutMs: 2000, logger });
+    const runner = new TpmCommandRunner({ tcti: p.tcti, flush: false, timeoutMs: 2000, logger });
     // A probe command through tpm2_send (one process per attempt while swtpm refuses connections).
     try {
       for (;;) {
         await failIfExited();
         try {
-          await tools.send(getHandlesCommand(HANDLE_RANGE.persistent), parseGetHandlesResponse, opts.signal);
+          await runner.send(getHandlesCommand(HANDLE_RANGE.persistent), parseGetHandlesResponse, opts.signal);
           if (exited === undefined) break;
         } catch (e) {
           if (opts.clock.now() > deadline || opts.signal?.aborted) {
@@ -218,7 +218,7 @@ export class SwtpmProcess {
         }
       }
     } finally {
-      await tools.release();
+      await runner.release();
     }
     child.unref();
     p.setState('running');

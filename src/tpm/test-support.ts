@@ -25,7 +25,7 @@ export function externalEcdhKeyForTest(store: KeyStore, privateKeyPem: string | 
   const load = loadExternalEccCommand(b(jwk.d), Buffer.concat([Buffer.from([4]), b(jwk.x), b(jwk.y)]), attributeBits('sign|decrypt|userwithauth'));
   return {
     zgen: (peer, signal) =>
-      store.tools.sequence(async (tx) => {
+      store.runner.sequence(async (tx) => {
         const handle = await tx(load, parseLoadExternalResponse);
         try {
           return await tx(ecdhZGenCommand(handle, peer), parseEcdhZGenResponse);

@@ -104,7 +104,7 @@ export function responseParameters(cmd: TpmCommand, rsp: Buffer): Buffer {
 }
 
 /**
- * Sends one command inside a serialised sequence (Tpm2Tools.sequence) and returns `parse(cmd, response)`; a
+ * Sends one command inside a serialised sequence (TpmCommandRunner.sequence) and returns `parse(cmd, response)`; a
  * response code is thrown by `parse` as a TpmError.
  */
 export type Transmit = <T>(cmd: TpmCommand, parse: (cmd: TpmCommand, rsp: Buffer) => T) => Promise<T>;

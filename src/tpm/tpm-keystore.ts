@@ -1,6 +1,6 @@
 /**
  * The TPM key store: EVE's key layout (cipher-and-tpm.md §9) as raw TPM commands through one long-lived
- * `tpm2_send` (tpm2-tools.ts).
+ * `tpm2_send` (tpm-command-runner.ts).
  *   0x817FFFFF device key   ECC P-256 sign|decrypt|noDA|sensitiveDataOrigin|userWithAuth, no scheme, empty auth
  *                           ("Simulator choice": EVE uses the owner credential)
  *   0x81000005 ECDH key     same template, empty auth
@@ -41,7 +41,7 @@ import {
   type PublicArea,
 } from './tpm-object-commands.js';
 import { attributeBits, attributeNames, matchesTemplate, TPM_ALG, type EccPublic } from './tpm-public.js';
-import { Tpm2Tools } from './tpm2-tools.js';
+import { TpmCommandRunner } from './tpm-command-runner.js';
 
 /** EVE's persistent handles (`lf-edge/eve: pkg/pillar/evetpm/tpm.go`). */
 export const TPM_HANDLES: Readonly<Record<KeyRole, number>> = {
@@ -109,7 +109,7 @@ export class TpmKeyStore implements KeyStore {
   readonly deviceSigner: Signer;
   readonly ecdh: EcdhKey;
   /** The serialised runner; also used by the test-only helpers in test-support.ts. */
-  readonly tools: Tpm2Tools;
+  readonly runner: TpmCommandRunner;
   private closed = false;
 
   constructor(
@@ -120,7 +120,7 @@ export class TpmKeyStore implements KeyStore {
     timeoutMs: number,
   ) {
     this.description = `tpm ${spec.label}`;
-    this.tools = new Tpm2Tools({ tcti: spec.tcti, flush: spec.flush, exclusive: spec.exclusive, timeoutMs, logger });
+    this.runner = new TpmCommandRunner({ tcti: spec.tcti, flush: spec.flush, exclusive: spec.exclusive, timeoutMs, logger });
     this.deviceSigner = { signDigest: (digest, signal) => this.sign(digest, signal) };
     this.ecdh = { zgen: (peer, signal) => this.zgen(peer, signal) };
   }
@@ -135,7 +135,7 @@ export class TpmKeyStore implements KeyStore {
    */
   private async sign(digest: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     this.checkOpen();
-    return this.tools.send(signCommand(TPM_HANDLES.device, digest), parseSignResponse, signal);
+    return this.runner.send(signCommand(TPM_HANDLES.device, digest), parseSignResponse, signal);
   }
 
   /**
@@ -144,7 +144,7 @@ export class TpmKeyStore implements KeyStore {
    */
   private async zgen(peer: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     this.checkOpen();
-    return this.tools.send(ecdhZGenCommand(TPM_HANDLES.ecdh, peer), parseEcdhZGenResponse, signal);
+    return this.runner.send(ecdhZGenCommand(TPM_HANDLES.ecdh, peer), parseEcdhZGenResponse, signal);
   }
 
   /**
@@ -159,7 +159,7 @@ export class TpmKeyStore implements KeyStore {
       throw new TpmError('TOOL_FAILED', 'TPM2_Quote', `nonce must be 1-${MAX_NONCE} bytes, got ${nonce.length}`);
     }
     const selection = [{ hashAlg: TPM_ALG.SHA256, pcrs: QUOTE_PCRS }];
-    return this.tools.sequence(async (tx) => {
+    return this.runner.sequence(async (tx) => {
       for (let attempt = 1; ; attempt++) {
         const q = await tx(quoteCommand(TPM_HANDLES.attest, nonce, selection), parseQuoteResponse);
         const values = await readPcrs(tx, QUOTE_PCRS);
@@ -177,11 +177,11 @@ export class TpmKeyStore implements KeyStore {
 
   /** Persistent handles present in the TPM. */
   private async persistentHandles(signal?: AbortSignal): Promise<Set<number>> {
-    return new Set(await this.tools.sequence((tx) => listHandles(tx, HANDLE_RANGE.persistent), signal));
+    return new Set(await this.runner.sequence((tx) => listHandles(tx, HANDLE_RANGE.persistent), signal));
   }
 
   private readPublic(role: KeyRole, signal?: AbortSignal): Promise<PublicArea> {
-    return this.tools.send(readPublicCommand(TPM_HANDLES[role]), parseReadPublicResponse, signal);
+    return this.runner.send(readPublicCommand(TPM_HANDLES[role]), parseReadPublicResponse, signal);
   }
 
   /**
@@ -191,7 +191,7 @@ export class TpmKeyStore implements KeyStore {
    */
   private async createPersistent(role: KeyRole, signal?: AbortSignal): Promise<PublicArea> {
     const handle = TPM_HANDLES[role];
-    const made = await this.tools.sequence(async (tx) => {
+    const made = await this.runner.sequence(async (tx) => {
       const created = await tx(createPrimaryCommand(TPM_RH_OWNER, TPM_TEMPLATES[role]), parseCreatePrimaryResponse);
       try {
         await tx(evictControlCommand(created.handle, handle), parseEmptyResponse);
@@ -201,7 +201,7 @@ export class TpmKeyStore implements KeyStore {
         throw e;
       } finally {
         await tx(flushContextCommand(created.handle), parseEmptyResponse).catch((e: unknown) => {
-          // Left loaded: the next command that meets 0x902 flushes it (Tpm2Tools.sequence).
+          // Left loaded: the next command that meets 0x902 flushes it (TpmCommandRunner.sequence).
           this.logger.warn('TPM2_FlushContext of a new primary failed', { role, handle: hex(created.handle), error: errorMessage(e) });
         });
       }
@@ -256,8 +256,8 @@ export class TpmKeyStore implements KeyStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.tools.release();
-    await this.tools.idle();
+    await this.runner.release();
+    await this.runner.idle();
   }
 }
 

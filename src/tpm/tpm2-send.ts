@@ -5,7 +5,7 @@
  * (~25 ms on 2 cores); later ones cost the TPM round trip. The swtpm TCTI connects per command, so an idle channel
  * holds no connection and other tools reach swtpm meanwhile; a TCTI that one process opens at a time (a raw
  * /dev/tpm0) is held for as long as the process lives, so callers close the channel after each command there.
- * One command at a time: the caller (Tpm2Tools) serialises.
+ * One command at a time: the caller (TpmCommandRunner) serialises.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Socket } from 'node:net';

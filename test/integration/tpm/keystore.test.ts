@@ -129,7 +129,7 @@ void describe('TPM key store on swtpm', { skip }, () => {
   void test('1,000 consecutive TPM operations: no 0x902/0x903', { timeout: 600_000 }, async () => {
     await store.provision();
     assert.ok(store instanceof TpmKeyStore);
-    const before = { ...store.tools.stats };
+    const before = { ...store.runner.stats };
     const peer = p256.getPublicKey(p256.utils.randomPrivateKey(), false);
     const digest = createHash('sha256').update('x').digest();
     const started = clock.now();
@@ -139,10 +139,10 @@ void describe('TPM key store on swtpm', { skip }, () => {
       if (i % 2 === 0) await store.ecdh.zgen(peer);
       else await store.deviceSigner.signDigest(digest);
     }
-    await store.tools.idle();
+    await store.runner.idle();
     const ms = clock.now() - started;
-    assert.equal(store.tools.stats.recoveries, before.recoveries, 'a 0x902/0x903 was hit and recovered');
-    assert.equal(store.tools.stats.flushes, before.flushes, 'nothing needed flushing');
+    assert.equal(store.runner.stats.recoveries, before.recoveries, 'a 0x902/0x903 was hit and recovered');
+    assert.equal(store.runner.stats.flushes, before.flushes, 'nothing needed flushing');
     // Asked by separate tpm2_getcap processes, not through the store's own channel.
     for (const cap of ['handles-loaded-session', 'handles-transient']) {
       const { stdout } = await run('tpm2_getcap', [`--tcti=${f!.swtpm.tcti}`, cap]);

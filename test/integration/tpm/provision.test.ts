@@ -22,7 +22,7 @@ import {
   TPM_RC_NV_DEFINED,
   TPM_RH_OWNER,
 } from '../../../src/tpm/tpm-object-commands.js';
-import { Tpm2Tools } from '../../../src/tpm/tpm2-tools.js';
+import { TpmCommandRunner } from '../../../src/tpm/tpm-command-runner.js';
 import { clock, logger, missingTpmTools, startSwtpm, stopSwtpm, type SwtpmFixture } from './helpers.js';
 
 const skip = missingTpmTools();
@@ -54,7 +54,7 @@ void describe('TPM provisioning through raw commands on swtpm', { skip }, () => 
 
   void test('raw TPM2_CreatePrimary gives byte for byte the public area tpm2_createprimary gives, per EVE template', async () => {
     // Exclusive: CreatePrimary and FlushContext go out through two tpm2_send processes, as on a raw /dev/tpm0.
-    const tools = new Tpm2Tools({ tcti: f!.swtpm.tcti, flush: true, exclusive: true, timeoutMs: 10_000, logger });
+    const runner = new TpmCommandRunner({ tcti: f!.swtpm.tcti, flush: true, exclusive: true, timeoutMs: 10_000, logger });
     for (const role of ['device', 'ecdh', 'attest'] as const) {
       const a = TOOL_ARGS[role];
       const ctx = path.join(f!.dir, `${role}.ctx`);
@@ -72,7 +72,7 @@ void describe('TPM provisioning through raw commands on swtpm', { skip }, () => 
       await tool('tpm2_createprimary', args);
       await tool('tpm2_readpublic', ['-c', ctx, '-o', pubFile, '-f', 'tss']);
       await tool('tpm2_flushcontext', ['-t']);
-      const raw = await tools.sequence(async (tx) => {
+      const raw = await runner.sequence(async (tx) => {
         const c = await tx(createPrimaryCommand(TPM_RH_OWNER, TPM_TEMPLATES[role]), parseCreatePrimaryResponse);
         await tx(flushContextCommand(c.handle), parseEmptyResponse);
         return c.pub.bytes;
@@ -81,7 +81,7 @@ void describe('TPM provisioning through raw commands on swtpm', { skip }, () => 
       assert.equal(fromTool.readUInt16BE(0), raw.length, role);
       assert.equal(raw.toString('hex'), fromTool.subarray(2).toString('hex'), role);
     }
-    assert.equal(tools.stats.sendStarts, tools.stats.commands);
+    assert.equal(runner.stats.sendStarts, runner.stats.commands);
     assert.equal(await loaded(), '');
   });
 
@@ -101,14 +101,14 @@ void describe('TPM provisioning through raw commands on swtpm', { skip }, () => 
       assert.deepEqual(info.objects.map((o) => o.present), [true, true, true]);
       assert.match(info.objects[1].attributes!, /restricted/, 'the foreign key, not a new one');
       assert.equal(Buffer.from(certPublicKeyPoint(id.ecdhCertPem)).toString('hex', 1, 33), foreignX.padStart(64, '0'));
-      assert.equal(store.tools.stats.sendStarts, 1, 'one tpm2_send for the whole provisioning');
-      assert.equal(store.tools.stats.recoveries, 0);
+      assert.equal(store.runner.stats.sendStarts, 1, 'one tpm2_send for the whole provisioning');
+      assert.equal(store.runner.stats.recoveries, 0);
       assert.equal(await loaded(), '');
 
       // Again: everything exists, so only the handle list and three public areas are read.
-      const before = store.tools.stats.commands;
+      const before = store.runner.stats.commands;
       await store.provision();
-      assert.equal(store.tools.stats.commands - before, 4);
+      assert.equal(store.runner.stats.commands - before, 4);
     } finally {
       await store.close();
     }
@@ -117,9 +117,9 @@ void describe('TPM provisioning through raw commands on swtpm', { skip }, () => 
   });
 
   void test('persisting to a taken handle is TPM_RC_NV_DEFINED naming the handle; the transient is flushed', async () => {
-    const tools = new Tpm2Tools({ tcti: f!.swtpm.tcti, flush: true, timeoutMs: 10_000, logger });
+    const runner = new TpmCommandRunner({ tcti: f!.swtpm.tcti, flush: true, timeoutMs: 10_000, logger });
     try {
-      const attempt = tools.sequence(async (tx) => {
+      const attempt = runner.sequence(async (tx) => {
         const c = await tx(createPrimaryCommand(TPM_RH_OWNER, TPM_TEMPLATES.ecdh), parseCreatePrimaryResponse);
         try {
           await tx(evictControlCommand(c.handle, TPM_HANDLES.ecdh), parseEmptyResponse);
@@ -134,7 +134,7 @@ void describe('TPM provisioning through raw commands on swtpm', { skip }, () => 
       });
       assert.equal(await loaded(), '');
     } finally {
-      await tools.release();
+      await runner.release();
     }
   });
 
@@ -145,7 +145,7 @@ void describe('TPM provisioning through raw commands on swtpm', { skip }, () => 
       const nonce = Buffer.from('0123456789abcdef', 'hex');
       const q = await store.quote(nonce);
       assert.equal(verifyQuote({ ...q, nonce, attestCertPem: id.attestCertPem }).code, 'SUCCESS');
-      assert.equal(store.tools.stats.sendStarts, store.tools.stats.commands);
+      assert.equal(store.runner.stats.sendStarts, store.runner.stats.commands);
       assert.equal(await loaded(), '');
     } finally {
       await store.close();

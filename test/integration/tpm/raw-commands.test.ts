@@ -10,21 +10,12 @@ import { execFile } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import { p256 } from '@noble/curves/nist.js';
-import {
-  controllerZCertHash,
-  createCertificate,
-  decryptCipherBlock,
-  deviceZCertHash,
-  encryptCipherBlock,
-  generateSoftKey,
-  softEcdh,
-  softSigner,
-} from '../../../src/eve/index.js';
+import { encryptTokenForDevice } from '../../helpers/cipher.js';
 import { publicKeyPoint } from '../../../src/eve/x509.js';
 import { SwtpmProcess, TPM_HANDLES, isTpmError, openKeyStore, type DeviceIdentity } from '../../../src/tpm/index.js';
 import { ecdhZGenCommand, parseEcdhZGenResponse } from '../../../src/tpm/tpm-commands.js';
 import { TpmKeyStore } from '../../../src/tpm/tpm-keystore.js';
-import { Tpm2Tools } from '../../../src/tpm/tpm2-tools.js';
+import { TpmCommandRunner } from '../../../src/tpm/tpm-command-runner.js';
 import { clock, logger, missingTpmTools, startSwtpm, stopSwtpm, type SwtpmFixture } from './helpers.js';
 
 const skip = missingTpmTools();
@@ -77,36 +68,14 @@ void describe('raw TPM commands through tpm2_send on swtpm', { skip }, () => {
   });
 
   void test('50 cluster tokens decrypt back to back: one tpm2_send, no flush, nothing left loaded', async () => {
-    const controller = generateSoftKey();
-    const controllerCertPem = Buffer.from(
-      await createCertificate({
-        subject: { CN: 'test controller' },
-        issuer: 'self',
-        publicKey: controller.publicKey,
-        signer: softSigner(controller),
-        notBefore: new Date(clock.now() - 60_000),
-        notAfter: new Date(clock.now() + 86_400_000),
-        isCA: false,
-        keyUsage: ['digitalSignature'],
-        extKeyUsage: ['serverAuth'],
-      }),
-    );
-    const env = {
-      ecdhKey: store.ecdh,
-      controllerCertsByHashHex: new Map([[controllerZCertHash(controllerCertPem).toString('hex'), controllerCertPem]]),
-      deviceCertsByHashHex: new Map([[deviceZCertHash(id.ecdhCertPem).toString('hex'), id.ecdhCertPem]]),
-    };
-    const { context, block } = await encryptCipherBlock(
-      { cluster_token: 'K10-raw-token' },
-      { controllerCertPem, controllerEcdh: softEcdh(controller), deviceEcdhCertPem: id.ecdhCertPem },
-    );
+    const token = await encryptTokenForDevice({ token: 'K10-raw-token', deviceEcdhCertPem: id.ecdhCertPem, deviceEcdh: store.ecdh, clock });
     await store.ecdh.zgen(p256.getPublicKey(p256.utils.randomPrivateKey(), false)); // the channel is up
-    const before = store.tools.stats;
+    const before = store.runner.stats;
     for (let i = 0; i < 50; i++) {
-      assert.equal((await decryptCipherBlock(block, [context], env)).cluster_token, 'K10-raw-token');
+      assert.equal((await token.decrypt()).cluster_token, 'K10-raw-token');
     }
-    await store.tools.idle();
-    const now = store.tools.stats;
+    await store.runner.idle();
+    const now = store.runner.stats;
     assert.equal(now.commands - before.commands, 50);
     assert.equal(now.sendStarts, before.sendStarts, 'no new tpm2_send process');
     assert.equal(now.flushes, before.flushes, 'nothing to flush');
@@ -127,27 +96,27 @@ void describe('raw TPM commands through tpm2_send on swtpm', { skip }, () => {
     });
     await assert.rejects(store.ecdh.zgen(peer.subarray(1)), (e) => isTpmError(e) && e.kind === 'POINT_NOT_ON_CURVE');
     const missing = ecdhZGenCommand(0x81000006, peer);
-    await assert.rejects(store.tools.send(missing, parseEcdhZGenResponse), (e) => {
+    await assert.rejects(store.runner.send(missing, parseEcdhZGenResponse), (e) => {
       assert.ok(isTpmError(e) && e.kind === 'HANDLE_MISSING' && e.code === 0x18b);
       assert.match(e.message, /0x81000006.*edgesim tpm provision/);
       return true;
     });
     const wrongAuth = ecdhZGenCommand(TPM_HANDLES.ecdh, peer, Buffer.from('not-the-auth'));
-    await assert.rejects(store.tools.send(wrongAuth, parseEcdhZGenResponse), (e) => isTpmError(e) && e.kind === 'AUTH_FAIL' && e.code === 0x9a2);
+    await assert.rejects(store.runner.send(wrongAuth, parseEcdhZGenResponse), (e) => isTpmError(e) && e.kind === 'AUTH_FAIL' && e.code === 0x9a2);
     // The channel survives TPM errors: the next call works on the same process.
-    const starts = store.tools.stats.sendStarts;
+    const starts = store.runner.stats.sendStarts;
     await store.ecdh.zgen(peer);
-    assert.equal(store.tools.stats.sendStarts, starts);
+    assert.equal(store.runner.stats.sendStarts, starts);
   });
 
   void test('the idle channel does not hold swtpm: another process reaches it in between', async () => {
     const peer = p256.getPublicKey(p256.utils.randomPrivateKey(), false);
     await store.ecdh.zgen(peer);
-    const starts = store.tools.stats.sendStarts;
+    const starts = store.runner.stats.sendStarts;
     const { stdout } = await run('tpm2_getcap', [`--tcti=${f!.swtpm.tcti}`, 'handles-persistent'], { timeout: 20_000 });
     assert.match(stdout, /0x81000005/);
     await store.ecdh.zgen(peer);
-    assert.equal(store.tools.stats.sendStarts, starts);
+    assert.equal(store.runner.stats.sendStarts, starts);
   });
 
   void test('contexts leaked by another program: OBJECT_MEMORY is recovered by a flush and one retry', async () => {
@@ -155,22 +124,22 @@ void describe('raw TPM commands through tpm2_send on swtpm', { skip }, () => {
     // swtpm has 3 transient object slots; the persistent key needs one while the command runs.
     for (let i = 0; i < 3; i++) await run('tpm2_createprimary', [tcti, '-C', 'o', '-G', 'ecc256', '-c', '/dev/null']);
     assert.notEqual(await loaded(), '');
-    const before = store.tools.stats;
+    const before = store.runner.stats;
     const peerPriv = p256.utils.randomPrivateKey();
     const z = await store.ecdh.zgen(p256.getPublicKey(peerPriv, false));
     assert.deepEqual(Buffer.from(z), Buffer.from(p256.getSharedSecret(peerPriv, ecdhPoint, false)));
-    assert.equal(store.tools.stats.recoveries, before.recoveries + 1);
+    assert.equal(store.runner.stats.recoveries, before.recoveries + 1);
     assert.equal(await loaded(), '');
   });
 
   void test('an exclusive TCTI (raw /dev/tpm0) gets one tpm2_send per command, closed after it', async () => {
-    const tools = new Tpm2Tools({ tcti: f!.swtpm.tcti, flush: true, exclusive: true, timeoutMs: 10_000, logger });
+    const runner = new TpmCommandRunner({ tcti: f!.swtpm.tcti, flush: true, exclusive: true, timeoutMs: 10_000, logger });
     const peerPriv = p256.utils.randomPrivateKey();
     for (let i = 0; i < 2; i++) {
-      const z = await tools.send(ecdhZGenCommand(TPM_HANDLES.ecdh, p256.getPublicKey(peerPriv, false)), parseEcdhZGenResponse);
+      const z = await runner.send(ecdhZGenCommand(TPM_HANDLES.ecdh, p256.getPublicKey(peerPriv, false)), parseEcdhZGenResponse);
       assert.deepEqual(Buffer.from(z), Buffer.from(p256.getSharedSecret(peerPriv, ecdhPoint, false)));
     }
-    assert.equal(tools.stats.sendStarts, 2);
+    assert.equal(runner.stats.sendStarts, 2);
   });
 
   void test('swtpm killed: UNREACHABLE, then the same key works after a restart on the same state', async () => {

@@ -18,8 +18,8 @@ const TRY_AGAIN = new Set([0x908, 0x90a, 0x922]);
 /** Submissions of one command in all (tpm2-tss `_ESYS_MAX_SUBMISSIONS`). */
 const MAX_SUBMISSIONS = 5;
 
-/** Options of a Tpm2Tools runner. */
-export interface Tpm2ToolsOptions {
+/** Options of a TpmCommandRunner runner. */
+export interface TpmCommandRunnerOptions {
   /** TCTI string passed as `--tcti` (e.g. `swtpm:host=127.0.0.1,port=2321`). */
   tcti: string;
   /** Whether contexts leaked by others may be flushed to recover from 0x902/0x903 (no resource manager). */
@@ -36,7 +36,7 @@ export interface Tpm2ToolsOptions {
 }
 
 /** Counters for tests and benchmarks. */
-export interface Tpm2ToolsStats {
+export interface TpmCommandRunnerStats {
   /** Raw commands sent (recovery flushes included). */
   commands: number;
   /** tpm2_send processes started. */
@@ -48,19 +48,19 @@ export interface Tpm2ToolsStats {
 }
 
 /** A serialised raw-command runner bound to one TCTI. */
-export class Tpm2Tools {
+export class TpmCommandRunner {
   private readonly counts = { commands: 0, flushes: 0, recoveries: 0 };
   private tail: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
   private readonly channel: Tpm2SendChannel;
 
-  constructor(private readonly opts: Tpm2ToolsOptions) {
+  constructor(private readonly opts: TpmCommandRunnerOptions) {
     this.log = opts.logger;
     this.channel = new Tpm2SendChannel({ tcti: opts.tcti, logger: opts.logger });
   }
 
   /** A snapshot of the counters. */
-  get stats(): Tpm2ToolsStats {
+  get stats(): TpmCommandRunnerStats {
     return { ...this.counts, sendStarts: this.channel.starts };
   }
 

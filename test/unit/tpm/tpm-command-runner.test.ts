@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { p256 } from '@noble/curves/nist.js';
 import { silentLogger } from '../../../src/common/index.js';
-import { Tpm2Tools } from '../../../src/tpm/tpm2-tools.js';
+import { TpmCommandRunner } from '../../../src/tpm/tpm-command-runner.js';
 import { isTpmError, toolError } from '../../../src/tpm/errors.js';
 import { ecdhZGenCommand, parseEcdhZGenResponse } from '../../../src/tpm/tpm-commands.js';
 import { getHandlesCommand, HANDLE_RANGE, listHandles, parseGetHandlesResponse } from '../../../src/tpm/tpm-object-commands.js';
@@ -51,9 +51,9 @@ after(async () => {
 });
 
 void test('a hung TPM command times out with kind TIMEOUT; sequences run one at a time', { skip }, async () => {
-  const tools = new Tpm2Tools({ tcti: `swtpm:host=127.0.0.1,port=${port}`, flush: true, timeoutMs: 300, logger: silentLogger });
+  const runner = new TpmCommandRunner({ tcti: `swtpm:host=127.0.0.1,port=${port}`, flush: true, timeoutMs: 300, logger: silentLogger });
   const started = performance.now();
-  const list = (): Promise<unknown> => tools.sequence((tx) => listHandles(tx, HANDLE_RANGE.persistent));
+  const list = (): Promise<unknown> => runner.sequence((tx) => listHandles(tx, HANDLE_RANGE.persistent));
   const results = await Promise.allSettled([1, 2, 3].map(list));
   // Serial: three 300 ms timeouts back to back, not side by side.
   assert.ok(performance.now() - started >= 900, `took ${performance.now() - started} ms`);
@@ -67,10 +67,10 @@ void test('a hung TPM command times out with kind TIMEOUT; sequences run one at 
 const peer = Buffer.from(p256.ProjectivePoint.BASE.toRawBytes(false));
 
 void test('a hung raw command times out with kind TIMEOUT; the next one starts a new tpm2_send', { skip }, async () => {
-  const tools = new Tpm2Tools({ tcti: `swtpm:host=127.0.0.1,port=${port}`, flush: true, timeoutMs: 300, logger: silentLogger });
+  const runner = new TpmCommandRunner({ tcti: `swtpm:host=127.0.0.1,port=${port}`, flush: true, timeoutMs: 300, logger: silentLogger });
   const started = performance.now();
   const cmd = ecdhZGenCommand(0x81000005, peer);
-  const results = await Promise.allSettled([1, 2].map(() => tools.send(cmd, parseEcdhZGenResponse)));
+  const results = await Promise.allSettled([1, 2].map(() => runner.send(cmd, parseEcdhZGenResponse)));
   assert.ok(performance.now() - started >= 600, `took ${performance.now() - started} ms`);
   for (const r of results) {
     assert.equal(r.status, 'rejected');
@@ -78,21 +78,21 @@ void test('a hung raw command times out with kind TIMEOUT; the next one starts a
     assert.match((r.reason as Error).message, /^TPM2_ECDH_ZGen: TPM call timed out after 300 ms \(TCTI swtpm:/);
   }
   // A timed-out tpm2_send is killed: it may hold half a conversation with the TPM.
-  assert.equal(tools.stats.sendStarts, 2);
-  assert.equal(tools.stats.commands, 2);
-  await tools.release();
+  assert.equal(runner.stats.sendStarts, 2);
+  assert.equal(runner.stats.commands, 2);
+  await runner.release();
 });
 
 void test('an aborted raw command rejects with the AbortError at once and kills its tpm2_send', { skip }, async () => {
-  const tools = new Tpm2Tools({ tcti: `swtpm:host=127.0.0.1,port=${port}`, flush: true, timeoutMs: 60_000, logger: silentLogger });
+  const runner = new TpmCommandRunner({ tcti: `swtpm:host=127.0.0.1,port=${port}`, flush: true, timeoutMs: 60_000, logger: silentLogger });
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 200);
   const started = performance.now();
-  await assert.rejects(tools.send(ecdhZGenCommand(0x81000005, peer), parseEcdhZGenResponse, ac.signal), { name: 'AbortError' });
+  await assert.rejects(runner.send(ecdhZGenCommand(0x81000005, peer), parseEcdhZGenResponse, ac.signal), { name: 'AbortError' });
   assert.ok(performance.now() - started < 30_000, 'not held until the timeout');
-  await assert.rejects(tools.send(ecdhZGenCommand(0x81000005, peer), parseEcdhZGenResponse, ac.signal), { name: 'AbortError' });
-  assert.equal(tools.stats.sendStarts, 1, 'an already aborted signal starts nothing');
-  await tools.release();
+  await assert.rejects(runner.send(ecdhZGenCommand(0x81000005, peer), parseEcdhZGenResponse, ac.signal), { name: 'AbortError' });
+  assert.equal(runner.stats.sendStarts, 1, 'an already aborted signal starts nothing');
+  await runner.release();
 });
 
 void test('a closed port is UNREACHABLE and names the TCTI, with and without a session', { skip }, async () => {
@@ -100,16 +100,16 @@ void test('a closed port is UNREACHABLE and names the TCTI, with and without a s
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const closed = (probe.address() as net.AddressInfo).port;
   await new Promise<void>((r) => probe.close(() => r()));
-  const tools = new Tpm2Tools({ tcti: `swtpm:host=127.0.0.1,port=${closed}`, flush: true, timeoutMs: 5000, logger: silentLogger });
+  const runner = new TpmCommandRunner({ tcti: `swtpm:host=127.0.0.1,port=${closed}`, flush: true, timeoutMs: 5000, logger: silentLogger });
   const unreachable = (e: unknown): boolean => {
     assert.ok(isTpmError(e));
     assert.equal(e.kind, 'UNREACHABLE');
     assert.match(e.message, new RegExp(`TCTI swtpm:host=127.0.0.1,port=${closed}`));
     return true;
   };
-  await assert.rejects(tools.send(getHandlesCommand(HANDLE_RANGE.persistent), parseGetHandlesResponse), unreachable);
-  await assert.rejects(tools.send(ecdhZGenCommand(0x81000005, peer), parseEcdhZGenResponse), unreachable);
-  await tools.release();
+  await assert.rejects(runner.send(getHandlesCommand(HANDLE_RANGE.persistent), parseGetHandlesResponse), unreachable);
+  await assert.rejects(runner.send(ecdhZGenCommand(0x81000005, peer), parseEcdhZGenResponse), unreachable);
+  await runner.release();
 });
 
 void test('tpm2_send stderr is classified by the printed TSS2 code, else by the TCTI text', () => {
