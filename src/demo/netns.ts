@@ -18,7 +18,8 @@
  * agents reach its device API over the management bridge; both ends of that veth are created here, so all traffic
  * stays on links this run made (network rule). M is the first of 100…199 whose 10.244.M.0/24 the root namespace
  * does not route yet. The cluster network (10.244.244.0/24) exists only inside the run's namespaces.
- * Everything uses iproute2 through execFile (no shell); it needs CAP_NET_ADMIN and CAP_SYS_ADMIN (root).
+ * Everything uses iproute2 through execFile or `ip -batch` on stdin (no shell); it needs CAP_NET_ADMIN and
+ * CAP_SYS_ADMIN (root).
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
