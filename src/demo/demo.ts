@@ -228,7 +228,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     });
     log.info('cluster applied', { clusterId: applied.id, network: net.kind });
 
-    let view = await collectView(admin, nodes, applied.id, workDir, started, net);
+    const reports: NodeReports[] = [];
+    let view = await collectView(admin, nodes, reports, applied.id, workDir, started, net);
     o.onView(view);
     const applyDone = performance.now();
     for (;;) {
@@ -236,7 +237,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       // Look often while the cluster forms (the view shows it forming), then once a second.
       await sleep(view.allReady ? 1000 : 250, o.signal).catch(() => undefined);
       if (o.signal.aborted) return { ...view, scenario };
-      view = await collectView(admin, nodes, applied.id, workDir, started, net);
+      view = await collectView(admin, nodes, reports, applied.id, workDir, started, net);
       o.onView(view);
       if (view.allReady && exitWhenReady) break;
       if (exitWhenReady && performance.now() - applyDone > timeoutMs) {
@@ -270,7 +271,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       throw e;
     }
     if (o.signal.aborted) return { ...view, scenario };
-    view = await collectView(admin, nodes, applied.id, workDir, started, net);
+    view = await collectView(admin, nodes, reports, applied.id, workDir, started, net);
     o.onView(view);
     return { ...view, scenario, failover };
   } finally {
@@ -443,34 +444,52 @@ async function stopNode(x: DemoNode): Promise<void> {
   await x.swtpm?.stop().catch(() => undefined);
 }
 
-function lastWith<T>(items: InfoItem[], pick: (info: Record<string, unknown>) => T | undefined): { value: T; at: number } | undefined {
-  for (let i = items.length - 1; i >= 0; i--) {
-    const v = pick(items[i].info as Record<string, unknown>);
-    if (v !== undefined) return { value: v, at: items[i].receivedAt };
-  }
-  return undefined;
-}
-
 interface KubeClusterJson {
   nodes?: Array<{ name?: string; node_id?: string; internal_ip?: string; role_server?: boolean; conditions?: Array<{ set?: boolean }> }>;
   cluster_id?: string;
 }
 
+/**
+ * What the demo keeps of one node's reports. Fetched incrementally (only messages after `seq`), so a demo left
+ * running for hours does not re-read every node's whole history each second.
+ */
+interface NodeReports {
+  seq: number;
+  lastAt?: number;
+  status?: { value: string; at: number };
+  kube?: { value: KubeClusterJson; at: number };
+}
+
+async function readNewReports(admin: ControllerAdminClient, node: DemoNode, r: NodeReports, clusterId: string): Promise<void> {
+  const items = await admin.info(node.uuid, { after: r.seq }).catch(() => [] as InfoItem[]);
+  for (const item of items) {
+    const m = item.info as Record<string, unknown>;
+    r.seq = Math.max(r.seq, item.seq);
+    r.lastAt = item.receivedAt;
+    const status = (m.cluster_node as { node_status?: string } | undefined)?.node_status;
+    if (status !== undefined) r.status = { value: status, at: item.receivedAt };
+    const kube = m.cluster_info as KubeClusterJson | undefined;
+    if (kube?.cluster_id === clusterId) r.kube = { value: kube, at: item.receivedAt };
+  }
+}
+
 async function collectView(
   admin: ControllerAdminClient,
   nodes: DemoNode[],
+  reports: NodeReports[],
   clusterId: string,
   workDir: string,
   started: { mono: number; wall: number },
   net: DemoNetwork,
 ): Promise<DemoView> {
   const now = Date.now();
+  await Promise.all(nodes.map((x, i) => readNewReports(admin, x, (reports[i] ??= { seq: 0 }), clusterId)));
+  // The leader is whoever sent the newest ZInfoKubeCluster of this cluster.
   let leaderUuid = '';
   let leaderAt = 0;
   let report: KubeClusterJson | undefined;
-  const perNode = await Promise.all(nodes.map((x) => admin.info(x.uuid).catch(() => [] as InfoItem[])));
   nodes.forEach((x, i) => {
-    const kc = lastWith(perNode[i], (m) => (m.cluster_info as KubeClusterJson | undefined)?.cluster_id === clusterId ? (m.cluster_info as KubeClusterJson) : undefined);
+    const kc = reports[i].kube;
     if (kc && kc.at > leaderAt) {
       leaderAt = kc.at;
       leaderUuid = x.uuid;
@@ -480,11 +499,11 @@ async function collectView(
   let lastNeededAt = leaderAt;
   let leaderListsAll = true;
   const rows = nodes.map((x, i) => {
-    const status = lastWith(perNode[i], (m) => (m.cluster_node as { node_status?: string } | undefined)?.node_status ?? undefined);
+    const status = reports[i].status;
     const entry = report?.nodes?.find((k) => k.node_id === x.uuid);
     if (!entry?.conditions?.some((c) => c.set)) leaderListsAll = false;
     lastNeededAt = Math.max(lastNeededAt, status?.at ?? 0);
-    const last = perNode[i].at(-1)?.receivedAt;
+    const last = reports[i].lastAt;
     return {
       node: `edge-${x.name}`,
       uuid: x.uuid,
