@@ -96,6 +96,46 @@ export class KubeClient {
     });
   }
 
+  /**
+   * Watches `path` (a list path whose query asks for `watch=1`, ideally with `timeoutSeconds`): calls `onEvent` for
+   * every event line until the server ends the stream or `signal` fires (then it resolves). A non-200 answer, an
+   * `ERROR` event or a broken connection rejects with {@link KubeClientError}.
+   */
+  watch(path: string, onEvent: (ev: { type: string; object: unknown }) => void, signal: AbortSignal): Promise<void> {
+    const url = this.opts.baseUrl + path;
+    return new Promise<void>((resolve, reject) => {
+      const fail = (message: string, code = 0): void => reject(new KubeClientError(`WATCH ${path}: ${message}`, code, undefined, url));
+      const req = https.request(url, { method: 'GET', agent: this.agent, signal, headers: { Authorization: this.opts.authorization, Accept: 'application/json' } }, (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          fail(`HTTP ${String(res.statusCode)}`, res.statusCode ?? 0);
+          return;
+        }
+        let buffered = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (!line) continue;
+            const ev = JSON.parse(line) as { type: string; object: unknown };
+            if (ev.type === 'ERROR') {
+              fail((ev.object as { message?: string } | undefined)?.message ?? 'error event');
+              req.destroy();
+              return;
+            }
+            onEvent(ev);
+          }
+        });
+        res.on('end', () => resolve());
+        res.on('error', (e) => (signal.aborted ? resolve() : fail(e.message)));
+      });
+      req.on('error', (e) => (signal.aborted ? resolve() : fail(e.message)));
+      req.end();
+    });
+  }
+
   /** Releases pooled connections. */
   close(): void {
     this.agent.destroy();

@@ -35,8 +35,15 @@ export interface KubeletOptions {
 
 type KubeletState = 'registering' | 'running' | 'stopped';
 
-/** How often bound pods are looked at, spec ms. */
-const POD_SYNC_MS = 1_000;
+/**
+ * Bound pods are synced on every watch event of the node's pods (as a real kubelet's pod config source does), when
+ * a pending pod's start delay has passed, and on this resync period (the kubelet's `syncFrequency`, 1 min), spec ms.
+ */
+const POD_RESYNC_MS = 60_000;
+/** Wait before a broken pod watch is opened again, or a failed sync is retried, spec ms. */
+const POD_REWATCH_MS = 1_000;
+/** Server-side end of one pod watch, real seconds (then it is opened again from a fresh list). */
+const POD_WATCH_SECONDS = 300;
 /** Lease duration the kubelet announces (kubelet default 40 s), renewed every quarter of it. */
 const NODE_LEASE_SECONDS = 40;
 const LEASE_RENEW_MS = 10_000;
@@ -52,6 +59,8 @@ export class Kubelet {
   private readonly log: Logger;
   private nodeGone = false;
   private busy = { status: false, pods: false };
+  /** A pod event arrived while a sync ran: sync again when it ends. */
+  private podsDirty = false;
   private readonly subnet: number;
   private nextIp = 2;
   private leaseRenewed = 0;
@@ -75,7 +84,8 @@ export class Kubelet {
     }
     k.setState('running');
     k.cancels.push(opts.clock.every(opts.statusIntervalMs, () => void k.postStatus()));
-    k.cancels.push(opts.clock.every(POD_SYNC_MS, () => void k.syncPods()));
+    k.cancels.push(opts.clock.every(POD_RESYNC_MS, () => void k.syncPods()));
+    void k.watchPods();
     void k.postStatus();
     return k;
   }
@@ -222,9 +232,30 @@ export class Kubelet {
     }
   }
 
+  /** Keeps a watch on this node's pods open while running; every event triggers a sync. */
+  private async watchPods(): Promise<void> {
+    const { client, nodeName, clock } = this.opts;
+    const path = `/api/v1/pods?watch=1&timeoutSeconds=${POD_WATCH_SECONDS}&fieldSelector=${encodeURIComponent(`spec.nodeName=${nodeName}`)}`;
+    while (this.state === 'running') {
+      // A fresh sync first: what changed while no watch was open is not replayed.
+      void this.syncPods();
+      try {
+        await client.watch(path, () => void this.syncPods(), this.ac.signal);
+      } catch (e) {
+        this.log.debug('pod watch ended', { error: errorMessage(e) });
+        await clock.sleep(POD_REWATCH_MS, this.ac.signal).catch(() => undefined);
+      }
+    }
+  }
+
   private async syncPods(): Promise<void> {
-    if (this.busy.pods || this.state !== 'running' || this.nodeGone) return;
+    if (this.busy.pods) {
+      this.podsDirty = true;
+      return;
+    }
+    if (this.state !== 'running' || this.nodeGone) return;
     this.busy.pods = true;
+    this.podsDirty = false;
     const { client, nodeName, clock } = this.opts;
     try {
       const list = await client.request<any>('GET', `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${nodeName}`)}`, undefined, 'application/json', this.ac.signal);
@@ -242,15 +273,24 @@ export class Kubelet {
         if (pod.status?.phase !== 'Pending') continue;
         const first = this.firstSeen.get(uid) ?? clock.now();
         this.firstSeen.set(uid, first);
-        if (clock.now() - first < clock.scaled(this.opts.podStartDelayMs)) continue;
+        const leftMs = clock.scaled(this.opts.podStartDelayMs) - (clock.now() - first);
+        if (leftMs > 0) {
+          // Its containers "start" after the delay: look again then (nothing else may happen to the pod).
+          void clock.sleepReal(leftMs + 1, this.ac.signal).then(() => this.syncPods(), () => undefined);
+          continue;
+        }
         await client.request('PATCH', `${path}/status`, { status: this.runningStatus(pod) }, 'application/merge-patch+json', this.ac.signal);
         this.log.info('pod running', { pod: `${namespace}/${name}` });
       }
       for (const uid of this.firstSeen.keys()) if (!seen.has(uid)) this.firstSeen.delete(uid);
     } catch (e) {
-      if (this.state === 'running') this.log.debug('pod sync failed', { error: errorMessage(e) });
+      if (this.state === 'running') {
+        this.log.debug('pod sync failed', { error: errorMessage(e) });
+        void clock.sleep(POD_REWATCH_MS, this.ac.signal).then(() => this.syncPods(), () => undefined);
+      }
     } finally {
       this.busy.pods = false;
+      if (this.podsDirty) void this.syncPods();
     }
   }
 
