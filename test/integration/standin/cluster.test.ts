@@ -80,6 +80,21 @@ describe('k3s stand-in: three servers', { skip, timeout: 150_000 }, () => {
     assert.ok(!fs.existsSync(`${bad.dataDir}/server/db/etcd/member`));
   });
 
+  it('a kubelet starts a pod bound to its node on the watch event, not on its 60 s resync', async () => {
+    // Time scale 10: start delay 1 s spec (harness) = 0.1 s real; resync 60 s spec = 6 s real. Pods created one after the
+    // other, each Running well inside the resync period, can only have been seen through the watch.
+    const namespace = 'kubelet-watch';
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    for (const name of ['first', 'second', 'third']) {
+      const t0 = performance.now();
+      await core.createNamespacedPod({ namespace, body: { metadata: { name }, spec: { nodeName: 'edge-dev2', containers: [{ name: 'c', image: 'busybox' }] } } });
+      await waitFor(`pod ${name} Running`, 20_000, async () => (await core.readNamespacedPod({ name, namespace })).status?.phase === 'Running');
+      const took = performance.now() - t0;
+      assert.ok(took >= 100, `${name} Running after ${took.toFixed(0)} ms, before the 0.1 s start delay`);
+      assert.ok(took < 2_500, `${name} Running only after ${took.toFixed(0)} ms (resync is 6 s real)`);
+    }
+  });
+
   it('serves kubectl: get nodes -o wide, get pods -A, cordon, label, delete pod', async (t) => {
     if (!haveKubectl()) {
       t.skip('kubectl not installed');
