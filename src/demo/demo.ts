@@ -207,6 +207,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
             ...(topology ? { wrap: net.command(i, []), port: NETNS_SWTPM_PORT } : {}),
             logger: log,
             clock: o.clock,
+            signal: o.signal,
           });
         }
         node.agent = startAgent(o, net, node, i, timeScale);

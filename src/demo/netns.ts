@@ -76,21 +76,23 @@ async function ip(args: string[]): Promise<string> {
 /** Runs `commands` (one `ip` command each, without the `ip`) through one `ip [-n netns] -batch -`; stops at the first failure. */
 async function ipBatch(netns: string | undefined, commands: string[]): Promise<void> {
   const args = [...(netns ? ['-n', netns] : []), '-batch', '-'];
+  const failed = (why: string, stderr = ''): NetnsError =>
+    new NetnsError('COMMAND_FAILED', `ip ${args.join(' ')}: ${why} (commands: ${commands.join('; ')})`, ['ip', ...args], stderr);
   const child = spawn('ip', args, { stdio: ['pipe', 'ignore', 'pipe'], timeout: IP_TIMEOUT_MS });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const done = new Promise<number | null>((resolve, reject) => {
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (code) => resolve(code));
+    child.once('close', (code, signal) => resolve({ code, signal }));
   });
+  child.stdin.on('error', () => undefined); // ip exited early: its exit status says why
   child.stdin.end(commands.join('\n') + '\n');
-  const code = await done.catch((e: unknown) => {
-    throw new NetnsError('COMMAND_FAILED', `ip ${args.join(' ')}: ${errorMessage(e)}`, ['ip', ...args]);
+  const { code, signal } = await done.catch((e: unknown) => {
+    throw failed(errorMessage(e));
   });
-  if (code !== 0) {
-    // iproute2 names the failing line ("Command failed -:3"); the commands follow so the reader can find it.
-    throw new NetnsError('COMMAND_FAILED', `ip ${args.join(' ')}: ${stderr.trim() || `exit code ${String(code)}`} (commands: ${commands.join('; ')})`, ['ip', ...args], stderr.trim());
-  }
+  if (signal) throw failed(`killed by ${signal}${signal === 'SIGTERM' ? ` (timed out after ${IP_TIMEOUT_MS / 1000} s)` : ''}`);
+  // iproute2 names the failing line ("Command failed -:3"); the commands follow so the reader can find it.
+  if (code !== 0) throw failed(stderr.trim() || `exit code ${String(code)}`, stderr.trim());
 }
 
 /** Runs `ip` and ignores "does not exist" answers (cleanup of half-built or already removed parts). */

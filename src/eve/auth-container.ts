@@ -192,11 +192,11 @@ function bytesOf(b: Uint8Array | null | undefined): Buffer {
   return b ? Buffer.from(b.buffer, b.byteOffset, b.byteLength) : Buffer.alloc(0);
 }
 
-/** Public key of the first certificate of a PEM. @throws AuthError `MALFORMED` */
 /** Parsed certificate keys by PEM: every request of a device (and every reply to one) names the same cert. */
 const certKeys = new Map<string, KeyObject>();
 const CERT_KEY_CACHE_SIZE = 256;
 
+/** Public key of the first certificate of a PEM. @throws AuthError `MALFORMED` */
 function certKey(pem: Uint8Array): KeyObject {
   const id = Buffer.from(pem).toString('latin1');
   const cached = certKeys.get(id);

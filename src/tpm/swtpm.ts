@@ -120,7 +120,10 @@ export class SwtpmProcess {
     this.stateValue = to;
   }
 
-  /** Starts swtpm and waits until it answers TPM2_GetCapability. Kills it again if it does not. */
+  /**
+   * Starts swtpm and waits until it answers TPM2_GetCapability (wrapped: until it listens in its namespace, where
+   * this process cannot connect). Kills it again on failure, timeout or abort.
+   */
   static async create(opts: SwtpmOptions): Promise<SwtpmProcess> {
     const logger = opts.logger.child({ component: 'tpm.swtpm' });
     await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
@@ -180,45 +183,48 @@ export class SwtpmProcess {
     // The child stays referenced while we wait for it (clock timers do not keep the process alive); once
     // running it is unreferenced so a CLI `start` can exit and leave swtpm behind.
     const p = new SwtpmProcess(spawned, port, opts.stateDir, logger, opts.clock, child, exitPromise);
-    const deadline = opts.clock.now() + (opts.startTimeoutMs ?? 10_000);
+    const timeoutMs = opts.startTimeoutMs ?? 10_000;
+    const deadline = opts.clock.now() + timeoutMs;
+    const probeUntilAnswered = async (): Promise<void> => {
+      const runner = new TpmCommandRunner({ tcti: p.tcti, flush: false, timeoutMs: 2000, logger });
+      // A probe command through tpm2_send (one process per attempt while swtpm refuses connections).
+      try {
+        for (;;) {
+          await failIfExited();
+          try {
+            await runner.send(getHandlesCommand(HANDLE_RANGE.persistent), parseGetHandlesResponse, opts.signal);
+            if (exited === undefined) return;
+          } catch (e) {
+            if (opts.clock.now() > deadline || opts.signal?.aborted) throw e;
+            await opts.clock.sleepReal(POLL_MS, opts.signal);
+          }
+        }
+      } finally {
+        await runner.release();
+      }
+    };
     const failIfExited = async (): Promise<void> => {
       if (exited === undefined) return;
       const text = (await readFile(logPath, 'utf8').catch(() => '')).trim();
       throw new TpmError('UNREACHABLE', 'swtpm', `${exited} on port ${port}: ${text || 'no log output'}`);
     };
-    if (opts.wrap) {
-      for (;;) {
-        await failIfExited();
-        if (await swtpmListening(spawned, port)) break;
-        if (opts.clock.now() > deadline || opts.signal?.aborted) {
-          await p.stop();
-          throw new TpmError('UNREACHABLE', 'swtpm', `swtpm did not listen on port ${port} within ${opts.startTimeoutMs ?? 10_000} ms`);
-        }
-        // Clock timers do not hold the process open; an exit ends the wait at once.
-        await Promise.race([opts.clock.sleep(WRAPPED_POLL_MS, opts.signal), exitPromise]);
-      }
-      child.unref();
-      p.setState('running');
-      return p;
-    }
-    const runner = new TpmCommandRunner({ tcti: p.tcti, flush: false, timeoutMs: 2000, logger });
-    // A probe command through tpm2_send (one process per attempt while swtpm refuses connections).
     try {
-      for (;;) {
-        await failIfExited();
-        try {
-          await runner.send(getHandlesCommand(HANDLE_RANGE.persistent), parseGetHandlesResponse, opts.signal);
-          if (exited === undefined) break;
-        } catch (e) {
-          if (opts.clock.now() > deadline || opts.signal?.aborted) {
-            await p.stop();
-            throw e;
-          }
-          await opts.clock.sleep(POLL_MS, opts.signal);
+      if (opts.wrap) {
+        for (;;) {
+          opts.signal?.throwIfAborted();
+          await failIfExited();
+          if (await swtpmListening(spawned, port)) break;
+          if (opts.clock.now() > deadline) throw new TpmError('UNREACHABLE', 'swtpm', `swtpm did not listen on port ${port} within ${timeoutMs} ms`);
+          // Clock timers do not hold the process open; an exit ends the wait at once.
+          await Promise.race([opts.clock.sleepReal(WRAPPED_POLL_MS, opts.signal), exitPromise]);
         }
+      } else {
+        await probeUntilAnswered();
       }
-    } finally {
-      await runner.release();
+    } catch (e) {
+      // Nothing half-started is left behind: not on a timeout, an exit, nor an abort (Ctrl-C during a demo start).
+      await p.stop();
+      throw e;
     }
     child.unref();
     p.setState('running');
@@ -232,7 +238,7 @@ export class SwtpmProcess {
     this.child.ref();
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGTERM');
-      const timer = this.clock.sleep(3000).then(() => 'timeout' as const);
+      const timer = this.clock.sleepReal(3000).then(() => 'timeout' as const);
       if ((await Promise.race([this.exited.then(() => 'exited' as const), timer])) === 'timeout') {
         this.child.kill('SIGKILL');
         await this.exited;

@@ -18,7 +18,7 @@ const TRY_AGAIN = new Set([0x908, 0x90a, 0x922]);
 /** Submissions of one command in all (tpm2-tss `_ESYS_MAX_SUBMISSIONS`). */
 const MAX_SUBMISSIONS = 5;
 
-/** Options of a TpmCommandRunner runner. */
+/** Options of a {@link TpmCommandRunner}. */
 export interface TpmCommandRunnerOptions {
   /** TCTI string passed as `--tcti` (e.g. `swtpm:host=127.0.0.1,port=2321`). */
   tcti: string;

@@ -39,7 +39,6 @@ export interface EtcdMembershipOptions {
   logger: Logger;
 }
 
-
 /** etcd's refusal of a promotion of a learner that is not in sync yet (retried). */
 function isNotReady(e: unknown): boolean {
   return /in sync with leader|not ready|not leader|no leader|timed out|deadline|unavailable/i.test(errorMessage(e));

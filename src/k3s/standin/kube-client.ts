@@ -99,12 +99,24 @@ export class KubeClient {
   /**
    * Watches `path` (a list path whose query asks for `watch=1`, ideally with `timeoutSeconds`): calls `onEvent` for
    * every event line until the server ends the stream or `signal` fires (then it resolves). A non-200 answer, an
-   * `ERROR` event or a broken connection rejects with {@link KubeClientError}.
+   * `ERROR` event, a line that is not JSON, a broken connection or `idleMs` without a byte reject with
+   * {@link KubeClientError}.
    */
-  watch(path: string, onEvent: (ev: { type: string; object: unknown }) => void, signal: AbortSignal): Promise<void> {
+  watch(path: string, onEvent: (ev: { type: string; object: unknown }) => void, signal: AbortSignal, idleMs: number): Promise<void> {
     const url = this.opts.baseUrl + path;
     return new Promise<void>((resolve, reject) => {
-      const fail = (message: string, code = 0): void => reject(new KubeClientError(`WATCH ${path}: ${message}`, code, undefined, url));
+      let settled = false;
+      const fail = (message: string, code = 0): void => {
+        if (settled) return;
+        settled = true;
+        reject(new KubeClientError(`WATCH ${path}: ${message}`, code, undefined, url));
+        req.destroy();
+      };
+      const end = (): void => {
+        if (settled) return;
+        settled = true;
+        resolve();
+      };
       const req = https.request(url, { method: 'GET', agent: this.agent, signal, headers: { Authorization: this.opts.authorization, Accept: 'application/json' } }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
@@ -115,23 +127,26 @@ export class KubeClient {
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           buffered += chunk;
-          for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+          for (let nl = buffered.indexOf('\n'); nl >= 0 && !settled; nl = buffered.indexOf('\n')) {
             const line = buffered.slice(0, nl).trim();
             buffered = buffered.slice(nl + 1);
             if (!line) continue;
-            const ev = JSON.parse(line) as { type: string; object: unknown };
-            if (ev.type === 'ERROR') {
-              fail((ev.object as { message?: string } | undefined)?.message ?? 'error event');
-              req.destroy();
+            let ev: { type: string; object: unknown };
+            try {
+              ev = JSON.parse(line) as { type: string; object: unknown };
+            } catch {
+              fail(`not a watch event: ${line.slice(0, 80)}`);
               return;
             }
-            onEvent(ev);
+            if (ev.type === 'ERROR') fail((ev.object as { message?: string } | undefined)?.message ?? 'error event');
+            else onEvent(ev);
           }
         });
-        res.on('end', () => resolve());
-        res.on('error', (e) => (signal.aborted ? resolve() : fail(e.message)));
+        res.on('end', end);
+        res.on('error', (e) => (signal.aborted ? end() : fail(e.message)));
       });
-      req.on('error', (e) => (signal.aborted ? resolve() : fail(e.message)));
+      req.setTimeout(idleMs, () => fail(`no data for ${Math.round(idleMs / 1000)} s`));
+      req.on('error', (e) => (signal.aborted ? end() : fail(e.message)));
       req.end();
     });
   }

@@ -42,8 +42,10 @@ type KubeletState = 'registering' | 'running' | 'stopped';
 const POD_RESYNC_MS = 60_000;
 /** Wait before a broken pod watch is opened again, or a failed sync is retried, spec ms. */
 const POD_REWATCH_MS = 1_000;
-/** Server-side end of one pod watch, real seconds (then it is opened again from a fresh list). */
+/** Server-side end of one pod watch, real seconds; it is then opened again (and replays every pod as ADDED). */
 const POD_WATCH_SECONDS = 300;
+/** A pod watch silent for this long (real ms) is taken for dead, e.g. a partitioned link to a remote server. */
+const POD_WATCH_IDLE_MS = (POD_WATCH_SECONDS + 15) * 1000;
 /** Lease duration the kubelet announces (kubelet default 40 s), renewed every quarter of it. */
 const NODE_LEASE_SECONDS = 40;
 const LEASE_RENEW_MS = 10_000;
@@ -61,6 +63,8 @@ export class Kubelet {
   private busy = { status: false, pods: false };
   /** A pod event arrived while a sync ran: sync again when it ends. */
   private podsDirty = false;
+  /** The one follow-up sync waiting for its time (a retry or a start delay): they never pile up. */
+  private pendingSync: { dueAt: number; cancel: AbortController } | undefined;
   private readonly subnet: number;
   private nextIp = 2;
   private leaseRenewed = 0;
@@ -99,6 +103,7 @@ export class Kubelet {
   stop(): void {
     if (this.state === 'stopped') return;
     this.ac.abort();
+    this.pendingSync?.cancel.abort();
     for (const c of this.cancels) c();
     this.opts.client.close();
     this.setState('stopped');
@@ -202,8 +207,11 @@ export class Kubelet {
     try {
       const node = await client.request<any>('GET', `/api/v1/nodes/${nodeName}`, undefined, 'application/json', this.ac.signal);
       await client.request('PATCH', `/api/v1/nodes/${nodeName}/status`, { status: { conditions: this.conditions(node.status?.conditions) } }, 'application/merge-patch+json', this.ac.signal);
-      if (this.nodeGone) this.log.info('node object is back');
-      this.nodeGone = false;
+      if (this.nodeGone) {
+        this.log.info('node object is back');
+        this.nodeGone = false;
+        void this.syncPods(); // pod events were ignored while it was gone
+      }
       if (this.opts.clock.now() - this.leaseRenewed >= this.opts.clock.scaled(LEASE_RENEW_MS)) {
         await this.renewLease().then(
           () => (this.leaseRenewed = this.opts.clock.now()),
@@ -232,20 +240,40 @@ export class Kubelet {
     }
   }
 
-  /** Keeps a watch on this node's pods open while running; every event triggers a sync. */
+  /**
+   * Keeps a watch on this node's pods open while running; every event triggers a sync. Each (re)opened watch
+   * starts with an ADDED event per current pod (no resourceVersion), so nothing missed in between is lost.
+   */
   private async watchPods(): Promise<void> {
     const { client, nodeName, clock } = this.opts;
     const path = `/api/v1/pods?watch=1&timeoutSeconds=${POD_WATCH_SECONDS}&fieldSelector=${encodeURIComponent(`spec.nodeName=${nodeName}`)}`;
     while (this.state === 'running') {
-      // A fresh sync first: what changed while no watch was open is not replayed.
-      void this.syncPods();
+      const opened = clock.now();
       try {
-        await client.watch(path, () => void this.syncPods(), this.ac.signal);
+        await client.watch(path, () => void this.syncPods(), this.ac.signal, POD_WATCH_IDLE_MS);
+        // Ended by the server: reopen at once, unless it ends as soon as it opens (a server shutting down).
+        if (clock.now() - opened < 1_000) await clock.sleep(POD_REWATCH_MS, this.ac.signal).catch(() => undefined);
       } catch (e) {
         this.log.debug('pod watch ended', { error: errorMessage(e) });
         await clock.sleep(POD_REWATCH_MS, this.ac.signal).catch(() => undefined);
       }
     }
+  }
+
+  /** Asks for one more sync in `realMs`; only the earliest such request is kept. */
+  private syncAfter(realMs: number): void {
+    const dueAt = this.opts.clock.now() + realMs;
+    if (this.state !== 'running' || (this.pendingSync && this.pendingSync.dueAt <= dueAt)) return;
+    this.pendingSync?.cancel.abort();
+    const cancel = new AbortController();
+    this.pendingSync = { dueAt, cancel };
+    this.opts.clock.sleepReal(realMs, cancel.signal).then(
+      () => {
+        this.pendingSync = undefined;
+        void this.syncPods();
+      },
+      () => undefined,
+    );
   }
 
   private async syncPods(): Promise<void> {
@@ -266,8 +294,16 @@ export class Kubelet {
         const path = `/api/v1/namespaces/${namespace}/pods/${name}`;
         if (pod.metadata.deletionTimestamp) {
           // The containers are "stopped": confirm the deletion, as the kubelet does after termination.
-          await client.request('DELETE', `${path}?gracePeriodSeconds=0`, { gracePeriodSeconds: 0, preconditions: { uid } }, 'application/json', this.ac.signal).catch(() => undefined);
-          this.log.info('pod terminated', { pod: `${namespace}/${name}` });
+          try {
+            await client.request('DELETE', `${path}?gracePeriodSeconds=0`, { gracePeriodSeconds: 0, preconditions: { uid } }, 'application/json', this.ac.signal);
+            this.log.info('pod terminated', { pod: `${namespace}/${name}` });
+          } catch (e) {
+            // Gone already (404) or replaced by a pod of the same name (409): nothing left to confirm.
+            if (!(isKubeClientError(e) && (e.code === 404 || e.code === 409))) {
+              this.log.debug('pod deletion not confirmed yet', { pod: `${namespace}/${name}`, error: errorMessage(e) });
+              this.syncAfter(clock.scaled(POD_REWATCH_MS));
+            }
+          }
           continue;
         }
         if (pod.status?.phase !== 'Pending') continue;
@@ -276,7 +312,7 @@ export class Kubelet {
         const leftMs = clock.scaled(this.opts.podStartDelayMs) - (clock.now() - first);
         if (leftMs > 0) {
           // Its containers "start" after the delay: look again then (nothing else may happen to the pod).
-          void clock.sleepReal(leftMs + 1, this.ac.signal).then(() => this.syncPods(), () => undefined);
+          this.syncAfter(leftMs + 1);
           continue;
         }
         await client.request('PATCH', `${path}/status`, { status: this.runningStatus(pod) }, 'application/merge-patch+json', this.ac.signal);
@@ -286,7 +322,7 @@ export class Kubelet {
     } catch (e) {
       if (this.state === 'running') {
         this.log.debug('pod sync failed', { error: errorMessage(e) });
-        void clock.sleep(POD_REWATCH_MS, this.ac.signal).then(() => this.syncPods(), () => undefined);
+        this.syncAfter(clock.scaled(POD_REWATCH_MS));
       }
     } finally {
       this.busy.pods = false;

@@ -58,7 +58,7 @@ void describe('swtpm in a network namespace', { skip: skip ?? (await netnsUnavai
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  void test('wrapped start answers TPM commands inside the namespace only; a port held there fails with swtpm\'s reason', async () => {
+  void test('wrapped start answers TPM commands inside the namespace; a port held there fails with swtpm\'s reason', async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'edgesim-tpm-ns-'));
     await run('ip', ['netns', 'add', ns]);
     await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
@@ -75,6 +75,10 @@ void describe('swtpm in a network namespace', { skip: skip ?? (await netnsUnavai
       (e) => isTpmError(e) && e.kind === 'UNREACHABLE' && /swtpm exited/.test(e.message),
     );
     await assert.rejects(SwtpmProcess.create({ stateDir: path.join(dir, 'c'), wrap, logger, clock }), /needs a fixed port/);
+    // An aborted start (Ctrl-C during a demo start) leaves no swtpm behind.
+    const aborted = path.join(dir, 'd');
+    await assert.rejects(SwtpmProcess.create({ stateDir: aborted, port: 2323, wrap, logger, clock, signal: AbortSignal.abort() }), { name: 'AbortError' });
+    await assert.rejects(run('pgrep', ['-f', `dir=${aborted}`]), (e: { code?: number }) => e.code === 1, 'no swtpm of the aborted start runs');
     await sw.stop();
     assert.ok(!alive(sw.pid));
   });

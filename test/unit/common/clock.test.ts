@@ -30,7 +30,8 @@ test('sleep divides by the time scale, sleepReal does not', () => held(async () 
   t = performance.now();
   await c.sleepReal(120);
   const real = performance.now() - t;
-  assert.ok(scaled >= 45 && scaled < 110, `sleep(5000) at scale 100 took ${scaled.toFixed(0)} ms`);
+  // 50 ms when scaled, 5 s when not: wide bounds, as a loaded machine delays timers.
+  assert.ok(scaled >= 45 && scaled < 2_000, `sleep(5000) at scale 100 took ${scaled.toFixed(0)} ms`);
   assert.ok(real >= 115, `sleepReal(120) took ${real.toFixed(0)} ms`);
 }));
 
@@ -44,12 +45,14 @@ test('sleepReal rejects with AbortError when its signal fires', () => held(async
 test('everyReal ticks in real milliseconds under a large time scale; cancel stops it', () => held(async () => {
   const c = createClock(1_000);
   let ticks = 0;
+  const t0 = performance.now();
   const cancel = c.everyReal(40, () => ticks++);
   await c.sleepReal(150);
   cancel();
+  const elapsed = performance.now() - t0;
   const seen = ticks;
   await c.sleepReal(100);
-  // every(40) at scale 1000 would have ticked ~150 times (1 ms floor); everyReal about 3.
-  assert.ok(seen >= 2 && seen <= 4, `ticks: ${seen}`);
+  // every(40) at scale 1000 ticks every millisecond (its floor); everyReal at most once per 40 ms of what passed.
+  assert.ok(seen >= 1 && seen <= Math.floor(elapsed / 40), `ticks: ${seen} in ${elapsed.toFixed(0)} ms`);
   assert.equal(ticks, seen, 'no tick after cancel');
 }));
