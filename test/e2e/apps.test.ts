@@ -111,7 +111,9 @@ test('dev1 lost: A is taken over by a survivor, C (REQUIRED) by nobody, B is unt
   ctx.diagnostic(`failover timeline: ${JSON.stringify(timeline)}`);
   assert.ok(timeline.complete, `every failover step seen: ${JSON.stringify(timeline)}`);
   assert.equal(timeline.notReadyMessage, NODE_LOST_MESSAGE);
-  assert.ok(timeline.spec.notReadySeenMs! >= 35_000, `node lost after the 40 s grace (spec ${timeline.spec.notReadySeenMs} ms)`);
+  // The 40 s grace counts from the last heartbeat the node left (lastHeartbeatTime in whole seconds, or the Lease
+  // renewed every 10 s), which can lie up to 12 s of spec time before the kill: lost ≥ 28 s after it.
+  assert.ok(timeline.spec.notReadySeenMs! >= 28_000, `node lost after the 40 s grace (spec ${timeline.spec.notReadySeenMs} ms)`);
   assert.ok(timeline.podEvictedMs! > timeline.notReadySeenMs!, 'evicted after the node turned Unknown (15 s toleration)');
   assert.ok(timeline.newHostReportingMs! >= timeline.newPodRunningMs!, 'reported after the new pod runs');
   const host = t.nodes.find((n) => n.name === timeline.newReporter)!;
