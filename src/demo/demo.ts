@@ -236,7 +236,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     for (;;) {
       if (o.signal.aborted) return { ...view, scenario };
       // Look often while the cluster forms (the view shows it forming), then once a second.
-      await sleep(view.allReady ? 1000 : 250, o.signal).catch(() => undefined);
+      await o.clock.sleepReal(view.allReady ? 1000 : 250, o.signal).catch(() => undefined);
       if (o.signal.aborted) return { ...view, scenario };
       view = await collectView(admin, nodes, reports, applied.id, workDir, started, net);
       o.onView(view);
@@ -539,23 +539,7 @@ async function waitUntil<T>(o: DemoOptions, timeoutMs: number, what: string, pro
       o.logger.debug('demo probe failed', { error: errorMessage(e) });
     }
     if (performance.now() > deadline) throw new Error(`no ${what} within ${Math.round(timeoutMs / 1000)} s`);
-    await sleep(250, o.signal);
+    await o.clock.sleepReal(250, o.signal);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal.reason as Error);
-    };
-    // The listener goes when the timer fires: polling loops would otherwise pile them up on the one signal.
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
