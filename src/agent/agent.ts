@@ -12,8 +12,9 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage, isAbortError, jitter } from '../common/index.js';
-import { decryptCipherBlock, deviceZCertHash, info, isAuthError, loadPrivateKeyPem, softSigner, type common, type config } from '../eve/index.js';
+import { deviceZCertHash, info, isAuthError, loadPrivateKeyPem, softSigner, type common, type config } from '../eve/index.js';
 import { ClusterReconciler } from './cluster/cluster-reconciler.js';
+import { ClusterTokenDecryptor, decryptEncryptionBlock } from './cluster/cluster-token.js';
 import type { ClusterStatus } from './cluster/cluster-status.js';
 import { AppReconciler, type AppStatus } from './apps/index.js';
 import { isTpmError, openKeyStore, type DeviceIdentity, type KeyStore } from '../tpm/index.js';
@@ -207,6 +208,7 @@ export class Agent {
   }
 
   private startCluster(c: NonNullable<CompiledAgentOptions['cluster']>): void {
+    const tokens = new ClusterTokenDecryptor(() => ({ ...this.cipherParts(), certSetKey: this.api.certs?.hashSetKey ?? '' }));
     const reconciler = new ClusterReconciler({
       stateDir: this.opts.stateDir,
       launch: c.launch,
@@ -215,7 +217,7 @@ export class Agent {
       ...(c.statusPort !== undefined ? { statusPort: c.statusPort } : {}),
       ...(c.dryRun ? { dryRun: true } : {}),
       deviceUuid: () => this.api.deviceUuid,
-      decrypt: (v) => this.decrypt(v),
+      decryptToken: (v) => tokens.token(v, this.signal),
       publishInfo: (key, msg) => this.publishInfo(key, msg),
       emit: (kind, message, fields) => this.emit(kind, message, fields),
       faults: this.faults,
@@ -231,15 +233,14 @@ export class Agent {
     this.listeners.push((cfg) => void reconciler.onConfig(cfg));
   }
 
-  /** Decrypts a CipherBlock of the current config with the device ECDH key (TPM ZGen or software). */
-  async decrypt(value: EncryptedValue): Promise<common.EncryptionBlock> {
+  /** Decrypts an encrypted value of the current config with the device ECDH key (uncached; cluster-token.ts). */
+  decrypt(value: EncryptedValue): Promise<common.EncryptionBlock> {
+    return decryptEncryptionBlock(value, { ...this.cipherParts(), signal: this.signal });
+  }
+
+  private cipherParts(): { ecdhKey: KeyStore['ecdh']; controllerCertsByHashHex: Map<string, Buffer>; deviceCertsByHashHex: Map<string, Buffer> } {
     const env = this.cipherEnvironment();
-    return decryptCipherBlock(value.block, value.contexts, {
-      ecdhKey: this.keys.ecdh,
-      controllerCertsByHashHex: env.controllerCerts,
-      deviceCertsByHashHex: env.deviceCerts,
-      signal: this.signal,
-    });
+    return { ecdhKey: this.keys.ecdh, controllerCertsByHashHex: env.controllerCerts, deviceCertsByHashHex: env.deviceCerts };
   }
 
   /** The cluster reconciler, when the agent runs k3s. */
