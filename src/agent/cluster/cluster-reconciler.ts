@@ -270,7 +270,8 @@ export class ClusterReconciler {
       this.executor ??= new ClusterExecutor(this.effects(), nothingApplied(await this.k3s.dataOwner()), (step) =>
         this.setPhase(PHASE[step.kind]),
       );
-      if (this.executor.pending(this.wanted).length === 0) return;
+      // Latest wins: a config already superseded only updates what is wanted (its block may be the last usable one).
+      if (cfg !== this.lastConfig || this.executor.pending(this.wanted).length === 0) return;
       const w = this.wanted!;
       if (w.kind === 'cluster') {
         const t = w.target;
