@@ -3,11 +3,12 @@
  * and controller certs, as signed bytes with a backup copy) and the info queue's slots. Behind one small interface:
  * files under the state dir for `edgesim agent`, rows of one SQLite file for a fleet (src/fleet/state-store.ts).
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Logger } from '../common/index.js';
 import { errorMessage } from '../common/index.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { Checkpoint } from './checkpoint.js';
 import type { StoredSlot } from './info-queue.js';
 
@@ -55,10 +56,7 @@ export function fileDeviceStore(stateDir: string, logger: Logger): DeviceStore {
       }
     },
     async writeUuid(uuid) {
-      await mkdir(path.dirname(uuidFile), { recursive: true, mode: 0o700 });
-      const tmp = `${uuidFile}.tmp`;
-      await writeFile(tmp, uuid + '\n', { mode: 0o600 });
-      await rename(tmp, uuidFile);
+      await writeFileAtomic(uuidFile, uuid + '\n', { mode: 0o600 });
     },
   };
 }
@@ -82,10 +80,7 @@ export function fileQueueStore(dir: string, logger: Logger): QueueStore {
       return out;
     },
     async put(slot) {
-      const file = fileFor(slot.key);
-      const tmp = `${file}.tmp`;
-      await writeFile(tmp, serializeStoredSlot(slot), { mode: 0o600 });
-      await rename(tmp, file);
+      await writeFileAtomic(fileFor(slot.key), serializeStoredSlot(slot), { mode: 0o600, mkdir: false });
     },
     async remove(key) {
       await rm(fileFor(key), { force: true });

@@ -3,9 +3,10 @@
  * returned as the exact file bytes (their SHA-256 is the published certHash).
  */
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import {
   certPublicKeyPoint,
   createCertificate,
@@ -31,26 +32,6 @@ export async function readIfExists(file: string): Promise<Buffer | undefined> {
   }
 }
 
-/**
- * Writes `data` to `file` atomically (temp file + rename) with `mode`, creating the directory with 0700.
- */
-export async function writeFileAtomic(file: string, data: string | Buffer, mode: number): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-}
 
 /** Where a device's certificates are kept: files under the state dir (agent) or rows of a state store (fleet). */
 export interface CertStorage {
@@ -65,7 +46,7 @@ export interface CertStorage {
 export function fileCertStorage(stateDir: string): CertStorage {
   return {
     read: (role) => readIfExists(certPath(stateDir, role)),
-    write: (role, pem) => writeFileAtomic(certPath(stateDir, role), pem, 0o644),
+    write: (role, pem) => writeFileAtomic(certPath(stateDir, role), pem, { mode: 0o644 }),
     where: (role) => certPath(stateDir, role),
   };
 }

@@ -26,9 +26,9 @@ import {
   fileCertStorage,
   pointToSpkiPem,
   readIfExists,
-  writeFileAtomic,
   type CertStorage,
 } from './identity.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import type { DeviceIdentity, KeyRole, KeyStore, KeyStoreInfo, Quote } from './types.js';
 
 const ROLES: readonly KeyRole[] = ['device', 'ecdh', 'attest'];
@@ -56,7 +56,7 @@ export interface SoftKeyStorage {
 export function fileSoftKeyStorage(stateDir: string, logger: Logger): SoftKeyStorage {
   return {
     readKey: (role) => readIfExists(softKeyPath(stateDir, role)),
-    writeKey: (role, pem) => writeFileAtomic(softKeyPath(stateDir, role), pem, 0o600),
+    writeKey: (role, pem) => writeFileAtomic(softKeyPath(stateDir, role), pem, { mode: 0o600 }),
     whereKey: (role) => softKeyPath(stateDir, role),
     async checkKey(role) {
       const file = softKeyPath(stateDir, role);
