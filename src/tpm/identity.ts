@@ -3,9 +3,10 @@
  * returned as the exact file bytes (their SHA-256 is the published certHash).
  */
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import {
   certPublicKeyPoint,
   createCertificate,
@@ -31,25 +32,23 @@ export async function readIfExists(file: string): Promise<Buffer | undefined> {
   }
 }
 
-/**
- * Writes `data` to `file` atomically (temp file + rename) with `mode`, creating the directory with 0700.
- */
-export async function writeFileAtomic(file: string, data: string | Buffer, mode: number): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
+
+/** Where a device's certificates are kept: files under the state dir (agent) or rows of a state store (fleet). */
+export interface CertStorage {
+  read(role: KeyRole): Promise<Buffer | undefined>;
+  /** Stores a new certificate (created once, never replaced). */
+  write(role: KeyRole, pem: string): Promise<void>;
+  /** Where it lives, for logs. */
+  where(role: KeyRole): string;
+}
+
+/** Certificates as `<stateDir>/certs/<role>.cert.pem` (0644). */
+export function fileCertStorage(stateDir: string): CertStorage {
+  return {
+    read: (role) => readIfExists(certPath(stateDir, role)),
+    write: (role, pem) => writeFileAtomic(certPath(stateDir, role), pem, { mode: 0o644 }),
+    where: (role) => certPath(stateDir, role),
+  };
 }
 
 /** Public keys of the three roles (SEC1 uncompressed points) and the device signer. */
@@ -64,14 +63,15 @@ export interface IdentityKeys {
  * key no longer matches is reported (logged), not replaced.
  */
 export async function ensureCertificates(
-  stateDir: string,
+  stateDirOrStorage: string | CertStorage,
   keys: IdentityKeys,
   clock: Clock,
   logger: Logger,
   signal?: AbortSignal,
 ): Promise<DeviceIdentity> {
-  const file = (role: KeyRole): string => certPath(stateDir, role);
-  let device = await readIfExists(file('device'));
+  const storage = typeof stateDirOrStorage === 'string' ? fileCertStorage(stateDirOrStorage) : stateDirOrStorage;
+  const file = (role: KeyRole): string => storage.where(role);
+  let device = await storage.read('device');
   if (!device) {
     const pem = await createCertificate({
       ...eveDeviceCertTemplate(clock.now()),
@@ -80,12 +80,12 @@ export async function ensureCertificates(
       signer: keys.deviceSigner,
       ...(signal ? { signal } : {}),
     });
-    await writeFileAtomic(file('device'), pem, 0o644);
+    await storage.write('device', pem);
     logger.info('device certificate created', { path: file('device') });
     device = Buffer.from(pem);
   }
   const issued = async (role: 'ecdh' | 'attest'): Promise<Buffer> => {
-    const existing = await readIfExists(file(role));
+    const existing = await storage.read(role);
     if (existing) return existing;
     const template = role === 'ecdh' ? eveEcdhCertTemplate(device) : eveAttestCertTemplate(device);
     const pem = await createCertificate({
@@ -95,7 +95,7 @@ export async function ensureCertificates(
       signer: keys.deviceSigner,
       ...(signal ? { signal } : {}),
     });
-    await writeFileAtomic(file(role), pem, 0o644);
+    await storage.write(role, pem);
     logger.info('certificate created', { role, path: file(role) });
     return Buffer.from(pem);
   };
