@@ -46,6 +46,7 @@ export interface AgentStatus {
 export class Agent {
   private readonly clock: Clock;
   private runPromise: Promise<void> | undefined;
+  private stopped: Promise<void> | undefined;
   private cluster: ClusterReconciler | undefined;
   private apps: AppReconciler | undefined;
   private constructor(
@@ -237,14 +238,21 @@ export class Agent {
     return this.runPromise;
   }
 
-  /** Stops every loop, flushes the queue to disk, closes the key store. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.core.phase === 'stopped') return;
-    await this.core.stop({
-      beforeFlush: () => this.cluster?.stop({ leaveK3sRunning: this.opts.cluster?.leaveK3sRunning ?? false }),
-      afterFlush: () => this.keys.close(),
-    });
-    this.client.close();
+  /**
+   * Stops every loop, then in reverse start order: apps, cluster, the queue (flushed to disk), the key store.
+   * Idempotent: a second call (SIGTERM and the run's `finally`) waits for the first.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.core
+      .stop({
+        beforeFlush: async () => {
+          await this.apps?.stop();
+          await this.cluster?.stop({ leaveK3sRunning: this.opts.cluster?.leaveK3sRunning ?? false });
+        },
+        afterFlush: () => this.keys.close(),
+      })
+      .finally(() => this.client.close());
+    return this.stopped;
   }
 
   private get signal(): AbortSignal {
