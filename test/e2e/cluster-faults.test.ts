@@ -23,17 +23,19 @@ after(async () => {
   await t?.dispose();
 });
 
-async function reported(): Promise<string | undefined> {
+/** The node's newest ZInfoClusterNode status received at or after `sinceMs`. */
+async function reported(sinceMs = 0): Promise<string | undefined> {
   const items = await t.ctl.admin.info(node.uuid);
-  const last = items.filter((i) => (i.info as { cluster_node?: unknown }).cluster_node).at(-1);
+  const last = items.filter((i) => (i.info as { cluster_node?: unknown }).cluster_node && i.receivedAt >= sinceMs).at(-1);
   return (last?.info as { cluster_node?: { node_status?: string } } | undefined)?.cluster_node?.node_status?.replace(
     'Z_INFO_CLUSTER_NODE_STATUS_',
     '',
   );
 }
 
-async function waitReported(status: string, timeoutMs = 90_000): Promise<void> {
-  await waitFor(`${node.name} reported ${status}`, async () => (await reported()) === status, timeoutMs, 250);
+/** Waits for `status` in a report made at or after `sinceMs` (a READY sent before a fault does not count). */
+async function waitReported(status: string, sinceMs = 0, timeoutMs = 90_000): Promise<void> {
+  await waitFor(`${node.name} reported ${status}`, async () => (await reported(sinceMs)) === status, timeoutMs, 250);
 }
 
 function statusPage(): Promise<{ code: number; body: string }> {
@@ -51,24 +53,27 @@ function statusPage(): Promise<{ code: number; body: string }> {
 test('k3s killed: the supervisor restarts it and the node is READY again', async () => {
   const k3s = node.agent.clusterReconciler!.runtime.process!;
   const before = k3s.restarts;
+  const since = Date.now();
   node.agent.faults.inject('k3s-killed');
   await waitFor('a k3s restart', () => k3s.restarts > before, 60_000);
   assert.equal(node.agent.faults.has('k3s-killed'), false, 'a one-shot fault');
-  await waitReported('READY');
+  await waitReported('READY', since);
 });
 
 test('k3s stopped: the local API is gone, the node reports DOWN after 2 min (scaled), READY after clearing', async () => {
   node.agent.faults.inject('k3s-stopped');
   await waitReported('DOWN');
+  const since = Date.now();
   node.agent.faults.clear('k3s-stopped');
-  await waitReported('READY');
+  await waitReported('READY', since);
 });
 
 test('heartbeats paused: k3s frozen, DOWN after 2 min (scaled); resumed: READY', async () => {
   node.agent.faults.inject('heartbeats-paused');
   await waitReported('DOWN');
+  const since = Date.now();
   node.agent.faults.clear('heartbeats-paused');
-  await waitReported('READY');
+  await waitReported('READY', since);
 });
 
 test('status server down: :12346 refuses connections; cleared: it answers cluster:<id> again', async () => {

@@ -175,7 +175,8 @@ test('a joiner whose config is bumped three times while it waits for the bootstr
     for (let i = 1; i <= 3; i++) {
       const before = dev3.agent.status().lastConfigHash;
       const cfg = (await t.ctl.admin.getConfig(dev3.uuid)).config;
-      await t.ctl.admin.setConfig(dev3.uuid, { ...cfg, configItems: [{ key: 'edgesim.test.bump', value: String(i) }] });
+      const items = ((cfg.configItems ?? []) as Array<{ key?: string }>).filter((x) => x.key !== 'edgesim.test.bump');
+      await t.ctl.admin.setConfig(dev3.uuid, { ...cfg, configItems: [...items, { key: 'edgesim.test.bump', value: String(i) }] });
       await waitFor(`dev3 took version bump ${i}`, () => dev3.agent.status().lastConfigHash !== before, 30_000, 100);
       await waitFor('dev3 back in the join wait', () => dev3.agent.status().cluster?.phase === 'waiting for the bootstrap server', 30_000, 50);
     }
@@ -201,7 +202,7 @@ test('a node renumbered to a new cluster IP reports READY with only the new addr
   const report = await waitFor('the cluster report listing dev3 at its new IP only', async () => {
     const r = await latestReport(t.clusterId!);
     const mine = r?.report.nodes?.filter((x) => x.node_id === dev3.uuid) ?? [];
-    return r && joinedAndLabelled(r.report, 3) && mine.length === 1 && mine[0]!.internal_ip === newIp ? r : undefined;
+    return r && joinedAndLabelled(r.report, 3) && mine.length === 1 && mine[0].internal_ip === newIp ? r : undefined;
   }, 90_000, 500);
   assert.ok(!report.report.nodes!.some((x) => x.internal_ip === oldIp), 'no node at the old IP');
   assert.equal(dev3.agent.status().cluster?.port?.address, `${newIp}/24`);

@@ -23,10 +23,15 @@ const ELECTION_RETRY_MS = 15_000; // a lost election run is retried after this
 export interface ClusterMonitorOptions {
   /** The kube client once k3s wrote its kubeconfig, else undefined. */
   kube: () => KubeClient | undefined;
-  /** The cluster of this mode; undefined in single-node mode (nothing is reported then). */
-  cluster: Pick<ClusterTarget, 'clusterId' | 'tieBreakerNodeId'> | undefined;
+  /**
+   * The cluster of this mode, read on every pass (a tie-breaker set later is seen without a restart); undefined in
+   * single-node mode (nothing is reported then).
+   */
+  cluster: () => Pick<ClusterTarget, 'clusterId' | 'tieBreakerNodeId'> | undefined;
   nodeName: string;
   role: ClusterRole;
+  /** How often k3s has been (re)started; after a restart the own status is reported again once read. */
+  k3sStarts?: () => number;
   deviceUuid: () => string | undefined;
   publishInfo: (key: string, msg: info.IZInfoMsg) => Promise<void>;
   emit: (kind: string, message: string, fields?: Record<string, unknown>) => void;
@@ -86,13 +91,14 @@ export class ClusterMonitor {
 
   /** Own node: label node-uuid (until verified), ZInfoClusterNode on change, DOWN after 2 min without the API. */
   private async nodeLoop(signal: AbortSignal): Promise<void> {
-    const { cluster, nodeName, clock } = this.o;
+    const { nodeName, clock } = this.o;
     const kube = await this.kubeReady(signal);
     const uuid = this.o.deviceUuid() ?? '';
     let labelled = false;
     let lastLabelTry = 0;
     let lastOk = clock.now();
     let sent: info.ZInfoClusterNodeStatus | undefined;
+    let sentStarts = this.o.k3sStarts?.() ?? 0;
     let tieBreakerDone = false;
     for (;;) {
       let status: info.ZInfoClusterNodeStatus | undefined;
@@ -114,6 +120,7 @@ export class ClusterMonitor {
           status = info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_NOTREADY;
         }
       }
+      const cluster = this.o.cluster();
       if (cluster?.tieBreakerNodeId && cluster.tieBreakerNodeId === uuid && !tieBreakerDone) {
         tieBreakerDone = await this.applyTieBreaker(kube, signal).catch((e: unknown) => {
           if (isAbortError(e)) throw e;
@@ -121,8 +128,10 @@ export class ClusterMonitor {
           return false;
         });
       }
-      if (status !== undefined && status !== sent && cluster) {
+      const starts = this.o.k3sStarts?.() ?? 0;
+      if (status !== undefined && cluster && (status !== sent || starts !== sentStarts)) {
         sent = status;
+        sentStarts = starts;
         await this.reportNodeStatus(status);
       }
       await clock.sleep(NODE_CHECK_MS, signal);
@@ -199,7 +208,7 @@ export class ClusterMonitor {
     while (!signal.aborted) {
       try {
         const [nodes, pods] = await Promise.all([kube.listNodes({}, signal), kube.listPods({ namespace: EVE_KUBE_APP_NAMESPACE }, signal)]);
-        const msg = kubeClusterInfo(nodes, pods, this.o.cluster?.clusterId);
+        const msg = kubeClusterInfo(nodes, pods, this.o.cluster()?.clusterId);
         this.observed.nodes = nodes.map(toStatusNode);
         const key = kubeClusterKey(msg);
         const devId = this.o.deviceUuid();

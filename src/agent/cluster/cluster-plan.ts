@@ -113,9 +113,12 @@ export function configKey(w: ClusterWanted): string {
   return JSON.stringify([membershipKey(w), w.deviceName, t.joinServerIp, t.ifname, t.clusterType, t.tokenDigest]);
 }
 
-/** What the monitor loops depend on besides the running k3s. */
+/**
+ * What the monitor loops are started for: the running k3s. They read the tie-breaker and the cluster name live, so
+ * those change without a restart (a restart would release the stats-leader lease and move the leader).
+ */
 export function monitorKey(w: ClusterWanted): string {
-  return w.kind === 'single' ? configKey(w) : JSON.stringify([configKey(w), w.target.tieBreakerNodeId, w.target.clusterName]);
+  return configKey(w);
 }
 
 const sameAddress = (a: ClusterAddress, b: ClusterAddress | undefined): boolean =>

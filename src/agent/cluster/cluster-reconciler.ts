@@ -459,9 +459,10 @@ export class ClusterReconciler {
     this.monitor = ClusterMonitor.start(
       {
         kube: () => this.k3s.kube(),
-        cluster: w.kind === 'cluster' ? w.target : undefined,
+        cluster: () => this.liveTarget(w),
         nodeName: this.st.nodeName,
         role: roleOf(w),
+        k3sStarts: () => this.k3s.process?.restarts ?? 0,
         deviceUuid: this.o.deviceUuid,
         publishInfo: this.o.publishInfo,
         emit: this.o.emit,
@@ -471,6 +472,13 @@ export class ClusterReconciler {
       },
       this.stopCtl.signal,
     );
+  }
+
+  /** The newest target of the cluster `w` is in (tie-breaker and name change without a restart of the monitor). */
+  private liveTarget(w: ClusterWanted): ClusterTarget | undefined {
+    if (w.kind !== 'cluster') return undefined;
+    const now = this.wanted;
+    return now?.kind === 'cluster' && now.target.clusterId === w.target.clusterId ? now.target : w.target;
   }
 
   /** Ends the monitor loops and waits for them (a held stats-leader lease is released on the way). */

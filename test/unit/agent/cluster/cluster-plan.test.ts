@@ -187,10 +187,10 @@ const rows: { name: string; from: () => ClusterApplied; to: ClusterWanted; steps
     steps: ['stop-monitor', 'reset-k3s', 'add-address eth1 10.244.244.3/24', 'start-status-server', 'wait-bootstrap', 'write-drop-ins', 'start-k3s', 'start-monitor'],
   },
   {
-    name: 'tie-breaker set: only the monitor restarts',
+    name: 'tie-breaker or name set: nothing restarts (the monitor reads them live; the leader keeps its lease)',
     from: () => settled(cluster()),
-    to: cluster({ tieBreakerNodeId: '11111111-2222-4333-8444-555555555555' }),
-    steps: ['stop-monitor', 'start-monitor'],
+    to: cluster({ tieBreakerNodeId: '11111111-2222-4333-8444-555555555555', clusterName: 'renamed' }),
+    steps: [],
   },
   {
     name: 'agent restart with its cluster data: no wait, no reset',
