@@ -126,7 +126,10 @@ export class FaultSet {
   }
 }
 
-/** The agent's clock with the `clock-skew` fault applied to `now()` (timers are unaffected). */
+/**
+ * The agent's clock with the `clock-skew` fault applied to the wall clock `now()` only: timestamps are skewed,
+ * durations (measured with `monotonic()`) and timers are not.
+ */
 export function skewedClock(clock: Clock, faults: FaultSet): Clock {
   return { ...clock, now: () => clock.now() + (faults.get('clock-skew')?.value ?? 0) };
 }

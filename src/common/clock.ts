@@ -5,8 +5,13 @@
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 
 export interface Clock {
-  /** Wall-clock milliseconds since the epoch (not scaled: timestamps stay real). */
+  /** Wall-clock milliseconds since the epoch (not scaled: timestamps stay real). For timestamps, not durations. */
   now(): number;
+  /**
+   * Real milliseconds since an arbitrary origin, never stepped (the clock-skew fault and wall-clock changes leave it
+   * alone): measure durations with it (`monotonic() - start >= scaled(ms)`), never with `now()`.
+   */
+  monotonic(): number;
   /** Waits `ms` spec milliseconds (divided by the time scale). Rejects with AbortError when `signal` fires. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Converts spec milliseconds into real milliseconds under this clock's time scale. */
@@ -42,6 +47,7 @@ export function createClock(timeScale = 1): Clock {
   return {
     timeScale,
     now: () => Date.now(),
+    monotonic: () => performance.now(),
     scaled,
     specMs: (realMs) => realMs * timeScale,
     sleep: (ms, signal) => sleepReal(scaled(ms), signal),

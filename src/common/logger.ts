@@ -1,7 +1,7 @@
 /**
  * Structured logging: one Logger interface, child loggers that bind fields (`component`, `node`, ids),
  * per-component levels, and redaction by construction (secrets registered once are masked in every line;
- * fields whose name says "token", "key", "password" or "secret" are never printed).
+ * fields named as secrets — token, password, secret, private or symmetric key material — are never printed).
  */
 import winston from 'winston';
 
@@ -32,7 +32,12 @@ export interface LoggerOptions {
   fields?: LogFields;
 }
 
-const SECRET_FIELD = /(token|password|passwd|secret|private|^key$|Key$)/i;
+/**
+ * Field names that hold secrets: tokens, passwords, private or symmetric key material (`privateKey`, `keyPem`,
+ * `aesKey`, `rawKey`). Not the bare word `key`: queue keys, config item keys and map keys are not secrets.
+ */
+const SECRET_FIELD = /(token|passw(or)?d|secret|private|credential|(raw|aes|shared|session|symmetric)key|keypem)/i;
+const PUBLIC_FIELD = /^public/i;
 const REDACTED = '[REDACTED]';
 
 /** Process-wide set of secret values that must never reach a log line. */
@@ -53,7 +58,7 @@ export function redact(text: string): string {
 function redactFields(fields: LogFields): LogFields {
   const out: LogFields = {};
   for (const [k, v] of Object.entries(fields)) {
-    if (SECRET_FIELD.test(k) && typeof v !== 'number' && typeof v !== 'boolean') out[k] = REDACTED;
+    if (SECRET_FIELD.test(k) && !PUBLIC_FIELD.test(k) && typeof v !== 'number' && typeof v !== 'boolean') out[k] = REDACTED;
     else if (typeof v === 'string') out[k] = redact(v);
     else if (v instanceof Error) out[k] = redact(v.message);
     else out[k] = v;

@@ -86,7 +86,7 @@ export class LeaseLeaderElector {
     const raw = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.acquireTime, spec.leaseTransitions, spec.leaseDurationSeconds]);
     if (raw !== this.#observedRaw) {
       this.#observedRaw = raw;
-      this.#observedTime = this.#o.clock.now();
+      this.#observedTime = this.#o.clock.monotonic();
     }
     const holder = spec.holderIdentity ?? '';
     if (holder !== this.#observedHolder) {
@@ -146,7 +146,7 @@ export class LeaseLeaderElector {
       const spec = existing.spec ?? {};
       const holder = spec.holderIdentity ?? '';
       const heldFor = clock.scaled((spec.leaseDurationSeconds ?? durationSeconds) * 1000);
-      if (holder && holder !== identity && this.#observedTime + heldFor > clock.now()) {
+      if (holder && holder !== identity && this.#observedTime + heldFor > clock.monotonic()) {
         this.#setLeader(false);
         return false;
       }
@@ -196,11 +196,11 @@ export class LeaseLeaderElector {
     };
     try {
       while (!(await this.#attempt(signal))) if (!(await sleep())) return;
-      let lastRenew = clock.now();
+      let lastRenew = clock.monotonic();
       while (await sleep()) {
         if (await this.#attempt(signal)) {
-          lastRenew = clock.now();
-        } else if (clock.now() - lastRenew > clock.scaled(renewDeadlineMs)) {
+          lastRenew = clock.monotonic();
+        } else if (clock.monotonic() - lastRenew > clock.scaled(renewDeadlineMs)) {
           this.#log.warn('failed to renew the lease within the renew deadline', { renewDeadlineMs });
           this.#setLeader(false);
           return;

@@ -381,7 +381,7 @@ export class K3sSupervisor {
     }
     return new Promise<void>((resolve, reject) => {
       child.once('spawn', () => {
-        this.#startedAt = this.#clock.now();
+        this.#startedAt = this.#clock.monotonic();
         const pid = child.pid!;
         this.#setState('running', { pid, restarts: this.#restarts });
         this.#log.info('k3s started', { pid, command });
@@ -431,7 +431,7 @@ export class K3sSupervisor {
   #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, done: () => void): void {
     const pid = child.pid!;
     this.#child = undefined;
-    const ranMs = this.#clock.now() - this.#startedAt;
+    const ranMs = this.#clock.monotonic() - this.#startedAt;
     const expected = this.#expectedExit;
     const ev: K3sExitEvent = { pid, code, signal, ranMs, expected };
     if (!expected) {

@@ -96,7 +96,7 @@ export class ClusterMonitor {
     const uuid = this.o.deviceUuid() ?? '';
     let labelled = false;
     let lastLabelTry = 0;
-    let lastOk = clock.now();
+    let lastOk = clock.monotonic();
     let sent: info.ZInfoClusterNodeStatus | undefined;
     let sentStarts = this.o.k3sStarts?.() ?? 0;
     let tieBreakerDone = false;
@@ -104,17 +104,17 @@ export class ClusterMonitor {
       let status: info.ZInfoClusterNodeStatus | undefined;
       try {
         const node = await kube.getNode(nodeName, signal);
-        lastOk = clock.now();
+        lastOk = clock.monotonic();
         if (!labelled && node.labels[LABEL_NODE_UUID] === uuid) labelled = true;
-        if (!labelled && (lastLabelTry === 0 || clock.now() - lastLabelTry >= clock.scaled(LABEL_TICK_MS))) {
-          lastLabelTry = clock.now();
+        if (!labelled && (lastLabelTry === 0 || clock.monotonic() - lastLabelTry >= clock.scaled(LABEL_TICK_MS))) {
+          lastLabelTry = clock.monotonic();
           // Verified on the next read of the node; retried on the 15 s health tick while it does not show.
           await kube.labelNode(nodeName, { [LABEL_NODE_UUID]: uuid }, signal).catch(() => undefined);
         }
         status = nodeStatusOf(node);
       } catch (e) {
         if (isAbortError(e) || signal.aborted) return;
-        if (clock.now() - lastOk >= clock.scaled(API_DOWN_MS)) {
+        if (clock.monotonic() - lastOk >= clock.scaled(API_DOWN_MS)) {
           status = info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_DOWN;
         } else if (/not ?found/i.test(errorMessage(e))) {
           status = info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_NOTREADY;

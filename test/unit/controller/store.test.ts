@@ -9,6 +9,7 @@ function manualClock(start = 1_700_000_000_000): Clock & { t: number } {
     t: start,
     timeScale: 1,
     now: () => c.t,
+    monotonic: () => c.t,
     scaled: (ms: number) => ms,
     specMs: (ms: number) => ms,
     sleep: () => Promise.resolve(),
