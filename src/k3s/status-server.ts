@@ -1,24 +1,20 @@
 /**
  * The cluster status server every cluster node runs on `<cluster IP>:12346` (cluster.md §6;
  * lf-edge/eve: pkg/pillar/cmd/zedkube/clusterstatus.go). Joiners read `/status` in the join handshake (§5.3):
- * it says `cluster:<cluster_id>` only once this node is a control-plane + etcd member. `/app/<uuid>` and
- * `/cluster-app/<uuid>` are the App-Tracker debug summaries.
+ * it says `cluster:<cluster_id>` only once this node is a control-plane + etcd member. EVE's `/app/<uuid>` and
+ * `/cluster-app/<uuid>` App-Tracker debug summaries are not served: edgesim has no App-Tracker, and no part of the
+ * protocol reads them (they answer 404 like any unknown path).
  *
- * The node-specific answers come from callbacks, so this file holds only the HTTP contract.
+ * The membership answer comes from a callback, so this file holds only the HTTP contract.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorMessage, type Clock, type Logger } from '../common/index.js';
-import { httpRequest } from './http-request.js';
 
 /** `types.ClusterStatusPort`. */
 export const CLUSTER_STATUS_PORT = 12346;
 /** Graceful shutdown bound (`stopClusterStatusServer`: 5 s), then open connections are cut. */
 export const STATUS_SERVER_SHUTDOWN_MS = 5_000;
-/** Timeout of each peer `/app` request of `/cluster-app` (5 s). */
-export const PEER_APP_TIMEOUT_MS = 5_000;
-/** Shortest real timeout a scaled peer request gets, so a large time scale cannot make loopback calls fail. */
-const MIN_REAL_TIMEOUT_MS = 250;
 
 /** Node labels that make `/status` answer `cluster:<id>` (k3s sets them on embedded-etcd servers, §4.5). */
 export const LABEL_CONTROL_PLANE = 'node-role.kubernetes.io/control-plane';
@@ -34,14 +30,6 @@ export function isControlPlaneEtcdNode(labels: Readonly<Record<string, string>>)
   return controlPlane && LABEL_ETCD in labels;
 }
 
-/** The App-Tracker summary of one app on one node (`pkg/pillar/agentbase/apptracker.go`). */
-export interface AppInfoSummary {
-  hostname: string;
-  /** Time of collection, RFC 3339. */
-  collectTime: string;
-  appInfo: { key: string; value: unknown }[];
-}
-
 /** Options of {@link ClusterStatusServer.create}. */
 export interface ClusterStatusServerOptions {
   /** The cluster IP to bind (never the wildcard: the server is reachable on the cluster network only). */
@@ -55,12 +43,6 @@ export interface ClusterStatusServerOptions {
    * `GET /status`. A rejection (API down, node missing) gives the empty answer, as in EVE.
    */
   isClusterMember: (signal: AbortSignal) => Promise<boolean>;
-  /** This node's summary of an app, or undefined when the app is unknown here (→ 404 `App not found`). */
-  appInfo?: (appId: string) => Promise<AppInfoSummary | undefined>;
-  /** InternalIPs of the other nodes for `/cluster-app` (own address excluded). @default none */
-  peerAddresses?: (signal: AbortSignal) => Promise<string[]>;
-  /** Port of the peers' status servers. @default this server's port */
-  peerPort?: number;
   logger: Logger;
   clock: Clock;
 }
@@ -87,16 +69,6 @@ export class ClusterStatusServerError extends Error {
 export function isClusterStatusServerError(e: unknown): e is ClusterStatusServerError {
   return e instanceof ClusterStatusServerError;
 }
-
-/** `/app` and `/cluster-app` with an optional `/<id>` after them; the id is what follows the slash. */
-function matchPrefix(pathname: string, prefix: string): string | undefined {
-  if (pathname === prefix) return '';
-  if (pathname.startsWith(prefix + '/')) return pathname.slice(prefix.length + 1);
-  return undefined;
-}
-
-/** JSON as Go's `json.MarshalIndent(v, "", "  ")` prints it (no trailing newline). */
-const indentJson = (v: unknown): string => JSON.stringify(v, null, 2);
 
 /** Go's `http.Error`: text/plain, nosniff, message plus newline. */
 function httpError(res: http.ServerResponse, status: number, msg: string): void {
@@ -207,10 +179,6 @@ export class ClusterStatusServer {
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const pathname = new URL(req.url ?? '/', 'http://x').pathname;
     if (pathname === '/status') return this.#status(req, res);
-    const appId = matchPrefix(pathname, '/app');
-    if (appId !== undefined) return this.#app(appId, res);
-    const clusterAppId = matchPrefix(pathname, '/cluster-app');
-    if (clusterAppId !== undefined) return this.#clusterApp(clusterAppId, res);
     httpError(res, 404, '404 page not found');
   }
 
@@ -229,58 +197,5 @@ export class ClusterStatusServer {
     const body = member ? `cluster:${this.#o.clusterId}` : '';
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
     res.end(body);
-  }
-
-  async #localApp(appId: string): Promise<string | undefined> {
-    const info = this.#o.appInfo ? await this.#o.appInfo(appId) : undefined;
-    return info ? indentJson(info) : undefined;
-  }
-
-  async #app(appId: string, res: http.ServerResponse): Promise<void> {
-    const json = await this.#localApp(appId);
-    if (json === undefined) return httpError(res, 404, 'App not found');
-    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
-    res.end(json);
-  }
-
-  /** Local summary plus `POST /app/<id>` to every peer, combined as clusterAppIDHandler builds it. */
-  async #clusterApp(appId: string, res: http.ServerResponse): Promise<void> {
-    const local = await this.#localApp(appId);
-    if (local === undefined) return httpError(res, 404, 'App not found');
-    let peers: string[] = [];
-    try {
-      peers = this.#o.peerAddresses ? await this.#o.peerAddresses(this.#abort.signal) : [];
-    } catch (e) {
-      this.#log.warn('cluster-app: cannot list peers', { error: errorMessage(e) });
-    }
-    const port = this.#o.peerPort ?? this.port;
-    const timeoutMs = Math.max(MIN_REAL_TIMEOUT_MS, this.#o.clock.scaled(PEER_APP_TIMEOUT_MS));
-    const parts = await Promise.all(
-      peers.map(async (host): Promise<string | undefined> => {
-        const hostPort = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-        try {
-          const r = await httpRequest(`http://${hostPort}/app/${encodeURIComponent(appId)}`, {
-            method: 'POST',
-            timeoutMs,
-            signal: this.#abort.signal,
-          });
-          if (r.status !== 200) {
-            this.#log.warn('cluster-app: peer answered non-OK', { peer: host, status: r.status });
-            return undefined;
-          }
-          return r.body.replace(/\n$/, '');
-        } catch (e) {
-          // Only timeouts become an entry (os.IsTimeout in EVE); other failures are logged and skipped.
-          if ((e as { code?: unknown }).code === 'ETIMEDOUT') {
-            return indentJson({ hostname: host, errors: errorMessage(e) });
-          }
-          this.#log.warn('cluster-app: peer failed', { peer: host, error: errorMessage(e) });
-          return undefined;
-        }
-      }),
-    );
-    const values = [local, ...parts.filter((p): p is string => p !== undefined)];
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(`{\n  "key": "cluster-app",\n  "value": [${values.join(',')}]\n}\n`);
   }
 }

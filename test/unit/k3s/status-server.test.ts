@@ -1,26 +1,21 @@
 /**
- * The cluster status server on real loopback sockets (127.0.31.x stand for cluster IPs): EVE's /status,
- * /app and /cluster-app contract (cluster.md §6). Peers in the /cluster-app test are real status servers on
- * other loopback addresses, one raw socket server that never answers (timeout entry) and one address where
- * nothing listens (skipped).
+ * The cluster status server on real loopback sockets (127.0.31.x stand for cluster IPs): EVE's /status contract
+ * (cluster.md §6); the App-Tracker paths /app and /cluster-app are not served.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { createClock } from '../../../src/common/index.js';
 import {
   ClusterStatusServer,
   isClusterStatusServerError,
   isControlPlaneEtcdNode,
-  type AppInfoSummary,
   type ClusterStatusServerOptions,
 } from '../../../src/k3s/index.js';
 import { captureLogger } from './capture-logger.js';
 
 const CLUSTER_ID = '5b2b5e1c-8a46-4c5f-9a57-7f3c1c2e0d11';
 const APP = '0e7a9f00-1111-4222-8333-944455566677';
-const PEER_PORT = 42346; // shared by the /cluster-app peers, on distinct loopback addresses
 const servers: { stop(): Promise<void> }[] = [];
 after(async () => {
   await Promise.all(servers.map((s) => s.stop()));
@@ -57,12 +52,6 @@ function request(
     req.end();
   });
 }
-
-const summary = (hostname: string): AppInfoSummary => ({
-  hostname,
-  collectTime: '2026-08-20T10:00:00Z',
-  appInfo: [{ key: 'appName', value: 'nginx' }],
-});
 
 void describe('isControlPlaneEtcdNode', () => {
   const cases: [Record<string, string>, boolean][] = [
@@ -104,53 +93,9 @@ void describe('ClusterStatusServer', () => {
     assert.equal((await request('127.0.31.1', s.port, '/other')).status, 404);
   });
 
-  void it('/app/<uuid>: indented JSON for a known app (any method), 404 "App not found" otherwise', async () => {
-    const s = await start({ appInfo: (id) => Promise.resolve(id === APP ? summary('edge-dev1') : undefined) });
-    for (const method of ['GET', 'POST']) {
-      const r = await request('127.0.31.1', s.port, `/app/${APP}`, method);
-      assert.equal(r.status, 200);
-      assert.equal(r.body, JSON.stringify(summary('edge-dev1'), null, 2));
-    }
-    const missing = await request('127.0.31.1', s.port, '/app/00000000-0000-0000-0000-000000000001');
-    assert.equal(missing.status, 404);
-    assert.equal(missing.body, 'App not found\n');
-  });
-
-  void it('/cluster-app/<uuid>: local summary plus each peer /app, timeouts as error entries, failures skipped', async () => {
-    const peerA = await start({
-      host: '127.0.31.3',
-      port: PEER_PORT,
-      appInfo: () => Promise.resolve(summary('edge-dev2')),
-    });
-    // A peer whose socket accepts and never answers: its request times out (5 s spec = 250 ms floor here).
-    const conns: net.Socket[] = [];
-    const silent = net.createServer((c) => conns.push(c));
-    await new Promise<void>((r) => silent.listen(PEER_PORT, '127.0.31.4', r));
-    servers.push({
-      stop: () =>
-        new Promise<void>((r) => {
-          silent.close(() => r());
-          for (const c of conns) c.destroy();
-        }),
-    });
-    const s = await start({
-      host: '127.0.31.2',
-      port: PEER_PORT,
-      appInfo: () => Promise.resolve(summary('edge-dev1')),
-      peerAddresses: () => Promise.resolve(['127.0.31.3', '127.0.31.4', '127.0.31.5']),
-    });
-    const r = await request('127.0.31.2', s.port, `/cluster-app/${APP}`);
-    assert.equal(r.status, 200);
-    assert.equal(r.type, 'application/json');
-    assert.ok(r.body.startsWith('{\n  "key": "cluster-app",\n  "value": [{\n'), r.body);
-    assert.ok(r.body.endsWith(']\n}\n'));
-    const parsed = JSON.parse(r.body) as { key: string; value: { hostname: string; errors?: string }[] };
-    assert.deepEqual(
-      parsed.value.map((v) => v.hostname),
-      ['edge-dev1', 'edge-dev2', '127.0.31.4'],
-    );
-    assert.match(parsed.value[2].errors!, /within/);
-    assert.equal(peerA.state, 'listening');
+  void it('/app and /cluster-app are not served (no App-Tracker): 404 like any unknown path', async () => {
+    const s = await start({ host: '127.0.31.2' });
+    for (const p of [`/app/${APP}`, `/cluster-app/${APP}`]) assert.equal((await request('127.0.31.2', s.port, p)).status, 404, p);
   });
 
   void it('stops idempotently; a second listener on a taken address fails with LISTEN_FAILED', async () => {
