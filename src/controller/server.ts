@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createClock, errorMessage, silentLogger, type Clock, type Logger } from '../common/index.js';
 import { ControllerError } from './errors.js';
 import { formatHostPort, isLoopbackHost, parseHostPort, type HostPort } from './http-util.js';
-import { ControllerStore } from './store.js';
+import { ControllerStore, DEFAULT_INFO_HISTORY } from './store.js';
 import { loadOrCreatePki, type ControllerPki } from './pki.js';
 import { DeviceApi } from './device-api.js';
 import { AdminApi } from './admin-api.js';
@@ -32,6 +32,11 @@ export interface ControllerServerOptions {
   advertise?: string;
   /** Largest request body accepted on either API, bytes. @default 4 MiB */
   maxBodyBytes?: number;
+  /**
+   * Info messages kept per device besides the latest of each ztype (older ones are trimmed).
+   * @default DEFAULT_INFO_HISTORY (32)
+   */
+  infoHistory?: number;
   /** `UuidResponse.manufacturer`. @default 'edgesim' */
   manufacturer?: string;
   /** `UuidResponse.product_name`. @default 'edgesim-device' */
@@ -47,6 +52,7 @@ interface CompiledOptions {
   advertiseHost: string | undefined;
   advertisePort: number | undefined;
   maxBodyBytes: number;
+  infoHistory: number;
   manufacturer: string;
   productName: string;
   logger: Logger;
@@ -77,8 +83,13 @@ function compileOptions(o: ControllerServerOptions): CompiledOptions {
   if (!(Number.isInteger(maxBodyBytes) && maxBodyBytes > 0)) {
     throw new ControllerError('INVALID_INPUT', 'maxBodyBytes must be a positive integer', { field: 'maxBodyBytes' });
   }
+  const infoHistory = o.infoHistory ?? DEFAULT_INFO_HISTORY;
+  if (!(Number.isInteger(infoHistory) && infoHistory > 0)) {
+    throw new ControllerError('INVALID_INPUT', `infoHistory must be a positive integer, got ${infoHistory}`, { field: 'infoHistory' });
+  }
   return {
     dataDir: path.resolve(o.dataDir),
+    infoHistory,
     listen,
     adminListen,
     advertiseHost,
@@ -153,7 +164,7 @@ export class ControllerServer {
       const mainHost = o.advertiseHost ?? (WILDCARDS.has(o.listen.host) ? '127.0.0.1' : o.listen.host);
       if (!tlsHosts.includes(mainHost)) tlsHosts.unshift(mainHost);
       const pki = await loadOrCreatePki({ dir: path.join(o.dataDir, 'certs'), tlsHosts, clock: o.clock, logger: log });
-      store = ControllerStore.open({ file: path.join(o.dataDir, 'controller.db'), clock: o.clock });
+      store = ControllerStore.open({ file: path.join(o.dataDir, 'controller.db'), clock: o.clock, infoHistory: o.infoHistory });
 
       const deviceApi = new DeviceApi({
         store,
