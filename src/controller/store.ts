@@ -329,8 +329,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
   /** Registers an onboarding cert (by DER hash) and adds `serials` to its list (`*` allows any serial). */
   addOnboard(certHashHex: string, certPem: string, serials: readonly string[]): void {
     this.db.transaction(() => {
-      this
-        .q('INSERT INTO onboard (cert_hash, cert_pem) VALUES (?, ?) ON CONFLICT(cert_hash) DO NOTHING')
+      this.q('INSERT INTO onboard (cert_hash, cert_pem) VALUES (?, ?) ON CONFLICT(cert_hash) DO NOTHING')
         .run(certHashHex, certPem);
       const ins = this.q('INSERT OR IGNORE INTO onboard_serial (cert_hash, serial) VALUES (?, ?)');
       for (const s of serials) ins.run(certHashHex, s);
@@ -359,12 +358,10 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
   onboardCheck(certHashHex: string, serial: string): 'ok' | 'unknown-cert' | 'unknown-serial' | 'used' {
     const known = this.q('SELECT 1 FROM onboard WHERE cert_hash = ?').get(certHashHex);
     if (known === undefined) return 'unknown-cert';
-    const listed = this
-      .q("SELECT 1 FROM onboard_serial WHERE cert_hash = ? AND (serial = ? OR serial = '*')")
+    const listed = this.q("SELECT 1 FROM onboard_serial WHERE cert_hash = ? AND (serial = ? OR serial = '*')")
       .get(certHashHex, serial);
     if (listed === undefined) return 'unknown-serial';
-    const used = this
-      .q('SELECT 1 FROM device WHERE onboard_hash = ? AND serial = ?')
+    const used = this.q('SELECT 1 FROM device WHERE onboard_hash = ? AND serial = ?')
       .get(certHashHex, serial);
     return used === undefined ? 'ok' : 'used';
   }
@@ -373,8 +370,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
 
   /** Creates a device. Throws when its cert hash or UUID already exists (callers check first). */
   addDevice(d: { uuid: string; serial: string; onboardHashHex: string | null; certPem: string; certHashHex: string }): DeviceRecord {
-    this
-      .q(
+    this.q(
         'INSERT INTO device (uuid, serial, onboard_hash, cert_pem, cert_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       )
       .run(d.uuid, d.serial, d.onboardHashHex, d.certPem, d.certHashHex, this.clock.now());
@@ -468,8 +464,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
       const version = (prev?.version ?? 0) + 1;
       const { config, configHash } = build(version);
       const now = this.clock.now();
-      this
-        .q(
+      this.q(
           `INSERT INTO config (device_uuid, config, config_hash, version, updated_at) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT(device_uuid) DO UPDATE SET config = excluded.config, config_hash = excluded.config_hash,
            version = excluded.version, updated_at = excluded.updated_at`,
@@ -607,8 +602,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
    * optionally only of the given ztypes.
    */
   listInfo(uuid: string, filter: { sinceSeq?: number; sinceMs?: number; ztypes?: readonly string[] } = {}): InfoRecord[] {
-    const rows = this
-      .q('SELECT * FROM info WHERE device_uuid = ? AND seq > ? AND received_at >= ? ORDER BY seq')
+    const rows = this.q('SELECT * FROM info WHERE device_uuid = ? AND seq > ? AND received_at >= ? ORDER BY seq')
       .all(uuid, filter.sinceSeq ?? 0, filter.sinceMs ?? 0) as InfoRow[];
     const types = filter.ztypes && filter.ztypes.length > 0 ? new Set(filter.ztypes) : undefined;
     return rows.map(toInfo).filter((r) => !types || types.has(r.ztype));
@@ -635,8 +629,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
       const prev = this.q('SELECT token FROM cluster WHERE id = ?').get(id) as { token: string } | undefined;
       const tok = prev?.token ?? token();
       const now = this.clock.now();
-      this
-        .q(
+      this.q(
           `INSERT INTO cluster (id, name, spec, token, updated_at) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT(id) DO UPDATE SET name = excluded.name, spec = excluded.spec, updated_at = excluded.updated_at`,
         )
