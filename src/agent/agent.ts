@@ -6,11 +6,12 @@
  * drains in the background. Every verified config is checkpointed and handed to the reconcilers through
  * `onConfig` listeners; a config that fails verification changes nothing.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Clock, Logger } from '../common/index.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { errorMessage, isAbortError, jitter } from '../common/index.js';
 import { decryptCipherBlock, deviceZCertHash, info, isAuthError, loadPrivateKeyPem, softSigner, type common, type config } from '../eve/index.js';
 import { ClusterReconciler } from './cluster/cluster-reconciler.js';
@@ -431,8 +432,7 @@ export class Agent {
         const got = await this.api.fetchUuid(this.signal);
         this.api.deviceUuid = got.uuid;
         this.reachable = true;
-        await mkdir(path.dirname(this.uuidFile()), { recursive: true, mode: 0o700 });
-        await writeFile(this.uuidFile(), got.uuid + '\n', { mode: 0o600 });
+        await writeFileAtomic(this.uuidFile(), got.uuid + '\n', { mode: 0o600 });
         this.log.info('onboarded', { deviceUuid: got.uuid });
         this.emit('onboarded', `device UUID ${got.uuid}`, { deviceUuid: got.uuid });
         return;

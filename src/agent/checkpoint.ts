@@ -3,8 +3,9 @@
  * /persist/checkpoint/lastconfig and controllercerts). Reading tries the main copy, then the backup; the caller
  * re-verifies what it reads (a checkpoint is only as good as its signature).
  */
-import { mkdir, readFile, rename, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, readFile, copyFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../common/atomic-file.js';
 
 export class Checkpoint {
   constructor(
@@ -24,9 +25,7 @@ export class Checkpoint {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    const tmp = `${this.file}.tmp`;
-    await writeFile(tmp, bytes, { mode: 0o600 });
-    await rename(tmp, this.file);
+    await writeFileAtomic(this.file, bytes, { mode: 0o600 });
   }
 
   /**

@@ -11,8 +11,9 @@
  * Beyond EVE (which keeps the queue in memory and re-asserts state after a restart), edgesim persists every slot
  * under `<state>/queue/` so that nothing is lost across an agent restart either.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { createHash } from 'node:crypto';
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage, isAbortError } from '../common/index.js';
@@ -222,9 +223,7 @@ export class InfoQueue {
     const data = JSON.stringify({ ...slot, payload: Buffer.from(slot.payload).toString('base64') });
     const write = async (): Promise<void> => {
       if (this.slots.get(slot.key) !== slot) return; // superseded before it reached the disk
-      const tmp = `${file}.tmp`;
-      await writeFile(tmp, data, { mode: 0o600 });
-      await rename(tmp, file);
+      await writeFileAtomic(file, data, { mode: 0o600, mkdir: false });
     };
     this.writes = this.writes.then(write, write);
     await this.writes;

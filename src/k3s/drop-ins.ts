@@ -7,11 +7,11 @@
  * directory to the rendered set atomically (files 0600, directories 0700 — the token lives only in
  * `01-clusterconfig.yaml`) and reports whether anything changed, which is when k3s must be restarted.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { registerSecret, silentLogger, type Logger } from '../common/index.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { toK8sNodeName } from './naming.js';
 
 /** File name of the base config inside the config dir; k3s is started with `--config <configDir>/config.yaml`. */
@@ -319,29 +319,6 @@ async function readIfExists(file: string): Promise<{ content: string; mode: numb
   }
 }
 
-/** Write-to-temp, fsync, rename, fsync dir: a reader (k3s) sees the old file or the new one, never a torn one. */
-async function writeAtomic(file: string, content: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(content, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  const dh = await open(path.dirname(file), 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
-}
 
 /**
  * Reconciles `<configDir>/config.yaml.d/` (and `config.yaml` when `base` is given) to the rendered files:
@@ -382,7 +359,7 @@ export async function applyK3sConfig(opts: ApplyK3sConfigOptions): Promise<Apply
       const existing = await readIfExists(current);
       if (existing && existing.content === file.content && existing.mode === 0o600) continue;
       written.push(rel);
-      if (!opts.dryRun) await writeAtomic(current, file.content);
+      if (!opts.dryRun) await writeFileAtomic(current, file.content);
     }
     for (const name of MANAGED) {
       if (wanted.has(name)) continue;

@@ -3,9 +3,10 @@
  * returned as the exact file bytes (their SHA-256 is the published certHash).
  */
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import {
   certPublicKeyPoint,
   createCertificate,
@@ -31,26 +32,6 @@ export async function readIfExists(file: string): Promise<Buffer | undefined> {
   }
 }
 
-/**
- * Writes `data` to `file` atomically (temp file + rename) with `mode`, creating the directory with 0700.
- */
-export async function writeFileAtomic(file: string, data: string | Buffer, mode: number): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-}
 
 /** Public keys of the three roles (SEC1 uncompressed points) and the device signer. */
 export interface IdentityKeys {
@@ -80,7 +61,7 @@ export async function ensureCertificates(
       signer: keys.deviceSigner,
       ...(signal ? { signal } : {}),
     });
-    await writeFileAtomic(file('device'), pem, 0o644);
+    await writeFileAtomic(file('device'), pem, { mode: 0o644 });
     logger.info('device certificate created', { path: file('device') });
     device = Buffer.from(pem);
   }
@@ -95,7 +76,7 @@ export async function ensureCertificates(
       signer: keys.deviceSigner,
       ...(signal ? { signal } : {}),
     });
-    await writeFileAtomic(file(role), pem, 0o644);
+    await writeFileAtomic(file(role), pem, { mode: 0o644 });
     logger.info('certificate created', { role, path: file(role) });
     return Buffer.from(pem);
   };

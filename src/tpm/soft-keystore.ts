@@ -17,7 +17,8 @@ import {
   type SoftKey,
 } from '../eve/index.js';
 import { TpmError } from './errors.js';
-import { certPath, certSummary, ensureCertificates, pointToSpkiPem, readIfExists, writeFileAtomic } from './identity.js';
+import { certPath, certSummary, ensureCertificates, pointToSpkiPem, readIfExists } from './identity.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import type { DeviceIdentity, KeyRole, KeyStore, KeyStoreInfo, Quote } from './types.js';
 
 const ROLES: readonly KeyRole[] = ['device', 'ecdh', 'attest'];
@@ -86,7 +87,7 @@ class SoftKeyStore implements KeyStore {
         }
         continue;
       }
-      await writeFileAtomic(file, softKeyToPkcs8Pem(generateSoftKey()), 0o600);
+      await writeFileAtomic(file, softKeyToPkcs8Pem(generateSoftKey()), { mode: 0o600 });
       this.logger.info('soft key created (NOT hardware-protected)', { role, path: file });
     }
     const publicKeys = {} as Record<KeyRole, Uint8Array>;

@@ -3,8 +3,7 @@
  * `default`), with the cluster CA embedded and a bearer token as the credential. Written atomically with the
  * requested mode (k3s `--write-kubeconfig-mode`, stand-in default 0600).
  */
-import fs from 'node:fs';
-import path from 'node:path';
+import { writeFileAtomicSync } from '../../common/atomic-file.js';
 import { stringify } from 'yaml';
 
 /** What goes into the kubeconfig. */
@@ -28,11 +27,8 @@ export function renderKubeconfig(spec: KubeconfigSpec): string {
   });
 }
 
-/** Writes the kubeconfig to `file` (tmp file + rename) with `mode`. */
+/** Writes the kubeconfig to `file` atomically with `mode`. */
 export function writeKubeconfig(file: string, spec: KubeconfigSpec, mode: number): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, renderKubeconfig(spec), { mode });
-  fs.chmodSync(tmp, mode);
-  fs.renameSync(tmp, file);
+  // The folder keeps the usual 0755 (k3s's /etc/rancher/k3s); the file's mode is the caller's.
+  writeFileAtomicSync(file, renderKubeconfig(spec), { mode, dirMode: 0o755 });
 }
