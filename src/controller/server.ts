@@ -6,7 +6,8 @@
 import https from 'node:https';
 import http from 'node:http';
 import type net from 'node:net';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import path from 'node:path';
 import { createClock, errorMessage, silentLogger, type Clock, type Logger } from '../common/index.js';
 import { ControllerError } from './errors.js';
@@ -206,7 +207,8 @@ export class ControllerServer {
         server,
         pid: process.pid,
       };
-      await writeFile(path.join(o.dataDir, CONTROLLER_JSON), JSON.stringify(ep, null, 2) + '\n');
+      // Atomic: clients and tests poll for this file and must never read it half-written.
+      await writeFileAtomic(path.join(o.dataDir, CONTROLLER_JSON), JSON.stringify(ep, null, 2) + '\n', { mode: 0o644 });
       log.info('state', { from: 'created', to: 'running', deviceUrl: ep.deviceUrl, adminUrl: ep.adminUrl, server });
       return new ControllerServer(log, store, pki, deviceServer, adminServer, adminApi, ep, o.dataDir);
     } catch (e) {
