@@ -38,6 +38,8 @@ export interface ControllerServerOptions {
    * @default DEFAULT_INFO_HISTORY (32)
    */
   infoHistory?: number;
+  /** What an acknowledged write survives: a controller crash ('process') or also a power loss ('power', fsync per commit). @default 'process' */
+  durability?: 'process' | 'power';
   /** `UuidResponse.manufacturer`. @default 'edgesim' */
   manufacturer?: string;
   /** `UuidResponse.product_name`. @default 'edgesim-device' */
@@ -54,6 +56,7 @@ interface CompiledOptions {
   advertisePort: number | undefined;
   maxBodyBytes: number;
   infoHistory: number;
+  durability: 'process' | 'power';
   manufacturer: string;
   productName: string;
   logger: Logger;
@@ -91,6 +94,7 @@ function compileOptions(o: ControllerServerOptions): CompiledOptions {
   return {
     dataDir: path.resolve(o.dataDir),
     infoHistory,
+    durability: o.durability ?? 'process',
     listen,
     adminListen,
     advertiseHost,
@@ -165,7 +169,7 @@ export class ControllerServer {
       const mainHost = o.advertiseHost ?? (WILDCARDS.has(o.listen.host) ? '127.0.0.1' : o.listen.host);
       if (!tlsHosts.includes(mainHost)) tlsHosts.unshift(mainHost);
       const pki = await loadOrCreatePki({ dir: path.join(o.dataDir, 'certs'), tlsHosts, clock: o.clock, logger: log });
-      store = ControllerStore.open({ file: path.join(o.dataDir, 'controller.db'), clock: o.clock, infoHistory: o.infoHistory });
+      store = ControllerStore.open({ file: path.join(o.dataDir, 'controller.db'), clock: o.clock, infoHistory: o.infoHistory, durability: o.durability });
 
       const deviceApi = new DeviceApi({
         store,
