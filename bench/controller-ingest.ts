@@ -42,14 +42,26 @@ function hostSpeedProbeMs(): number {
 const host = (): string =>
   `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${availableParallelism()} cores); speed probe ${hostSpeedProbeMs().toFixed(0)} ms`;
 
-/** utime+stime of a process in seconds and its RSS / peak RSS in MiB (Linux /proc). */
-function procStats(pid: number): { cpuS: number; rssMiB: number; hwmMiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** utime+stime in seconds from a /proc stat file (fields 14 and 15 of proc(5), counted after the comm field). */
+function cpuSeconds(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(f[11]) + Number(f[12]); // fields 14 and 15 of stat(5), counted after the comm field
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/**
+ * CPU seconds of a process (all threads) and of its main thread (the event loop; the rest is the libuv pool that
+ * verifies signatures, and V8's helpers), and its RSS / peak RSS in MiB (Linux /proc).
+ */
+function procStats(pid: number): { cpuS: number; mainS: number; rssMiB: number; hwmMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { cpuS: ticks / 100, rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 };
+  return {
+    cpuS: cpuSeconds(`/proc/${pid}/stat`),
+    mainS: cpuSeconds(`/proc/${pid}/task/${pid}/stat`),
+    rssMiB: kb('VmRSS') / 1024,
+    hwmMiB: kb('VmHWM') / 1024,
+  };
 }
 
 const q = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
@@ -114,7 +126,8 @@ try {
     console.log(
       `${String(inflight).padStart(3)} in flight: ${(latencies.length / elapsed).toFixed(0)} infos/s over ${elapsed.toFixed(1)} s ` +
         `(${latencies.length} sent, ${failures} not 201); latency p50 ${q(latencies, 0.5).toFixed(1)} ms, p99 ${q(latencies, 0.99).toFixed(1)} ms; ` +
-        `controller CPU ${(cpu * 100).toFixed(0)} % of a core (${((after.cpuS - before.cpuS) * 1e6 / Math.max(1, latencies.length)).toFixed(0)} µs/info), ` +
+        `controller CPU ${(cpu * 100).toFixed(0)} % of a core (${((after.cpuS - before.cpuS) * 1e6 / Math.max(1, latencies.length)).toFixed(0)} µs/info, ` +
+        `event loop ${((after.mainS - before.mainS) * 1e6 / Math.max(1, latencies.length)).toFixed(0)} µs/info), ` +
         `RSS ${after.rssMiB.toFixed(0)} MiB (peak ${after.hwmMiB.toFixed(0)})`,
     );
   }

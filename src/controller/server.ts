@@ -91,6 +91,9 @@ function compileOptions(o: ControllerServerOptions): CompiledOptions {
   if (!(Number.isInteger(infoHistory) && infoHistory > 0)) {
     throw new ControllerError('INVALID_INPUT', `infoHistory must be a positive integer, got ${infoHistory}`, { field: 'infoHistory' });
   }
+  if (o.durability !== undefined && o.durability !== 'process' && o.durability !== 'power') {
+    throw new ControllerError('INVALID_INPUT', `durability must be 'process' or 'power', got "${String(o.durability)}"`, { field: 'durability' });
+  }
   return {
     dataDir: path.resolve(o.dataDir),
     infoHistory,
