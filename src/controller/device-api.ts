@@ -98,6 +98,7 @@ const ROUTE = /^\/api\/v2\/edgedevice\/(?:id\/([^/]+)\/)?(certs|ping|register|uu
 /** Request handler of the device API. */
 export class DeviceApi {
   private readonly log: Logger;
+  private certsReply: Promise<Buffer> | undefined;
 
   constructor(private readonly o: DeviceApiOptions) {
     this.log = o.logger;
@@ -148,7 +149,12 @@ export class DeviceApi {
     if (action === 'certs') {
       if (method !== 'GET' && method !== 'POST') throw new Refusal(405, 'method not allowed');
       req.resume();
-      return { status: 200, body: await this.seal(encode(certs.ZControllerCert, this.controllerCerts())) };
+      // The same signed reply for everyone while this controller runs (its certs do not change): sign it once.
+      this.certsReply ??= this.seal(encode(certs.ZControllerCert, this.controllerCerts())).catch((e: unknown) => {
+        this.certsReply = undefined;
+        throw e;
+      });
+      return { status: 200, body: await this.certsReply };
     }
     if (method !== 'POST') throw new Refusal(405, 'method not allowed');
     // APIv2.md "Mime Types": every POST is application/x-proto-binary (EVE always sends it).

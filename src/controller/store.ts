@@ -579,7 +579,14 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
         w.done(rec);
       } else w.done();
     }
-    for (const r of records) this.emit('info', r);
+    // Runs from setImmediate: a throwing listener must not crash the controller nor starve the other listeners.
+    for (const r of records) {
+      try {
+        this.emit('info', r);
+      } catch (e) {
+        process.emitWarning(`controller store: an info listener failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
   }
 
   /** Inserts one info row and marks it latest of its type; trims the device's log every trimStep rows. Call inside a transaction. */
