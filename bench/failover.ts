@@ -9,7 +9,7 @@
  * Run: `npm run build && node dist/bench/failover.js` (or `node --import tsx bench/failover.ts`, slower).
  */
 import os from 'node:os';
-import type { FailoverTimeline } from '../src/agent/apps/index.js';
+import type { FailoverTimeline } from '../src/demo/index.js';
 import { createClock } from '../src/common/index.js';
 import { failoverScenario, waitClusterReady } from '../test/helpers/apps.js';
 import { applyCluster, startNodes } from '../test/helpers/cluster.js';

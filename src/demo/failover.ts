@@ -7,7 +7,7 @@
  */
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage } from '../common/index.js';
-import { recordFailoverTimeline, type FailoverTimeline } from '../agent/apps/index.js';
+import { recordFailoverTimeline, type FailoverTimeline } from './failover-timeline.js';
 import type { ControllerAdminClient } from '../controller/index.js';
 import { toK8sNodeName, type KubeClient } from '../k3s/index.js';
 

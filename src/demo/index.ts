@@ -2,6 +2,8 @@
 export { runDemo, DEMO_SCENARIOS, type DemoOptions, type DemoView, type DemoNodeView, type DemoResult, type DemoScenario } from './demo.js';
 /** `--scenario failover`: an app on node 1, node 1 killed, the failover timeline. */
 export { runFailoverScenario, failoverRows, FAILOVER_APP, type FailoverRow, type FailoverNode, type FailoverScenarioOptions, type FailoverScenarioResult } from './failover.js';
+/** The failover timeline as data (the scenario, the e2e tests, bench/failover.ts). */
+export { recordFailoverTimeline, type FailoverTimeline } from './failover-timeline.js';
 /** Network-namespace topology (root mode of the demo, partition tests). */
 export {
   NetnsTopology,

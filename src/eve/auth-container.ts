@@ -4,7 +4,7 @@
  */
 import { verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
 import { auth, common, decode, encode, isWireError } from './codec.js';
-import type { Signer } from './keys.js';
+import { signMessage, type Signer } from './keys.js';
 import { controllerSenderCertHash, deviceSenderCertHash, pemBlocks, sha256 } from './pem.js';
 
 /** Why an AuthContainer was refused; names follow EVE's SenderStatus and Adam's 400/401 causes. */
@@ -50,7 +50,7 @@ export interface DeviceSealOptions {
  * `signatureHash` = r‖s over SHA-256(payload) (eve-api.md §5.1). `payload` may be empty (UuidRequest).
  */
 export async function sealDeviceRequest(payload: Uint8Array, opts: DeviceSealOptions): Promise<Buffer> {
-  const signature = await opts.signer.signDigest(sha256(payload), opts.signal);
+  const signature = await signMessage(opts.signer, payload, sha256, opts.signal);
   const ac: auth.IAuthContainer = {
     protectedPayload: { payload },
     algo: common.HashAlgorithm.HASH_ALGORITHM_SHA256_32BYTES,
@@ -81,7 +81,7 @@ export interface ControllerSealOptions {
 export async function sealControllerReply(payload: Uint8Array, opts: ControllerSealOptions): Promise<Buffer> {
   const full = controllerSenderCertHash(opts.signingCertPem);
   const short = opts.hashLength === 16;
-  const signature = await opts.signer.signDigest(sha256(payload), opts.signal);
+  const signature = await signMessage(opts.signer, payload, sha256, opts.signal);
   return encodeContainer({
     protectedPayload: { payload },
     algo: short ? common.HashAlgorithm.HASH_ALGORITHM_SHA256_16BYTES : common.HashAlgorithm.HASH_ALGORITHM_SHA256_32BYTES,

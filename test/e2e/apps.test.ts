@@ -11,7 +11,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NODE_LOST_MESSAGE, recordFailoverTimeline, type FailoverTimeline } from '../../src/agent/apps/index.js';
+import { NODE_LOST_MESSAGE } from '../../src/agent/apps/index.js';
+import { recordFailoverTimeline, type FailoverTimeline } from '../../src/demo/index.js';
 import { createWriteStream } from 'node:fs';
 import { createClock, createLogger } from '../../src/common/index.js';
 import { appKubeNameWithPurge, isKubeError, pvcName, toK8sNodeName } from '../../src/k3s/index.js';

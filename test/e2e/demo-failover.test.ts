@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NODE_LOST_MESSAGE, type FailoverTimeline } from '../../src/agent/apps/index.js';
+import { NODE_LOST_MESSAGE } from '../../src/agent/apps/index.js';
+import type { FailoverTimeline } from '../../src/demo/index.js';
 import { cliCommand } from '../helpers/cli.js';
 
 const SCALE = 10;

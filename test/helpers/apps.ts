@@ -3,7 +3,7 @@
  * member's config (merged into what the cluster apply left there), read what the controller received, and run
  * the failover timeline of one app (deploy on node 1, kill node 1) for the e2e test and bench/failover.ts.
  */
-import { recordFailoverTimeline, type FailoverTimeline } from '../../src/agent/apps/index.js';
+import { recordFailoverTimeline, type FailoverTimeline } from '../../src/demo/index.js';
 import { toK8sNodeName, type KubeClient } from '../../src/k3s/index.js';
 import type { Clock } from '../../src/common/index.js';
 import type { TestCluster, TestNode } from './cluster.js';

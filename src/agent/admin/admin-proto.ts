@@ -1,12 +1,22 @@
 /**
  * The admin API's wire contract (proto/admin/admin.proto, package edgesim.admin.v1), loaded at run time with
- * @grpc/proto-loader, and the plain TypeScript shapes of its messages as proto-loader hands them over
- * (camelCase names, int64 as number, unset scalars as their defaults, unset `optional` fields absent).
+ * @grpc/proto-loader, and the TypeScript shapes of its messages as proto-loader hands them over (camelCase names,
+ * int64 as number, unset scalars as their defaults, unset `optional` fields absent): the `__Output` types that
+ * proto-loader-gen-types generates into src/gen/admin (npm run gen:proto) with the loader options below.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSync, type ServiceDefinition } from '@grpc/proto-loader';
+import type { App__Output } from '../../gen/admin/edgesim/admin/v1/App.js';
+import type { ClusterNode__Output } from '../../gen/admin/edgesim/admin/v1/ClusterNode.js';
+import type { ConfigReply__Output } from '../../gen/admin/edgesim/admin/v1/ConfigReply.js';
+import type { Event__Output } from '../../gen/admin/edgesim/admin/v1/Event.js';
+import type { Fault__Output } from '../../gen/admin/edgesim/admin/v1/Fault.js';
+import type { InjectFaultRequest__Output } from '../../gen/admin/edgesim/admin/v1/InjectFaultRequest.js';
+import type { StatusReply__Output } from '../../gen/admin/edgesim/admin/v1/StatusReply.js';
+
+export type { AgentAdminHandlers } from '../../gen/admin/edgesim/admin/v1/AgentAdmin.js';
 
 /** The fully qualified service name (also the prefix of every method path). */
 export const ADMIN_SERVICE = 'edgesim.admin.v1.AgentAdmin';
@@ -17,92 +27,27 @@ const PROTO_FILE = [path.join(here, '../../../proto/admin/admin.proto'), path.jo
   (p) => existsSync(p),
 );
 
-/** Loads the AgentAdmin service definition (request/response codecs of every method). */
+/**
+ * Loads the AgentAdmin service definition (request/response codecs of every method). The options are the
+ * generator's flags in scripts/gen-proto.mjs (--longs=Number --enums=String --defaults): change both together.
+ */
 export function loadAdminService(): ServiceDefinition {
   if (!PROTO_FILE) throw new Error(`proto/admin/admin.proto not found above ${here}`);
   const def = loadSync(PROTO_FILE, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: false });
   return def[ADMIN_SERVICE] as ServiceDefinition;
 }
 
-/** A fault as the API carries it. */
-export interface FaultMsg {
-  kind: string;
-  /** Kind-specific value (ms for controller-delay and clock-skew, HTTP status for controller-5xx). */
-  value?: number;
-  /** Epoch ms when it clears by itself. */
-  untilMs?: number;
-}
-
-/** This node's view of its cluster; null when the agent runs no k3s. */
-export interface ClusterStatusMsg {
-  role: string;
-  clusterId: string;
-  clusterIp: string;
-  nodeName: string;
-  nodeStatus: string;
-  isLeader: boolean;
-  leader: string;
-  phase: string;
-  error: string;
-}
-
-/** Status reply: AgentStatus plus key store, version and the active faults. */
-export interface StatusReply {
-  phase: string;
-  deviceUuid: string;
-  keyStore: { kind: string; description: string } | null;
-  controllerReachable: boolean;
-  attested: boolean;
-  lastConfigHash: string;
-  lastConfigAtMs: number;
-  configSource: string;
-  lastConfigError: string;
-  queueDepth: number;
-  queueOldestAgeMs: number;
-  version: string;
-  activeFaults: FaultMsg[];
-  cluster: ClusterStatusMsg | null;
-}
-
+/** A fault as the API carries it (value: ms for controller-delay and clock-skew, HTTP status for controller-5xx). */
+export type FaultMsg = Fault__Output;
+/** Status reply: AgentStatus plus key store, version and the active faults; cluster null without k3s. */
+export type StatusReply = StatusReply__Output;
 /** Config reply: the redacted DeviceConfig as JSON text. */
-export interface ConfigReply {
-  json: string;
-  configHash: string;
-  source: string;
-  receivedAtMs: number;
-}
-
+export type ConfigReply = ConfigReply__Output;
 /** One app instance of the current config. */
-export interface AppMsg {
-  uuid: string;
-  version: string;
-  displayName: string;
-  activate: boolean;
-  designatedNodeId: string;
-  affinity: string;
-  state: string;
-}
-
+export type AppMsg = App__Output;
 /** One cluster node. */
-export interface ClusterNodeMsg {
-  name: string;
-  nodeId: string;
-  ready: boolean;
-  internalIp: string;
-  schedulable: boolean;
-}
-
+export type ClusterNodeMsg = ClusterNode__Output;
 /** One event of the Watch stream. */
-export interface EventMsg {
-  timeMs: number;
-  kind: string;
-  message: string;
-  fieldsJson: string;
-}
-
-/** InjectFault request. */
-export interface InjectFaultRequest {
-  kind: string;
-  value?: number;
-  durationMs?: number;
-}
+export type EventMsg = Event__Output;
+/** InjectFault request (durationMs in spec ms). */
+export type InjectFaultRequest = InjectFaultRequest__Output;

@@ -11,6 +11,7 @@ import { errorMessage, redact } from '../../common/index.js';
 import { FaultError, type AgentEvent, type Fault } from '../index.js';
 import {
   loadAdminService,
+  type AgentAdminHandlers,
   type AppMsg,
   type ClusterNodeMsg,
   type ConfigReply,
@@ -196,7 +197,7 @@ export class AdminServer {
     this.setState('stopped');
   }
 
-  private handlers(): grpc.UntypedServiceImplementation {
+  private handlers(): AgentAdminHandlers {
     const { agent, version } = this.opts;
     const unary =
       <Req, Res>(fn: (req: Req) => Res) =>
@@ -236,7 +237,7 @@ export class AdminServer {
           (n): ClusterNodeMsg => ({ name: n.name, nodeId: n.nodeId, ready: n.ready, internalIp: n.internalIp, schedulable: n.schedulable }),
         ),
       })),
-      Watch: (call: grpc.ServerWritableStream<{ kinds: string[] }, EventMsg>) => this.watch(call),
+      Watch: (call) => this.watch(call),
       InjectFault: unary((req: InjectFaultRequest) => {
         const fault = agent.faults.inject(req.kind, {
           ...(req.value !== undefined ? { value: req.value } : {}),

@@ -12,7 +12,7 @@ import type { AppConfig } from '../parse-config.js';
 /** Pod and ReplicaSet label carrying the app UUID (how every node finds an app's pods, whatever its purge name). */
 export const LABEL_APP_UUID = 'app-uuid';
 /** Label carrying the ReplicaSet name, so two purge generations never select each other's pods. */
-export const LABEL_APP_KUBE_NAME = 'app-kube-name';
+const LABEL_APP_KUBE_NAME = 'app-kube-name';
 /** `tolerateSec` of lf-edge/eve: pkg/pillar/hypervisor/kubevirt.go (k8s default 300 s), cluster.md §9.2. */
 export const APP_TOLERATION_SECONDS = 15;
 /** Weight of the PREFERRED hostname term (`SetKubeAffinity`). */

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { affinityMatches, appReplicaSet, workloadUpdate } from '../../../../src/agent/apps/workload.js';
-import { failbackEvictions, olderGenerations } from '../../../../src/agent/apps/app-reconciler.js';
+import { failbackEvictions } from '../../../../src/agent/apps/failback.js';
+import { olderGenerations } from '../../../../src/agent/apps/workload-actions.js';
 import type { AppConfig } from '../../../../src/agent/index.js';
 import type { KubePodStatus } from '../../../../src/k3s/index.js';
 

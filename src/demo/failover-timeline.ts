@@ -4,9 +4,9 @@
  * caller's view of the controller — when the lost node turns not Ready, when its pod is evicted, when the new
  * pod is bound and runs, and when the new host reports the app running.
  */
-import type { Clock } from '../../common/index.js';
-import type { KubeClient } from '../../k3s/index.js';
-import { LABEL_APP_UUID } from './workload.js';
+import type { Clock } from '../common/index.js';
+import type { KubeClient } from '../k3s/index.js';
+import { LABEL_APP_UUID } from '../agent/apps/index.js';
 
 /** How often the timeline looks, spec ms (a tenth of the kubelet's 2 s status frequency). */
 const POLL_MS = 200;

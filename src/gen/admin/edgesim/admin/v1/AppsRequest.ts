@@ -1,0 +1,8 @@
+// Original file: proto/admin/admin.proto
+
+
+export interface AppsRequest {
+}
+
+export interface AppsRequest__Output {
+}

@@ -1,0 +1,10 @@
+// Original file: proto/admin/admin.proto
+
+
+export interface ClearFaultReply {
+  'cleared'?: (string)[];
+}
+
+export interface ClearFaultReply__Output {
+  'cleared': (string)[];
+}
