@@ -15,7 +15,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import os from 'node:os';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
-import { createClock, errorMessage, findCommand } from '../common/index.js';
+import { createClock, errorMessage, findCommand, pollUntil } from '../common/index.js';
 import { ControllerAdminClient, ControllerServer, type InfoItem } from '../controller/index.js';
 import { KubeClient, loadKubeLibrary } from '../k3s/index.js';
 import { SwtpmProcess } from '../tpm/index.js';
@@ -530,16 +530,12 @@ async function collectView(
 }
 
 async function waitUntil<T>(o: DemoOptions, timeoutMs: number, what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      o.logger.debug('demo probe failed', { error: errorMessage(e) });
-    }
-    if (performance.now() > deadline) throw new Error(`no ${what} within ${Math.round(timeoutMs / 1000)} s`);
-    await o.clock.sleepReal(250, o.signal);
-  }
+  return pollUntil(probe, {
+    what,
+    timeoutMs,
+    pause: (signal) => o.clock.sleepReal(250, signal),
+    signal: o.signal,
+    onProbeError: (e) => o.logger.debug('demo probe failed', { error: errorMessage(e) }),
+  });
 }
 
