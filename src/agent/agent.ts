@@ -5,8 +5,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { Clock } from '../common/index.js';
-import { decryptCipherBlock, deviceZCertHash, type common, type info } from '../eve/index.js';
+import { deviceZCertHash, type common, type info } from '../eve/index.js';
 import { ClusterReconciler } from './cluster/cluster-reconciler.js';
+import { ClusterTokenDecryptor, decryptEncryptionBlock } from './cluster/cluster-token.js';
 import type { ClusterStatus } from './cluster/cluster-status.js';
 import { AppReconciler, type AppStatus } from './apps/index.js';
 import { openKeyStore, type DeviceIdentity, type KeyStore } from '../tpm/index.js';
@@ -45,6 +46,7 @@ export interface AgentStatus {
 export class Agent {
   private readonly clock: Clock;
   private runPromise: Promise<void> | undefined;
+  private stopped: Promise<void> | undefined;
   private cluster: ClusterReconciler | undefined;
   private apps: AppReconciler | undefined;
   private constructor(
@@ -146,6 +148,7 @@ export class Agent {
   }
 
   private startCluster(c: NonNullable<CompiledAgentOptions['cluster']>): void {
+    const tokens = new ClusterTokenDecryptor(() => ({ ...this.cipherParts(), certSetKey: this.core.api.certs?.hashSetKey ?? '' }));
     const reconciler = new ClusterReconciler({
       stateDir: this.opts.stateDir,
       launch: c.launch,
@@ -154,7 +157,7 @@ export class Agent {
       ...(c.statusPort !== undefined ? { statusPort: c.statusPort } : {}),
       ...(c.dryRun ? { dryRun: true } : {}),
       deviceUuid: () => this.core.api.deviceUuid,
-      decrypt: (v) => this.decrypt(v),
+      decryptToken: (v) => tokens.token(v, this.signal),
       publishInfo: (key, msg) => this.publishInfo(key, msg),
       emit: (kind, message, fields) => this.emit(kind, message, fields),
       faults: this.faults,
@@ -170,15 +173,14 @@ export class Agent {
     this.core.onConfig((cfg) => void reconciler.onConfig(cfg));
   }
 
-  /** Decrypts a CipherBlock of the current config with the device ECDH key (TPM ZGen or software). */
-  async decrypt(value: EncryptedValue): Promise<common.EncryptionBlock> {
+  /** Decrypts an encrypted value of the current config with the device ECDH key (uncached; cluster-token.ts). */
+  decrypt(value: EncryptedValue): Promise<common.EncryptionBlock> {
+    return decryptEncryptionBlock(value, { ...this.cipherParts(), signal: this.signal });
+  }
+
+  private cipherParts(): { ecdhKey: KeyStore['ecdh']; controllerCertsByHashHex: Map<string, Buffer>; deviceCertsByHashHex: Map<string, Buffer> } {
     const env = this.cipherEnvironment();
-    return decryptCipherBlock(value.block, value.contexts, {
-      ecdhKey: this.keys.ecdh,
-      controllerCertsByHashHex: env.controllerCerts,
-      deviceCertsByHashHex: env.deviceCerts,
-      signal: this.signal,
-    });
+    return { ecdhKey: this.keys.ecdh, controllerCertsByHashHex: env.controllerCerts, deviceCertsByHashHex: env.deviceCerts };
   }
 
   /** The cluster reconciler, when the agent runs k3s. */
@@ -236,14 +238,21 @@ export class Agent {
     return this.runPromise;
   }
 
-  /** Stops every loop, flushes the queue to disk, closes the key store. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.core.phase === 'stopped') return;
-    await this.core.stop({
-      beforeFlush: () => this.cluster?.stop({ leaveK3sRunning: this.opts.cluster?.leaveK3sRunning ?? false }),
-      afterFlush: () => this.keys.close(),
-    });
-    this.client.close();
+  /**
+   * Stops every loop, then in reverse start order: apps, cluster, the queue (flushed to disk), the key store.
+   * Idempotent: a second call (SIGTERM and the run's `finally`) waits for the first.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.core
+      .stop({
+        beforeFlush: async () => {
+          await this.apps?.stop();
+          await this.cluster?.stop({ leaveK3sRunning: this.opts.cluster?.leaveK3sRunning ?? false });
+        },
+        afterFlush: () => this.keys.close(),
+      })
+      .finally(() => this.client.close());
+    return this.stopped;
   }
 
   private get signal(): AbortSignal {

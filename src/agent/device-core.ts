@@ -101,7 +101,9 @@ export class DeviceCore {
       ...(opts.deviceExtras ? { extras: opts.deviceExtras } : {}),
     });
     this.session.onCertsChanged(() => this.config.renotify());
-    this.config.onEpochChange(() => void this.reporters.reportDeviceInfo(true));
+    this.config.onEpochChange(
+      () => void this.reporters.reportDeviceInfo(true).catch((e: unknown) => this.log.warn('ZInfoDevice not queued', { error: errorMessage(e) })),
+    );
   }
 
   /** Opens the device's queue over its store; nothing is sent before `run()`. */
