@@ -10,7 +10,7 @@ import type { Logger } from '../common/index.js';
 import { errorMessage } from '../common/index.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { Checkpoint } from './checkpoint.js';
-import type { StoredSlot } from './info-queue.js';
+import type { StoredSlot } from './queue-slot.js';
 
 /** A last-good copy with its backup (eve-api.md §12); the reader re-verifies what it gets. */
 export interface CheckpointStore {

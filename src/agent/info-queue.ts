@@ -14,31 +14,15 @@
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage, isAbortError } from '../common/index.js';
 import { fileQueueStore, type QueueStore } from './device-store.js';
+import type { QueueItem, StoredSlot } from './queue-slot.js';
+
+export type { QueueItem } from './queue-slot.js';
 
 /** Send priority, lower first (zedagent.go getDeferredPriorityFunctions). */
-export type QueuePriority = 0 | 1 | 2 | 3;
 export const PRIORITY = { attest: 0, app: 1, hardware: 2, other: 3 } as const;
 
 /** What happened to one send attempt. */
 export type SendOutcome = 'sent' | 'retry' | 'drop' | 'unreachable';
-
-/** One queued request. `action` is the API action (`info`, `attest`, …); `payload` the inner message bytes. */
-export interface QueueItem {
-  key: string;
-  action: string;
-  priority: QueuePriority;
-  payload: Uint8Array;
-  /** Dropped on any failure (attest CERT post, periodic items). */
-  discardOnFailure?: boolean;
-}
-
-/** A queued item as persisted: its order and retry state. */
-export interface StoredSlot extends QueueItem {
-  seq: number;
-  enqueuedAt: number;
-  attempts: number;
-  delayMs: number;
-}
 
 interface Slot extends StoredSlot {
   /** Not before this epoch ms (not persisted: a restart retries at once). */

@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import type { Agent } from '../agent/index.js';
-import { dumpCheckpointedConfig, Operations } from '../agent/admin/index.js';
+// Not the admin barrel: it would load prom-client, which operations.ts loads only with --metrics-listen.
+import { dumpCheckpointedConfig } from '../agent/admin/dump-config.js';
+import { Operations } from '../agent/admin/operations.js';
 import { createClock, type Logger } from '../common/index.js';
 import { loggerFromFlags } from './logging.js';
 import { stopOnSignals } from './process.js';

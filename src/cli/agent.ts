@@ -69,6 +69,8 @@ export function registerAgentCommands(program: Command): void {
   )).action(async (flags: AgentFlags) => {
     const logger = loggerFromFlags(flags, true);
     if (flags.dumpConfig) return dumpConfig(flags);
+    // performance.now() counts from process start: what loading the modules took (demo --profile-start).
+    logger.info('agent process started', { sinceProcessStartMs: Math.round(performance.now()), pid: process.pid });
     const agent = await Agent.create({
       configDir: flags.configDir,
       stateDir: flags.stateDir,

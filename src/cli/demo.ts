@@ -13,6 +13,7 @@ interface DemoFlags {
   netns: 'auto' | 'on' | 'off';
   workDir?: string;
   exitWhenReady?: boolean;
+  profileStart?: boolean;
   timeout?: string;
   output: 'table' | 'json';
   logLevel?: string;
@@ -36,6 +37,7 @@ export function registerDemoCommands(program: Command): void {
       )
       .option('--work-dir <dir>', 'keep state and logs (agent.log per node) here; default: a temp dir removed at exit')
       .option('--exit-when-ready', 'exit 0 once every node reported READY and the leader lists them all (for scripts)')
+      .option('--profile-start', "with the cluster scenario: exit when READY (as --exit-when-ready) and print node 1's start timeline (controller, swtpm, agent process, module load, key store, onboarding, attestation, first config, k3s spawn, READY)")
       .option('--timeout <s>', 'with --exit-when-ready or a scenario: fail a wait after this many seconds (default 120; failover: max(120, 600 / time scale))')
       .option('--output <format>', 'table (live view) or json (one JSON view per line; failover: one result document)', 'table')
       .addHelpText(
@@ -54,6 +56,7 @@ export function registerDemoCommands(program: Command): void {
           '  edgesim demo',
           '  edgesim demo --nodes 5 --time-scale 20',
           '  edgesim demo --exit-when-ready --output json',
+          '  edgesim demo --profile-start --time-scale 1',
           '  edgesim demo --scenario failover --time-scale 1',
           '  edgesim demo --scenario failover --output json',
           '  sudo edgesim demo --netns on   # then: edgesim ctl --state-dir <work-dir>/dev3/state fault inject cluster-interface-down',
@@ -95,7 +98,8 @@ export function registerDemoCommands(program: Command): void {
         tpm: flags.tpm,
         netns: parseNetns(flags.netns),
         ...(flags.workDir ? { workDir: flags.workDir } : {}),
-        ...(flags.exitWhenReady ? { exitWhenReady: true } : {}),
+        ...(flags.exitWhenReady || flags.profileStart ? { exitWhenReady: true } : {}),
+        ...(flags.profileStart ? { profileStart: true } : {}),
         ...(flags.timeout !== undefined ? { timeoutMs: Number(flags.timeout) * 1000 } : {}),
         selfCommand: [process.execPath, ...process.execArgv, process.argv[1]],
         pathEnv: process.env.PATH ?? '',
@@ -127,9 +131,14 @@ export function registerDemoCommands(program: Command): void {
     } else if (scenario === 'failover') {
       process.stderr.write('stopped before the failover scenario finished\n');
       process.exitCode = 130;
-    } else if (flags.exitWhenReady) {
+    } else if (flags.exitWhenReady || flags.profileStart) {
       if (flags.output === 'json') process.stdout.write(JSON.stringify(view) + '\n');
       else process.stdout.write(`all ${view.nodes.length} nodes READY after ${((view.readyAfterMs ?? view.elapsedMs) / 1000).toFixed(1)} s\n`);
+      if (view.startProfile && flags.output !== 'json') {
+        const ms = (v: number): string => `${(v / 1000).toFixed(2)} s`;
+        const rows = view.startProfile.map((s) => ({ step: s.step, at: ms(s.atMs), took: `+${ms(s.deltaMs)}` }));
+        process.stdout.write(`\nstart of edge-dev1 (seconds after the demo started):\n${formatTable(rows, ['step', 'at', 'took'])}\n`);
+      }
     }
   });
 }

@@ -2,3 +2,5 @@ export * from './clock.js';
 export * from './errors.js';
 export * from './logger.js';
 export * from './find-command.js';
+export * from './lease-expiry.js';
+export * from './poll-until.js';

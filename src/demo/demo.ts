@@ -15,11 +15,12 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import os from 'node:os';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
-import { createClock, errorMessage, findCommand } from '../common/index.js';
+import { createClock, errorMessage, findCommand, pollUntil } from '../common/index.js';
 import { ControllerAdminClient, ControllerServer, type InfoItem } from '../controller/index.js';
 import { KubeClient, loadKubeLibrary } from '../k3s/index.js';
 import { SwtpmProcess } from '../tpm/index.js';
 import { runFailoverScenario, type FailoverNode, type FailoverScenarioResult } from './failover.js';
+import { StartMarks, startTimeline, type StartStep } from './start-profile.js';
 import { NETNS_CLUSTER_IFNAME, NETNS_CLUSTER_PREFIX, NetnsTopology, netnsClusterIp, netnsUnavailableReason } from './netns.js';
 
 /** What the demo does once the cluster is applied. */
@@ -59,6 +60,8 @@ export interface DemoOptions {
   pathEnv: string;
   /** Stop when every node reported READY (and the leader listed them all). */
   exitWhenReady?: boolean;
+  /** With the cluster scenario and exitWhenReady: return node 1's start timeline (start-profile.ts). */
+  profileStart?: boolean;
   /**
    * Give up after this many real ms (each wait: onboarding, READY with exitWhenReady or the failover scenario, the
    * app RUNNING). @default 120000, with the failover scenario max(120000, 600000 / timeScale)
@@ -77,6 +80,8 @@ export interface DemoOptions {
 export interface DemoResult extends DemoView {
   scenario: DemoScenario;
   failover?: FailoverScenarioResult;
+  /** With profileStart: node 1's start, step by step. */
+  startProfile?: StartStep[];
 }
 
 /** One row of the live table. */
@@ -161,6 +166,7 @@ async function wantNetns(mode: 'auto' | 'on' | 'off', log: Logger): Promise<bool
  */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const started = { mono: performance.now(), wall: Date.now() };
+  const marks = new StartMarks(started.wall);
   const n = o.nodes ?? 3;
   if (!(n >= 1 && n <= 20)) throw new Error(`--nodes must be between 1 and 20, got ${n}`);
   const timeScale = o.timeScale ?? 10;
@@ -187,6 +193,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       clock: o.clock,
     });
     void controller.run();
+    marks.mark('demo: controller up');
     const admin = new ControllerAdminClient(controller.endpoints().adminUrl);
     log.info('controller started', { deviceUrl: controller.endpoints().deviceUrl, adminUrl: controller.endpoints().adminUrl });
 
@@ -210,7 +217,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
             signal: o.signal,
           });
         }
+        if (i === 0) marks.mark(useSwtpm ? 'demo: config folder, swtpm up' : 'demo: config folder');
         node.agent = startAgent(o, net, node, i, timeScale);
+        if (i === 0) marks.mark('demo: agent spawned');
       }),
     );
     // Wait until every node onboarded and attested (its ECDH cert is needed to encrypt its token).
@@ -228,6 +237,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       members: nodes.map((x, i) => ({ device: x.uuid, ip: net.clusterIp(i), name: `edge-${x.name}` })),
     });
     log.info('cluster applied', { clusterId: applied.id, network: net.kind });
+    marks.mark('demo: every node attested, cluster applied');
 
     const reports: NodeReports[] = [];
     let view = await collectView(admin, nodes, reports, applied.id, workDir, started, net);
@@ -245,7 +255,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         throw new Error(`not every node reported READY within ${Math.round(timeoutMs / 1000)} s; logs in ${workDir}`);
       }
     }
-    if (scenario === 'cluster') return { ...view, scenario };
+    if (scenario === 'cluster') {
+      if (!o.profileStart || !view.allReady) return { ...view, scenario };
+      const ready = reports[0]?.status;
+      if (ready) marks.mark('controller: node READY received', ready.at);
+      marks.mark('controller: all nodes READY', started.wall + (view.readyAfterMs ?? view.elapsedMs));
+      const agentLog = await readFile(path.join(nodes[0].dir, 'agent.log'), 'utf8').catch(() => '');
+      return { ...view, scenario, startProfile: startTimeline(marks, agentLog) };
+    }
     o.onProgress?.(`all ${n} nodes READY after ${((view.readyAfterMs ?? view.elapsedMs) / 1000).toFixed(1)} s`);
     let failover: FailoverScenarioResult;
     try {
@@ -530,16 +547,12 @@ async function collectView(
 }
 
 async function waitUntil<T>(o: DemoOptions, timeoutMs: number, what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      o.logger.debug('demo probe failed', { error: errorMessage(e) });
-    }
-    if (performance.now() > deadline) throw new Error(`no ${what} within ${Math.round(timeoutMs / 1000)} s`);
-    await o.clock.sleepReal(250, o.signal);
-  }
+  return pollUntil(probe, {
+    what,
+    timeoutMs,
+    pause: (signal) => o.clock.sleepReal(250, signal),
+    signal: o.signal,
+    onProbeError: (e) => o.logger.debug('demo probe failed', { error: errorMessage(e) }),
+  });
 }
 

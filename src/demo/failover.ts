@@ -6,7 +6,7 @@
  * reporting.
  */
 import type { Clock, Logger } from '../common/index.js';
-import { errorMessage } from '../common/index.js';
+import { errorMessage, pollUntil } from '../common/index.js';
 import { recordFailoverTimeline, type FailoverTimeline } from './failover-timeline.js';
 import type { ControllerAdminClient } from '../controller/index.js';
 import { toK8sNodeName, type KubeClient } from '../k3s/index.js';
@@ -68,7 +68,7 @@ export async function runFailoverScenario(o: FailoverScenarioOptions): Promise<F
   log.info('failover app deployed', { designated: home.uuid });
 
   const reports = (): Promise<AppReport[]> => appReports(o.admin, o.nodes, o.signal);
-  await pollUntil(o, `${lostNode} reporting ${FAILOVER_APP.name} RUNNING`, async () => {
+  await poll(o, `${lostNode} reporting ${FAILOVER_APP.name} RUNNING`, async () => {
     const last = (await reports()).filter((r) => r.node === lostNode).at(-1);
     return last?.state === 'RUNNING' && last.cluster_app_running === true ? true : undefined;
   });
@@ -130,20 +130,14 @@ async function appReports(admin: ControllerAdminClient, nodes: FailoverNode[], s
   return out.sort((x, y) => x.seq - y.seq);
 }
 
-async function pollUntil<T>(o: FailoverScenarioOptions, what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = performance.now() + o.timeoutMs;
-  for (;;) {
-    o.signal.throwIfAborted();
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      if (o.signal.aborted) throw e;
-      o.logger.debug('failover probe failed', { what, error: errorMessage(e) });
-    }
-    if (performance.now() > deadline) throw new Error(`failover scenario: no ${what} within ${Math.round(o.timeoutMs / 1000)} s`);
-    await o.clock.sleep(POLL_MS, o.signal);
-  }
+function poll<T>(o: FailoverScenarioOptions, what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  return pollUntil(probe, {
+    what: `failover scenario: ${what}`,
+    timeoutMs: o.timeoutMs,
+    pause: (signal) => o.clock.sleep(POLL_MS, signal),
+    signal: o.signal,
+    onProbeError: (e) => o.logger.debug('failover probe failed', { what, error: errorMessage(e) }),
+  });
 }
 
 /** One line of the timeline table. */

@@ -8,7 +8,7 @@
  * Re-election after the elector exits (EVE: 5 min later) is the caller's loop.
  */
 import type { V1Lease } from '@kubernetes/client-node';
-import { errorMessage, isAbortError, type Clock, type Logger } from '../common/index.js';
+import { errorMessage, isAbortError, LeaseObservation, type Clock, type Logger } from '../common/index.js';
 import { EVE_KUBE_APP_NAMESPACE, isKubeError, type KubeClient } from './kube.js';
 
 /** Name of the kube-stats leader lease. */
@@ -50,8 +50,7 @@ export class LeaseLeaderElector {
   readonly #o: Required<Omit<LeaseLeaderElectorOptions, 'onStartedLeading' | 'onStoppedLeading' | 'onNewLeader'>> &
     Pick<LeaseLeaderElectorOptions, 'onStartedLeading' | 'onStoppedLeading' | 'onNewLeader'>;
   readonly #log: Logger;
-  #observedRaw = '';
-  #observedTime = 0;
+  readonly #observed = new LeaseObservation();
   #observedHolder = '';
   #leader = false;
 
@@ -83,11 +82,7 @@ export class LeaseLeaderElector {
 
   #observe(lease: V1Lease): void {
     const spec = lease.spec ?? {};
-    const raw = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.acquireTime, spec.leaseTransitions, spec.leaseDurationSeconds]);
-    if (raw !== this.#observedRaw) {
-      this.#observedRaw = raw;
-      this.#observedTime = this.#o.clock.monotonic();
-    }
+    this.#observed.see(spec, this.#o.clock.monotonic());
     const holder = spec.holderIdentity ?? '';
     if (holder !== this.#observedHolder) {
       this.#observedHolder = holder;
@@ -146,7 +141,7 @@ export class LeaseLeaderElector {
       const spec = existing.spec ?? {};
       const holder = spec.holderIdentity ?? '';
       const heldFor = clock.scaled((spec.leaseDurationSeconds ?? durationSeconds) * 1000);
-      if (holder && holder !== identity && this.#observedTime + heldFor > clock.monotonic()) {
+      if (holder && holder !== identity && !this.#observed.expired(heldFor, clock.monotonic())) {
         this.#setLeader(false);
         return false;
       }

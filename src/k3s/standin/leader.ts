@@ -1,11 +1,12 @@
 /**
  * Leader election among the server nodes, as kube-controller-manager does it: a `coordination.k8s.io` Lease
  * `kube-system/kube-controller-manager` held by one server's node name and renewed every retry period; another
- * server takes it over once it has not been renewed for the lease duration. Only the leader runs the
- * controllers (node lifecycle, scheduler, replicaset controller).
+ * server takes it over once it has not been renewed for the lease duration (the Lease-expiry rule of
+ * common/lease-expiry.ts, as client-go judges it). Only the leader runs the controllers (node lifecycle, scheduler,
+ * replicaset controller).
  */
 import type { Clock, Logger } from '../../common/index.js';
-import { errorMessage } from '../../common/index.js';
+import { errorMessage, LeaseObservation } from '../../common/index.js';
 import type { KubeApi } from './kube-api.js';
 import { resourceOf } from './resources.js';
 
@@ -32,6 +33,7 @@ export class LeaderElector {
   private leading = false;
   private lastRenew = 0;
   private busy = false;
+  private readonly observed = new LeaseObservation();
   private cancel: (() => void) | undefined;
   private readonly log: Logger;
 
@@ -76,9 +78,8 @@ export class LeaderElector {
         await api.create(t, LEADER_LEASE.namespace, { metadata: { name: LEADER_LEASE.name }, spec: { ...spec, acquireTime: spec.renewTime, leaseTransitions: 0 } });
       } else {
         const holder = lease.spec?.holderIdentity;
-        const renewed = Date.parse(lease.spec?.renewTime ?? '') || 0;
-        const expired = now - renewed > clock.scaled(LEADER_LEASE_MS);
-        if (holder !== identity && !expired) {
+        this.observed.see(lease.spec ?? {}, now);
+        if (holder !== identity && !this.observed.expired(clock.scaled(LEADER_LEASE_MS), now)) {
           this.setLeading(false);
           return;
         }
