@@ -20,12 +20,12 @@ import {
   type Signer,
   type VerifiedControllerCerts,
 } from '../eve/index.js';
-import type {
-  ControllerClient} from './controller-client.js';
 import {
   protoContentTypeProblem,
+  type ControllerClient,
   type ControllerResponse,
   type OnboardingHeaders,
+  type TransportFaults,
 } from './controller-client.js';
 
 /** A reply the device cannot use (wrong status, content type, signature…); `status` is the HTTP status. */
@@ -55,6 +55,8 @@ export interface ControllerApiOptions {
   now: () => number;
   /** Fault injection: flip a payload byte of config replies before verification (tests rejection). */
   tamperConfig?: () => boolean;
+  /** This device's transport faults, consulted on every request (the client may be shared by a fleet). */
+  faults?: () => TransportFaults;
 }
 
 /** One device's conversation with its controller. */
@@ -101,6 +103,7 @@ export class ControllerApi {
     const res = await this.opts.client.request(this.opts.client.url('register'), body, {
       onboarding: this.opts.onboardingHeaders,
       ...(signal ? { signal } : {}),
+      ...(this.opts.faults ? { faults: this.opts.faults() } : {}),
     });
     return res.status;
   }
@@ -175,6 +178,7 @@ export class ControllerApi {
     return this.opts.client.request(this.opts.client.url(action, this.deviceUuid), body, {
       ...(this.deviceUuid ? {} : { onboarding: this.opts.onboardingHeaders }),
       ...(signal ? { signal } : {}),
+      ...(this.opts.faults ? { faults: this.opts.faults() } : {}),
     });
   }
 

@@ -48,6 +48,19 @@ export interface ControllerClientOptions {
   faults?: () => TransportFaults;
   /** Waits `ms` (through the Clock) for the delay fault. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Most requests in flight at once (connections of the keep-alive pool); further requests wait for a free one.
+   * @default 4
+   */
+  maxInFlight?: number;
+}
+
+/** Per-request options. */
+export interface RequestOptions {
+  onboarding?: OnboardingHeaders;
+  signal?: AbortSignal;
+  /** This request's sender's faults (a fleet shares one client among devices with their own faults). */
+  faults?: TransportFaults;
 }
 
 /** Headers sent only while the device has no UUID (onboarding), eve-api.md §1. */
@@ -56,12 +69,17 @@ export interface OnboardingHeaders {
   softSerial: string;
 }
 
-/** One controller endpoint set; a new TLS connection per request (EVE disables keep-alive). */
+/**
+ * One controller endpoint set with its HTTPS keep-alive pool: at most `maxInFlight` connections, reused across
+ * requests (and across devices when a fleet shares the client). EVE itself opens a connection per request; the
+ * controller cannot tell the difference, and a fleet of thousands could not afford a TLS handshake per request.
+ */
 export class ControllerClient {
   /** Built once: parsing the system pool's ~140 roots for every request would cost more than the request. */
   private readonly secureContext: tls.SecureContext;
   private readonly timeoutMs: number;
   private readonly faults: () => TransportFaults;
+  private readonly pool: https.Agent;
 
   constructor(private readonly opts: ControllerClientOptions) {
     this.secureContext = tls.createSecureContext({
@@ -70,6 +88,14 @@ export class ControllerClient {
     });
     this.timeoutMs = opts.timeoutMs ?? 120_000;
     this.faults = opts.faults ?? (() => ({}));
+    const maxInFlight = opts.maxInFlight ?? 4;
+    if (!(Number.isInteger(maxInFlight) && maxInFlight > 0)) throw new RangeError('maxInFlight must be a positive integer');
+    this.pool = new https.Agent({ keepAlive: true, maxSockets: maxInFlight, maxFreeSockets: maxInFlight, scheduling: 'lifo' });
+  }
+
+  /** Closes the pool's idle connections (requests in flight finish). */
+  close(): void {
+    this.pool.destroy();
   }
 
   /** `https://<server>/api/v2/edgedevice/[id/<uuid>/]<action>` (URLPathString). */
@@ -84,12 +110,8 @@ export class ControllerClient {
    * GET when there is no body, POST otherwise (send.go). POST bodies are AuthContainers with
    * Content-Type application/x-proto-binary.
    */
-  async request(
-    url: string,
-    body: Uint8Array | undefined,
-    opts: { onboarding?: OnboardingHeaders; signal?: AbortSignal } = {},
-  ): Promise<ControllerResponse> {
-    const faults = this.faults();
+  async request(url: string, body: Uint8Array | undefined, opts: RequestOptions = {}): Promise<ControllerResponse> {
+    const faults = opts.faults ?? this.faults();
     if (faults.delayMs && this.opts.sleep) await this.opts.sleep(faults.delayMs, opts.signal);
     if (faults.unreachable) throw new ControllerUnreachableError(url, 'injected fault: controller unreachable');
     if (faults.status5xx) {
@@ -101,6 +123,22 @@ export class ControllerClient {
       if (opts.onboarding.serial) headers['X-Serial-Number'] = opts.onboarding.serial;
       if (opts.onboarding.softSerial) headers['X-Soft-Serial'] = opts.onboarding.softSerial;
     }
+    try {
+      return await this.exchange(url, body, headers, opts.signal);
+    } catch (e) {
+      // A pooled connection the server closed while idle fails at once with ECONNRESET: retry once on a new one.
+      if (!(e instanceof StaleConnectionError)) throw e;
+      return this.exchange(url, body, headers, opts.signal, true);
+    }
+  }
+
+  private exchange(
+    url: string,
+    body: Uint8Array | undefined,
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+    retried = false,
+  ): Promise<ControllerResponse> {
     const started = performance.now();
     return new Promise<ControllerResponse>((resolve, reject) => {
       const req = https.request(
@@ -110,9 +148,9 @@ export class ControllerClient {
           headers,
           // tls.connect takes the prebuilt context; https.RequestOptions' type omits it.
           ...({ secureContext: this.secureContext } satisfies tls.ConnectionOptions),
-          agent: false,
+          agent: this.pool,
           timeout: this.timeoutMs,
-          ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(signal ? { signal } : {}),
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -129,11 +167,17 @@ export class ControllerClient {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      req.on('error', (e) => reject(new ControllerUnreachableError(url, e.message)));
+      req.on('error', (e) => {
+        const stale = !retried && req.reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET';
+        reject(stale ? new StaleConnectionError() : new ControllerUnreachableError(url, e.message));
+      });
       req.end(body ? Buffer.from(body) : undefined);
     });
   }
 }
+
+/** A reused keep-alive connection was found closed by the server (retried once, never surfaces). */
+class StaleConnectionError extends Error {}
 
 /** EVE's success set: 200, 201, 204, 304 (send.go SendOnIntf); everything else is a failure. */
 export function isSuccess(status: number): boolean {

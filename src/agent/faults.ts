@@ -142,7 +142,10 @@ export function faultyKeyStore(keys: KeyStore, faults: FaultSet): KeyStore {
     kind: keys.kind,
     description: keys.description,
     provision: (signal) => (check('provision'), keys.provision(signal)),
-    deviceSigner: { signDigest: async (d, signal) => (check('sign'), keys.deviceSigner.signDigest(d, signal)) },
+    deviceSigner: {
+      signDigest: async (d, signal) => (check('sign'), keys.deviceSigner.signDigest(d, signal)),
+      ...(keys.deviceSigner.sign ? { sign: async (m: Uint8Array, signal?: AbortSignal) => (check('sign'), keys.deviceSigner.sign!(m, signal)) } : {}),
+    },
     ecdh: { zgen: async (p, signal) => (check('ecdh-zgen'), keys.ecdh.zgen(p, signal)) },
     quote: async (nonce, signal) => (check('quote'), keys.quote(nonce, signal)),
     info: (signal) => keys.info(signal),

@@ -1,5 +1,8 @@
 /** The edgesim agent: one EVE node. */
 export { Agent, type AgentEvent, type AgentPhase, type AgentStatus, type ConfigListener } from './agent.js';
+export { DeviceCore, type DeviceCoreOptions, type TimerOverrides } from './device-core.js';
+export { OnboardingRefusedError } from './controller-session.js';
+export type { DeviceStore, CheckpointStore, QueueStore } from './device-store.js';
 export { FaultSet, FaultError, FAULT_KINDS, type Fault, type FaultKind } from './faults.js';
 export type { AgentOptions } from './options.js';
 export type { AgentLoop, AgentObserver, ConfigFetchResult, KeyStoreOp } from './observers.js';

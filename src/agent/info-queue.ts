@@ -9,43 +9,30 @@
  * - 401/403/407/408/429/5xx keep the item, move it behind its peers and delay it 1 min doubling to 15 min;
  *   other 4xx drop it; discard-on-failure items are dropped on any failure.
  * Beyond EVE (which keeps the queue in memory and re-asserts state after a restart), edgesim persists every slot
- * under `<state>/queue/` so that nothing is lost across an agent restart either.
+ * (files under `<state>/queue/`, or the fleet's state store) so that nothing is lost across a restart either.
  */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { writeFileAtomic } from '../common/atomic-file.js';
-import { createHash } from 'node:crypto';
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage, isAbortError } from '../common/index.js';
+import { fileQueueStore, type QueueStore } from './device-store.js';
+import type { QueueItem, StoredSlot } from './queue-slot.js';
+
+export type { QueueItem } from './queue-slot.js';
 
 /** Send priority, lower first (zedagent.go getDeferredPriorityFunctions). */
-export type QueuePriority = 0 | 1 | 2 | 3;
 export const PRIORITY = { attest: 0, app: 1, hardware: 2, other: 3 } as const;
 
 /** What happened to one send attempt. */
 export type SendOutcome = 'sent' | 'retry' | 'drop' | 'unreachable';
 
-/** One queued request. `action` is the API action (`info`, `attest`, …); `payload` the inner message bytes. */
-export interface QueueItem {
-  key: string;
-  action: string;
-  priority: QueuePriority;
-  payload: Uint8Array;
-  /** Dropped on any failure (attest CERT post, periodic items). */
-  discardOnFailure?: boolean;
-}
-
-interface Slot extends QueueItem {
-  seq: number;
-  enqueuedAt: number;
-  attempts: number;
-  delayMs: number;
+interface Slot extends StoredSlot {
+  /** Not before this epoch ms (not persisted: a restart retries at once). */
   notBefore: number;
 }
 
 export interface InfoQueueOptions {
-  /** Directory for the persisted slots (created 0700). */
-  dir: string;
+  /** Where slots persist; or `dir`, a folder of files (created 0700). */
+  store?: QueueStore;
+  dir?: string;
   /** Sends one item and classifies the answer. */
   send: (item: QueueItem, signal: AbortSignal) => Promise<SendOutcome>;
   clock: Clock;
@@ -61,10 +48,6 @@ const PASS_NOISE_MS = 30_000;
 const ITEM_MIN_MS = MINUTE;
 const ITEM_MAX_MS = 15 * MINUTE;
 
-function fileFor(dir: string, key: string): string {
-  return path.join(dir, createHash('sha256').update(key).digest('hex').slice(0, 32) + '.json');
-}
-
 /** The persisted, per-key latest-wins send queue. */
 export class InfoQueue {
   private readonly slots = new Map<string, Slot>();
@@ -75,25 +58,19 @@ export class InfoQueue {
   private loop: Promise<void> | undefined;
   private writes = Promise.resolve();
 
-  private constructor(private readonly opts: InfoQueueOptions) {}
+  private constructor(
+    private readonly opts: InfoQueueOptions,
+    private readonly store: QueueStore,
+  ) {}
 
-  /** Opens the queue directory and loads the slots a previous run left behind. */
+  /** Opens the store and loads the slots a previous run left behind. */
   static async create(opts: InfoQueueOptions): Promise<InfoQueue> {
-    const q = new InfoQueue(opts);
-    await mkdir(opts.dir, { recursive: true, mode: 0o700 });
-    for (const name of await readdir(opts.dir)) {
-      if (!name.endsWith('.json')) continue;
-      try {
-        const raw = JSON.parse(await readFile(path.join(opts.dir, name), 'utf8')) as Omit<Slot, 'payload'> & {
-          payload: string;
-        };
-        const slot: Slot = { ...raw, payload: Buffer.from(raw.payload, 'base64'), notBefore: 0 };
-        q.slots.set(slot.key, slot);
-        q.seq = Math.max(q.seq, slot.seq + 1);
-      } catch (e) {
-        opts.logger.warn('dropping unreadable queue file', { file: name, error: errorMessage(e) });
-        await rm(path.join(opts.dir, name), { force: true });
-      }
+    const store = opts.store ?? (opts.dir ? fileQueueStore(opts.dir, opts.logger) : undefined);
+    if (!store) throw new Error('InfoQueue: give a store or a dir');
+    const q = new InfoQueue(opts, store);
+    for (const stored of await store.load()) {
+      q.slots.set(stored.key, { ...stored, notBefore: 0 });
+      q.seq = Math.max(q.seq, stored.seq + 1);
     }
     if (q.slots.size) opts.logger.info('restored queued items', { count: q.slots.size });
     return q;
@@ -219,11 +196,20 @@ export class InfoQueue {
   }
 
   private async persist(slot: Slot): Promise<void> {
-    const file = fileFor(this.opts.dir, slot.key);
-    const data = JSON.stringify({ ...slot, payload: Buffer.from(slot.payload).toString('base64') });
+    const stored: StoredSlot = {
+      key: slot.key,
+      action: slot.action,
+      priority: slot.priority,
+      payload: slot.payload,
+      ...(slot.discardOnFailure ? { discardOnFailure: true } : {}),
+      seq: slot.seq,
+      enqueuedAt: slot.enqueuedAt,
+      attempts: slot.attempts,
+      delayMs: slot.delayMs,
+    };
     const write = async (): Promise<void> => {
       if (this.slots.get(slot.key) !== slot) return; // superseded before it reached the disk
-      await writeFileAtomic(file, data, { mode: 0o600, mkdir: false });
+      await this.store.put(stored);
     };
     this.writes = this.writes.then(write, write);
     await this.writes;
@@ -231,9 +217,8 @@ export class InfoQueue {
 
   private async remove(key: string): Promise<void> {
     this.slots.delete(key);
-    const file = fileFor(this.opts.dir, key);
     const del = async (): Promise<void> => {
-      if (!this.slots.has(key)) await rm(file, { force: true });
+      if (!this.slots.has(key)) await this.store.remove(key);
     };
     this.writes = this.writes.then(del, del);
     await this.writes;

@@ -86,7 +86,10 @@ export function timedKeyStore(keys: KeyStore, observers: AgentObservers): KeySto
     kind: keys.kind,
     description: keys.description,
     provision: (signal) => timed('provision', () => keys.provision(signal)),
-    deviceSigner: { signDigest: (d, signal) => timed('sign', () => keys.deviceSigner.signDigest(d, signal)) },
+    deviceSigner: {
+      signDigest: (d, signal) => timed('sign', () => keys.deviceSigner.signDigest(d, signal)),
+      ...(keys.deviceSigner.sign ? { sign: (m, signal) => timed('sign', () => keys.deviceSigner.sign!(m, signal)) } : {}),
+    },
     ecdh: { zgen: (p, signal) => timed('ecdh', () => keys.ecdh.zgen(p, signal)) },
     quote: (nonce, signal) => timed('quote', () => keys.quote(nonce, signal)),
     info: (signal) => timed('info', () => keys.info(signal)),

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import type { org } from '../gen/eve.js';
+import { isBootstrapNode } from '../k3s/index.js';
 
 type EdgeDevConfig = org.lfedge.eve.config.IEdgeDevConfig;
 type CipherBlock = org.lfedge.eve.common.ICipherBlock;
@@ -12,11 +13,30 @@ type CipherContext = org.lfedge.eve.common.ICipherContext;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
-/** An encrypted value and the cipher contexts of the config it came in (decrypted by whoever needs it). */
-export interface EncryptedValue {
-  block: CipherBlock;
-  contexts: CipherContext[];
+/** The cipher context an encrypted value names, as plain data (eve-api CipherContext). */
+export interface CipherContextData {
+  contextId: string;
+  hashScheme: number;
+  keyExchangeScheme: number;
+  encryptionScheme: number;
+  deviceCertHash: Buffer;
+  controllerCertHash: Buffer;
 }
+
+/**
+ * An encrypted value (eve-api CipherBlock) with the one cipher context it names, as bytes and ids. Decrypted by
+ * src/agent/cluster/cluster-token.ts; `context` is undefined when the config carries no context of that id.
+ */
+export interface EncryptedValue {
+  contextId: string;
+  initialValue: Buffer;
+  cipherData: Buffer;
+  clearTextSha256: Buffer;
+  context: CipherContextData | undefined;
+}
+
+/** How this node takes part in its cluster. */
+export type ClusterMemberRole = 'bootstrap' | 'server' | 'agent';
 
 /** The valid cluster block of this node (cluster.md §2.1, §2.3). */
 export interface EdgeNodeClusterConfig {
@@ -28,10 +48,11 @@ export interface EdgeNodeClusterConfig {
   clusterIp: string;
   prefixLength: number;
   joinServerIp: string;
-  /** Own cluster IP == join_server_ip. */
-  bootstrap: boolean;
-  /** Worker (k3s agent) mode; ignored on the bootstrap node (cluster.md §4.6, Simulator choice). */
-  isWorkerNode: boolean;
+  /**
+   * Decided here once (cluster.md §2.2): `bootstrap` when the own cluster IP equals join_server_ip (normalised
+   * compare), else `agent` for is_worker_node (Simulator choice §4.6; ignored on the bootstrap), else `server`.
+   */
+  role: ClusterMemberRole;
   clusterType: number;
   tieBreakerNodeId: string;
   encryptedToken: EncryptedValue;
@@ -92,6 +113,29 @@ export interface DeviceConfig {
   contentTrees: ContentTreeConfig[];
 }
 
+const buf = (b: Uint8Array | null | undefined): Buffer => Buffer.from(b ?? new Uint8Array());
+
+function encryptedValue(block: CipherBlock, contexts: CipherContext[]): EncryptedValue {
+  const id = block.cipherContextId ?? '';
+  const ctx = contexts.find((c) => c.contextId === id);
+  return {
+    contextId: id,
+    initialValue: buf(block.initialValue),
+    cipherData: buf(block.cipherData),
+    clearTextSha256: buf(block.clearTextSha256),
+    context: ctx
+      ? {
+          contextId: id,
+          hashScheme: Number(ctx.hashScheme ?? 0),
+          keyExchangeScheme: Number(ctx.keyExchangeScheme ?? 0),
+          encryptionScheme: Number(ctx.encryptionScheme ?? 0),
+          deviceCertHash: buf(ctx.deviceCertHash),
+          controllerCertHash: buf(ctx.controllerCertHash),
+        }
+      : undefined,
+  };
+}
+
 function parseCluster(c: org.lfedge.eve.config.IEdgeNodeCluster | null | undefined, contexts: CipherContext[]): ClusterParse {
   if (!c) return { kind: 'absent' };
   const bad = (field: string, reason: string): ClusterParse => ({ kind: 'invalid', field: `cluster.${field}`, reason });
@@ -111,7 +155,7 @@ function parseCluster(c: org.lfedge.eve.config.IEdgeNodeCluster | null | undefin
     return bad('encrypted_cluster_token', 'missing or incomplete cipher block');
   }
   if (!c.cluster_interface) return bad('cluster_interface', 'empty');
-  const bootstrap = m[1] === join;
+  const bootstrap = isBootstrapNode(m[1], join);
   return {
     kind: 'valid',
     config: {
@@ -121,11 +165,10 @@ function parseCluster(c: org.lfedge.eve.config.IEdgeNodeCluster | null | undefin
       clusterIp: m[1],
       prefixLength: Number(m[2]),
       joinServerIp: join,
-      bootstrap,
-      isWorkerNode: !bootstrap && !!c.is_worker_node,
+      role: bootstrap ? 'bootstrap' : c.is_worker_node ? 'agent' : 'server',
       clusterType: c.cluster_type ?? 0,
       tieBreakerNodeId: (c.tie_breaker_node_id ?? '').toLowerCase(),
-      encryptedToken: { block, contexts },
+      encryptedToken: encryptedValue(block, contexts),
     },
   };
 }

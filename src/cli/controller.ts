@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { createClock, createLogger, parseLogLevelSpec } from '../common/index.js';
 import {
+  DEFAULT_INFO_HISTORY,
   ControllerAdminClient,
   ControllerServer,
   isControllerError,
@@ -62,14 +63,16 @@ export function registerControllerCommands(program: Command): void {
     .option('--advertise <host:port>', 'address devices use (written to their `server` file and the TLS cert) (default: the bound device address)')
     .option('--log-level <spec>', 'log level, optionally per component, e.g. info,controller.api=debug', 'info')
     .option('--time-scale <k>', 'divide every wait by k (tests, demos)', '1')
+    .option('--info-history <n>', 'info messages kept per device besides the latest of each type (older ones are trimmed)', String(DEFAULT_INFO_HISTORY))
     .action(
-      action(async (o: { dataDir: string; listen: string; adminListen?: string; advertise?: string; logLevel: string; timeScale: string }) => {
+      action(async (o: { dataDir: string; listen: string; adminListen?: string; advertise?: string; logLevel: string; timeScale: string; infoHistory: string }) => {
         const logger = createLogger(parseLogLevelSpec(o.logLevel));
         const server = await ControllerServer.create({
           dataDir: o.dataDir,
           listen: o.listen,
           ...(o.adminListen ? { adminListen: o.adminListen } : {}),
           ...(o.advertise ? { advertise: o.advertise } : {}),
+          infoHistory: Number(o.infoHistory),
           logger,
           clock: createClock(Number(o.timeScale)),
         });

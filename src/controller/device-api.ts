@@ -1,7 +1,9 @@
 /**
  * The device API (`/api/v2/edgedevice/…`, eve-api.md §2) with Adam's observable behaviour
  * (`lf-edge/adam: pkg/server/apiHandlerv2.go`, `commonHandler.go`, `attestation.go`). Every failure maps to
- * a status code; nothing a device sends can make a handler throw.
+ * a status code; nothing a device sends can make a handler throw. Two refusals go beyond Adam (which ignores the
+ * URL UUID and the request Content-Type) and follow `lf-edge/eve-api: APIv2.md`: a POST that is not
+ * application/x-proto-binary gets 415, a request for another device's `id/<uuid>/…` 403.
  */
 import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -34,6 +36,11 @@ import type { AttestCertRecord, ControllerStore, DeviceRecord } from './store.js
 
 /** Content type of every protobuf body (eve-api.md §1). */
 export const PROTO_CONTENT_TYPE = 'application/x-proto-binary';
+
+/** True for `application/x-proto-binary`, ignoring case and parameters (`; charset=…`). */
+function isProtoContentType(header: string | undefined): boolean {
+  return header !== undefined && header.split(';', 1)[0].trim().toLowerCase() === PROTO_CONTENT_TYPE;
+}
 
 /** Adam: 12 random hex characters (`nonceSize`), 128 for the integrity token (`integrityTokenSize`). */
 const NONCE_HEX_CHARS = 12;
@@ -91,6 +98,7 @@ const ROUTE = /^\/api\/v2\/edgedevice\/(?:id\/([^/]+)\/)?(certs|ping|register|uu
 /** Request handler of the device API. */
 export class DeviceApi {
   private readonly log: Logger;
+  private certsReply: Promise<Buffer> | undefined;
 
   constructor(private readonly o: DeviceApiOptions) {
     this.log = o.logger;
@@ -141,9 +149,19 @@ export class DeviceApi {
     if (action === 'certs') {
       if (method !== 'GET' && method !== 'POST') throw new Refusal(405, 'method not allowed');
       req.resume();
-      return { status: 200, body: await this.seal(encode(certs.ZControllerCert, this.controllerCerts())) };
+      // The same signed reply for everyone while this controller runs (its certs do not change): sign it once.
+      this.certsReply ??= this.seal(encode(certs.ZControllerCert, this.controllerCerts())).catch((e: unknown) => {
+        this.certsReply = undefined;
+        throw e;
+      });
+      return { status: 200, body: await this.certsReply };
     }
     if (method !== 'POST') throw new Refusal(405, 'method not allowed');
+    // APIv2.md "Mime Types": every POST is application/x-proto-binary (EVE always sends it).
+    if (!isProtoContentType(req.headers['content-type'])) {
+      req.resume();
+      throw new Refusal(415, `Content-Type must be ${PROTO_CONTENT_TYPE}`);
+    }
     const read = await readBody(req, this.o.maxBodyBytes);
     if (!read.ok) throw new Refusal(read.reason === 'too-large' ? 413 : 400, `body ${read.reason}`);
     const body = read.body;
@@ -153,7 +171,12 @@ export class DeviceApi {
 
     const v = await this.authenticate(body);
     const device = v.device;
-    this.o.store.touchDevice(device.uuid);
+    // A device acts only on its own resources (APIv2.md: valid credentials without authorization → 403).
+    const urlUuid = m[1];
+    if (urlUuid !== undefined && urlUuid.toLowerCase() !== device.uuid) {
+      return { status: 403, device: device.uuid, reason: `URL device ${urlUuid} is not the sender` };
+    }
+    this.o.store.noteSeen(device.uuid);
     const reply = await this.deviceAction(action, v.request, device);
     return { ...reply, device: device.uuid };
   }
@@ -195,12 +218,13 @@ export class DeviceApi {
       case 'info': {
         const msg = parse(info.ZInfoMsg, req.payload);
         const ztype = info.ZInfoTypes[msg.ztype] ?? String(msg.ztype);
-        this.o.store.addInfo(device.uuid, ztype, info.ZInfoMsg.toObject(msg, TO_OBJECT));
+        // Acknowledged only once committed: a crash after the 201 cannot lose it.
+        await this.o.store.queueInfo(device.uuid, ztype, info.ZInfoMsg.toObject(msg, TO_OBJECT));
         return { status: 201 };
       }
       case 'metrics': {
         const msg = parse(metrics.ZMetricMsg, req.payload);
-        this.o.store.setMetrics(device.uuid, metrics.ZMetricMsg.toObject(msg, TO_OBJECT));
+        await this.o.store.queueMetrics(device.uuid, metrics.ZMetricMsg.toObject(msg, TO_OBJECT));
         return { status: 201 };
       }
       case 'hardwarehealth':
@@ -365,5 +389,6 @@ const STATUS_TEXT: Record<number, string> = {
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Request Entity Too Large',
+  415: 'Unsupported Media Type',
   500: 'Internal Server Error',
 };

@@ -15,3 +15,4 @@ export type { ClusterApplyResult, ClusterMemberSpec, ClusterSpec } from './clust
 export { ControllerError, isControllerError, type ControllerErrorKind } from './errors.js';
 export { readObjectFile, readPemFile } from './object-file.js';
 export { PROTO_CONTENT_TYPE } from './device-api.js';
+export { DEFAULT_INFO_HISTORY } from './store.js';

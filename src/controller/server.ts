@@ -6,12 +6,13 @@
 import https from 'node:https';
 import http from 'node:http';
 import type net from 'node:net';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import path from 'node:path';
 import { createClock, errorMessage, silentLogger, type Clock, type Logger } from '../common/index.js';
 import { ControllerError } from './errors.js';
 import { formatHostPort, isLoopbackHost, parseHostPort, type HostPort } from './http-util.js';
-import { ControllerStore } from './store.js';
+import { ControllerStore, DEFAULT_INFO_HISTORY } from './store.js';
 import { loadOrCreatePki, type ControllerPki } from './pki.js';
 import { DeviceApi } from './device-api.js';
 import { AdminApi } from './admin-api.js';
@@ -32,6 +33,13 @@ export interface ControllerServerOptions {
   advertise?: string;
   /** Largest request body accepted on either API, bytes. @default 4 MiB */
   maxBodyBytes?: number;
+  /**
+   * Info messages kept per device besides the latest of each ztype (older ones are trimmed).
+   * @default DEFAULT_INFO_HISTORY (32)
+   */
+  infoHistory?: number;
+  /** What an acknowledged write survives: a controller crash ('process') or also a power loss ('power', fsync per commit). @default 'process' */
+  durability?: 'process' | 'power';
   /** `UuidResponse.manufacturer`. @default 'edgesim' */
   manufacturer?: string;
   /** `UuidResponse.product_name`. @default 'edgesim-device' */
@@ -47,6 +55,8 @@ interface CompiledOptions {
   advertiseHost: string | undefined;
   advertisePort: number | undefined;
   maxBodyBytes: number;
+  infoHistory: number;
+  durability: 'process' | 'power';
   manufacturer: string;
   productName: string;
   logger: Logger;
@@ -77,8 +87,17 @@ function compileOptions(o: ControllerServerOptions): CompiledOptions {
   if (!(Number.isInteger(maxBodyBytes) && maxBodyBytes > 0)) {
     throw new ControllerError('INVALID_INPUT', 'maxBodyBytes must be a positive integer', { field: 'maxBodyBytes' });
   }
+  const infoHistory = o.infoHistory ?? DEFAULT_INFO_HISTORY;
+  if (!(Number.isInteger(infoHistory) && infoHistory > 0)) {
+    throw new ControllerError('INVALID_INPUT', `infoHistory must be a positive integer, got ${infoHistory}`, { field: 'infoHistory' });
+  }
+  if (o.durability !== undefined && o.durability !== 'process' && o.durability !== 'power') {
+    throw new ControllerError('INVALID_INPUT', `durability must be 'process' or 'power', got "${String(o.durability)}"`, { field: 'durability' });
+  }
   return {
     dataDir: path.resolve(o.dataDir),
+    infoHistory,
+    durability: o.durability ?? 'process',
     listen,
     adminListen,
     advertiseHost,
@@ -153,7 +172,7 @@ export class ControllerServer {
       const mainHost = o.advertiseHost ?? (WILDCARDS.has(o.listen.host) ? '127.0.0.1' : o.listen.host);
       if (!tlsHosts.includes(mainHost)) tlsHosts.unshift(mainHost);
       const pki = await loadOrCreatePki({ dir: path.join(o.dataDir, 'certs'), tlsHosts, clock: o.clock, logger: log });
-      store = ControllerStore.open({ file: path.join(o.dataDir, 'controller.db'), clock: o.clock });
+      store = ControllerStore.open({ file: path.join(o.dataDir, 'controller.db'), clock: o.clock, infoHistory: o.infoHistory, durability: o.durability });
 
       const deviceApi = new DeviceApi({
         store,
@@ -195,7 +214,8 @@ export class ControllerServer {
         server,
         pid: process.pid,
       };
-      await writeFile(path.join(o.dataDir, CONTROLLER_JSON), JSON.stringify(ep, null, 2) + '\n');
+      // Atomic: clients and tests poll for this file and must never read it half-written.
+      await writeFileAtomic(path.join(o.dataDir, CONTROLLER_JSON), JSON.stringify(ep, null, 2) + '\n', { mode: 0o644 });
       log.info('state', { from: 'created', to: 'running', deviceUrl: ep.deviceUrl, adminUrl: ep.adminUrl, server });
       return new ControllerServer(log, store, pki, deviceServer, adminServer, adminApi, ep, o.dataDir);
     } catch (e) {

@@ -4,7 +4,7 @@
  */
 import { verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
 import { auth, common, decode, encode, isWireError } from './codec.js';
-import type { Signer } from './keys.js';
+import { signMessage, type Signer } from './keys.js';
 import { controllerSenderCertHash, deviceSenderCertHash, pemBlocks, sha256 } from './pem.js';
 
 /** Why an AuthContainer was refused; names follow EVE's SenderStatus and Adam's 400/401 causes. */
@@ -50,7 +50,7 @@ export interface DeviceSealOptions {
  * `signatureHash` = r‖s over SHA-256(payload) (eve-api.md §5.1). `payload` may be empty (UuidRequest).
  */
 export async function sealDeviceRequest(payload: Uint8Array, opts: DeviceSealOptions): Promise<Buffer> {
-  const signature = await opts.signer.signDigest(sha256(payload), opts.signal);
+  const signature = await signMessage(opts.signer, payload, sha256, opts.signal);
   const ac: auth.IAuthContainer = {
     protectedPayload: { payload },
     algo: common.HashAlgorithm.HASH_ALGORITHM_SHA256_32BYTES,
@@ -81,7 +81,7 @@ export interface ControllerSealOptions {
 export async function sealControllerReply(payload: Uint8Array, opts: ControllerSealOptions): Promise<Buffer> {
   const full = controllerSenderCertHash(opts.signingCertPem);
   const short = opts.hashLength === 16;
-  const signature = await opts.signer.signDigest(sha256(payload), opts.signal);
+  const signature = await signMessage(opts.signer, payload, sha256, opts.signal);
   return encodeContainer({
     protectedPayload: { payload },
     algo: short ? common.HashAlgorithm.HASH_ALGORITHM_SHA256_16BYTES : common.HashAlgorithm.HASH_ALGORITHM_SHA256_32BYTES,
@@ -163,7 +163,10 @@ export async function openDeviceRequest(bytes: Uint8Array, lookup: DeviceCertLoo
   const certPem = await lookup(hash);
   if (!certPem) throw new AuthError('UNKNOWN_SENDER', `no device certificate with hash ${hash.toString('hex')}`);
   const payload = authContainerPayload(ac);
-  verifySignature(certKey(certPem), payload, bytesOf(ac.signatureHash), true);
+  // On the libuv thread pool: a controller verifies every request of every device, and its event loop goes on.
+  if (!(await verifyOnThreadPool(certKey(certPem), payload, bytesOf(ac.signatureHash)))) {
+    throw new AuthError('SIGNATURE', 'AuthContainer signature does not verify');
+  }
   return { payload, senderCertHash: hash, senderCertPem: Buffer.from(certPem) };
 }
 
@@ -194,7 +197,8 @@ function bytesOf(b: Uint8Array | null | undefined): Buffer {
 
 /** Parsed certificate keys by PEM: every request of a device (and every reply to one) names the same cert. */
 const certKeys = new Map<string, KeyObject>();
-const CERT_KEY_CACHE_SIZE = 256;
+/** A fleet of 10,000 devices talks to one controller: every device's key stays parsed. */
+const CERT_KEY_CACHE_SIZE = 16_384;
 
 /** Public key of the first certificate of a PEM. @throws AuthError `MALFORMED` */
 function certKey(pem: Uint8Array): KeyObject {
@@ -227,6 +231,34 @@ function verifySignature(key: KeyObject, payload: Buffer, signature: Buffer, der
     ok = tryVerify(() => cryptoVerify('sha256', payload, key, signature));
   }
   if (!ok) throw new AuthError('SIGNATURE', 'AuthContainer signature does not verify');
+}
+
+/**
+ * `verifySignature(…, derFirst = true)` on the thread pool (OpenSSL through node:crypto's async verify): true when
+ * any accepted encoding verifies. The encoding the signature looks like is tried first, so a valid one costs one
+ * verification (EVE sends raw r‖s).
+ */
+function verifyOnThreadPool(key: KeyObject, payload: Buffer, signature: Buffer): Promise<boolean> {
+  const der = signature.length >= 8 && signature[0] === 0x30 && signature[1] === signature.length - 2;
+  const tries: ((cb: (err: Error | null, ok: boolean) => void) => void)[] =
+    key.asymmetricKeyType === 'ec'
+      ? (der ? (['der', 'ieee-p1363'] as const) : (['ieee-p1363', 'der'] as const)).map(
+          (dsaEncoding) => (cb) => cryptoVerify('sha256', payload, { key, dsaEncoding }, signature, cb),
+        )
+      : key.asymmetricKeyType === 'rsa'
+        ? [(cb) => cryptoVerify('sha256', payload, key, signature, cb)]
+        : [];
+  return new Promise((resolve) => {
+    const attempt = (i: number): void => {
+      if (i >= tries.length) return resolve(false);
+      try {
+        tries[i]((err, ok) => (!err && ok ? resolve(true) : attempt(i + 1)));
+      } catch {
+        attempt(i + 1);
+      }
+    };
+    attempt(0);
+  });
 }
 
 function tryVerify(f: () => boolean): boolean {

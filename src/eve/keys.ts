@@ -10,6 +10,16 @@ export interface Signer {
    * (64 bytes; IEEE P1363), as AuthContainer.signatureHash wants it (eve-api.md §5.1).
    */
   signDigest(digest: Uint8Array, signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * Optional: signs SHA-256(`message`) in one step, same output as `signDigest(sha256(message))`. Backends that can
+   * hash inside (OpenSSL through node:crypto) offer it: Node cannot sign a bare digest with OpenSSL.
+   */
+  sign?(message: Uint8Array, signal?: AbortSignal): Promise<Uint8Array>;
+}
+
+/** Signs SHA-256(`message`) with `signer`, through its one-step `sign` when it has one. */
+export function signMessage(signer: Signer, message: Uint8Array, digest: (m: Uint8Array) => Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+  return signer.sign ? signer.sign(message, signal) : signer.signDigest(digest(message), signal);
 }
 
 /** Performs the ECDH step with a P-256 private key (TPM2_ECDH_ZGen or software point multiplication). */

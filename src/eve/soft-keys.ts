@@ -3,7 +3,7 @@
  * implementations over them. The TPM backends live in src/tpm/; this is the soft fallback and the controller's
  * key handling (cipher-and-tpm.md §7, §11).
  */
-import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, sign as cryptoSign, X509Certificate, type KeyObject } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import type { EcdhKey, Signer } from './keys.js';
 import { pemBlocks } from './pem.js';
@@ -66,14 +66,7 @@ export function generateSoftKey(): SoftKey {
 
 /** PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`, trailing newline) of a soft key, for 0600 key files. */
 export function softKeyToPkcs8Pem(key: SoftKey): string {
-  const jwk = {
-    kty: 'EC',
-    crv: 'P-256',
-    d: Buffer.from(key.privateKey).toString('base64url'),
-    x: Buffer.from(key.publicKey.subarray(1, 33)).toString('base64url'),
-    y: Buffer.from(key.publicKey.subarray(33, 65)).toString('base64url'),
-  };
-  return createPrivateKey({ key: jwk, format: 'jwk' }).export({ format: 'pem', type: 'pkcs8' }).toString();
+  return softKeyObject(key).export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
 /**
@@ -88,6 +81,34 @@ export function softSigner(key: SoftKey): Signer {
       return Promise.resolve(sig.toCompactRawBytes());
     },
   };
+}
+
+/**
+ * A Signer over a soft key for the hot path: `sign(message)` is OpenSSL's ECDSA over SHA-256 (node:crypto, ~15×
+ * faster than pure JS) with a random nonce, raw r‖s. `signDigest` (a bare digest, which node:crypto cannot sign)
+ * stays the deterministic pure-JS signer. Both verify the same way; only `softSigner` reproduces vectors.
+ */
+export function opensslSigner(key: SoftKey): Signer {
+  const keyObject = softKeyObject(key);
+  const digestSigner = softSigner(key);
+  return {
+    signDigest: (digest, signal) => digestSigner.signDigest(digest, signal),
+    sign(message: Uint8Array): Promise<Uint8Array> {
+      return Promise.resolve(cryptoSign('sha256', message, { key: keyObject, dsaEncoding: 'ieee-p1363' }));
+    },
+  };
+}
+
+/** The node:crypto private KeyObject of a soft key. */
+export function softKeyObject(key: SoftKey): KeyObject {
+  const jwk = {
+    kty: 'EC',
+    crv: 'P-256',
+    d: Buffer.from(key.privateKey).toString('base64url'),
+    x: Buffer.from(key.publicKey.subarray(1, 33)).toString('base64url'),
+    y: Buffer.from(key.publicKey.subarray(33, 65)).toString('base64url'),
+  };
+  return createPrivateKey({ key: jwk, format: 'jwk' });
 }
 
 /** An EcdhKey over a soft key: d · peer, returned as the full uncompressed point (0x04 ‖ X ‖ Y). */

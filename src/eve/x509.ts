@@ -41,7 +41,7 @@ import {
   id_kp_serverAuth,
 } from '@peculiar/asn1-x509';
 import { ECDSASigValue, ECParameters, id_ecPublicKey, id_ecdsaWithSHA256, id_secp256r1 } from '@peculiar/asn1-ecc';
-import type { Signer } from './keys.js';
+import { signMessage, type Signer } from './keys.js';
 
 /** Distinguished-name fields, encoded in Go's order C, ST, L, O, OU, CN. */
 export interface DistinguishedName {
@@ -308,8 +308,7 @@ export async function createCertificate(opts: CertificateOptions): Promise<strin
   if (extensions.length > 0) tbs.extensions = new Extensions(extensions);
 
   const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
-  const digest = createHash('sha256').update(tbsDer).digest();
-  const raw = await opts.signer.signDigest(digest, opts.signal);
+  const raw = await signMessage(opts.signer, tbsDer, (m) => createHash('sha256').update(m).digest(), opts.signal);
   const cert = new Certificate({
     tbsCertificate: tbs,
     signatureAlgorithm: sigAlg,

@@ -59,6 +59,11 @@ export interface K3sClusterInput {
   clusterIfName: string;
   /** EVE `ClusterType` number; anything but `K3S_BASE` (1) is treated as replicated storage. @default 0 */
   clusterType?: number;
+  /**
+   * The parser's bootstrap decision (the agent passes it; see {@link isBootstrapNode}). When absent it is made here
+   * by the same function.
+   */
+  bootstrap?: boolean;
   /** `is_worker_node`. Only matters with {@link agentMode}. @default false */
   isWorkerNode?: boolean;
   /**
@@ -139,10 +144,25 @@ function validate(input: K3sDropInInput): void {
   }
 }
 
-/** Canonical text of an IP so `10.0.0.2` and `::ffff:…` spellings compare as EVE's `net.IP.Equal` would for v4. */
-function sameIp(a: string, b: string): boolean {
-  const norm = (s: string): string => s.trim().toLowerCase().replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
-  return norm(a) === norm(b);
+/**
+ * Canonical text of an IP, so that spellings EVE's `net.IP.Equal` treats as one address compare equal: v4-mapped
+ * v6 (`::ffff:10.0.0.2`) is its v4 address, v6 is in its shortest lower-case form (`2001:DB8:0::1` → `2001:db8::1`).
+ */
+export function canonicalIp(ip: string): string {
+  const s = ip.trim().toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (mapped) return mapped[1];
+  if (isIP(s) !== 6) return s;
+  const host = new URL(`http://[${s}]/`).hostname.slice(1, -1);
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host); // the URL parser's spelling of v4-mapped
+  if (!hex) return host;
+  const [hi, lo] = [parseInt(hex[1], 16), parseInt(hex[2], 16)];
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/** The one bootstrap decision (cluster.md §2.2): this node's cluster IP is the join server's IP. */
+export function isBootstrapNode(clusterIp: string, joinServerIp: string): boolean {
+  return canonicalIp(clusterIp) === canonicalIp(joinServerIp);
 }
 
 /**
@@ -152,7 +172,7 @@ function sameIp(a: string, b: string): boolean {
 export function k3sNodeRole(input: K3sDropInInput): K3sNodeRole {
   const c = input.cluster;
   if (!c) return 'single';
-  if (sameIp(c.clusterIp, c.joinServerIp)) return 'bootstrap';
+  if (c.bootstrap ?? isBootstrapNode(c.clusterIp, c.joinServerIp)) return 'bootstrap';
   return c.isWorkerNode && c.agentMode ? 'agent' : 'server';
 }
 

@@ -33,6 +33,24 @@ export async function readIfExists(file: string): Promise<Buffer | undefined> {
 }
 
 
+/** Where a device's certificates are kept: files under the state dir (agent) or rows of a state store (fleet). */
+export interface CertStorage {
+  read(role: KeyRole): Promise<Buffer | undefined>;
+  /** Stores a new certificate (created once, never replaced). */
+  write(role: KeyRole, pem: string): Promise<void>;
+  /** Where it lives, for logs. */
+  where(role: KeyRole): string;
+}
+
+/** Certificates as `<stateDir>/certs/<role>.cert.pem` (0644). */
+export function fileCertStorage(stateDir: string): CertStorage {
+  return {
+    read: (role) => readIfExists(certPath(stateDir, role)),
+    write: (role, pem) => writeFileAtomic(certPath(stateDir, role), pem, { mode: 0o644 }),
+    where: (role) => certPath(stateDir, role),
+  };
+}
+
 /** Public keys of the three roles (SEC1 uncompressed points) and the device signer. */
 export interface IdentityKeys {
   deviceSigner: Signer;
@@ -45,14 +63,15 @@ export interface IdentityKeys {
  * key no longer matches is reported (logged), not replaced.
  */
 export async function ensureCertificates(
-  stateDir: string,
+  stateDirOrStorage: string | CertStorage,
   keys: IdentityKeys,
   clock: Clock,
   logger: Logger,
   signal?: AbortSignal,
 ): Promise<DeviceIdentity> {
-  const file = (role: KeyRole): string => certPath(stateDir, role);
-  let device = await readIfExists(file('device'));
+  const storage = typeof stateDirOrStorage === 'string' ? fileCertStorage(stateDirOrStorage) : stateDirOrStorage;
+  const file = (role: KeyRole): string => storage.where(role);
+  let device = await storage.read('device');
   if (!device) {
     const pem = await createCertificate({
       ...eveDeviceCertTemplate(clock.now()),
@@ -61,12 +80,12 @@ export async function ensureCertificates(
       signer: keys.deviceSigner,
       ...(signal ? { signal } : {}),
     });
-    await writeFileAtomic(file('device'), pem, { mode: 0o644 });
+    await storage.write('device', pem);
     logger.info('device certificate created', { path: file('device') });
     device = Buffer.from(pem);
   }
   const issued = async (role: 'ecdh' | 'attest'): Promise<Buffer> => {
-    const existing = await readIfExists(file(role));
+    const existing = await storage.read(role);
     if (existing) return existing;
     const template = role === 'ecdh' ? eveEcdhCertTemplate(device) : eveAttestCertTemplate(device);
     const pem = await createCertificate({
@@ -76,7 +95,7 @@ export async function ensureCertificates(
       signer: keys.deviceSigner,
       ...(signal ? { signal } : {}),
     });
-    await writeFileAtomic(file(role), pem, { mode: 0o644 });
+    await storage.write(role, pem);
     logger.info('certificate created', { role, path: file(role) });
     return Buffer.from(pem);
   };

@@ -1,6 +1,9 @@
 /**
- * The software key store: EVE's TPM-less device (cipher-and-tpm.md §12). Keys are P-256 PEM files under
- * `<stateDir>/keys/` (0600, directory 0700). NOT hardware-protected: anyone who can read the files has the keys.
+ * The software key store: EVE's TPM-less device (cipher-and-tpm.md §12). Keys are P-256 PEMs kept by a
+ * `SoftKeyStorage`: files under `<stateDir>/keys/` (0600, directory 0700) for the agent, rows of the fleet's state
+ * store for a fleet. NOT hardware-protected: anyone who can read them has the keys.
+ * The device key signs through OpenSSL (node:crypto) on the hot path; the deterministic pure-JS signer is kept for
+ * bare digests only (see `opensslSigner`).
  */
 import { chmod, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,15 +12,22 @@ import { errorMessage } from '../common/index.js';
 import {
   generateSoftKey,
   loadPrivateKeyPem,
+  opensslSigner,
   softEcdh,
   softKeyToPkcs8Pem,
-  softSigner,
   type EcdhKey,
   type Signer,
   type SoftKey,
 } from '../eve/index.js';
 import { TpmError } from './errors.js';
-import { certPath, certSummary, ensureCertificates, pointToSpkiPem, readIfExists } from './identity.js';
+import {
+  certSummary,
+  ensureCertificates,
+  fileCertStorage,
+  pointToSpkiPem,
+  readIfExists,
+  type CertStorage,
+} from './identity.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import type { DeviceIdentity, KeyRole, KeyStore, KeyStoreInfo, Quote } from './types.js';
 
@@ -29,6 +39,38 @@ export function softKeyPath(stateDir: string, role: KeyRole): string {
   return path.join(stateDir, 'keys', `${role}.key.pem`);
 }
 
+/** Where one device's soft keys and certificates are kept. */
+export interface SoftKeyStorage {
+  /** The key PEM of a role, or undefined when it does not exist yet. */
+  readKey(role: KeyRole): Promise<Buffer | undefined>;
+  /** Stores a newly generated key (never replaces one). */
+  writeKey(role: KeyRole, pem: string): Promise<void>;
+  /** Where a role's key lives, for logs and `info()`. */
+  whereKey(role: KeyRole): string;
+  /** Called for each existing key at provisioning (the file backend tightens group/world-readable files). */
+  checkKey?(role: KeyRole): Promise<void>;
+  certs: CertStorage;
+}
+
+/** Keys as `<stateDir>/keys/<role>.key.pem` (0600), certificates as `<stateDir>/certs/<role>.cert.pem`. */
+export function fileSoftKeyStorage(stateDir: string, logger: Logger): SoftKeyStorage {
+  return {
+    readKey: (role) => readIfExists(softKeyPath(stateDir, role)),
+    writeKey: (role, pem) => writeFileAtomic(softKeyPath(stateDir, role), pem, { mode: 0o600 }),
+    whereKey: (role) => softKeyPath(stateDir, role),
+    async checkKey(role) {
+      const file = softKeyPath(stateDir, role);
+      const existing = await stat(file).catch(() => undefined);
+      if (existing && existing.mode & 0o077) {
+        // A key file readable by others is tightened, not replaced.
+        await chmod(file, 0o600);
+        logger.warn('soft key file was group/world accessible; set to 0600', { role, path: file });
+      }
+    },
+    certs: fileCertStorage(stateDir),
+  };
+}
+
 class SoftKeyStore implements KeyStore {
   readonly kind = 'soft' as const;
   readonly description = DESCRIPTION;
@@ -36,14 +78,16 @@ class SoftKeyStore implements KeyStore {
   readonly ecdh: EcdhKey;
   private closed = false;
   private readonly keys = new Map<KeyRole, SoftKey>();
+  private signer: Signer | undefined;
 
   constructor(
-    private readonly stateDir: string,
+    private readonly storage: SoftKeyStorage,
     private readonly logger: Logger,
     private readonly clock: Clock,
   ) {
     this.deviceSigner = {
-      signDigest: async (digest, signal) => softSigner(await this.key('device')).signDigest(digest, signal),
+      signDigest: async (digest, signal) => (await this.deviceKeySigner()).signDigest(digest, signal),
+      sign: async (message, signal) => (await this.deviceKeySigner()).sign!(message, signal),
     };
     this.ecdh = {
       zgen: async (peer, signal) => {
@@ -57,19 +101,25 @@ class SoftKeyStore implements KeyStore {
     };
   }
 
-  /** Loads (and caches) a role's key; HANDLE_MISSING when the file does not exist. */
+  private async deviceKeySigner(): Promise<Signer> {
+    const key = await this.key('device');
+    this.signer ??= opensslSigner(key);
+    return this.signer;
+  }
+
+  /** Loads (and caches) a role's key; HANDLE_MISSING when it does not exist. */
   private async key(role: KeyRole): Promise<SoftKey> {
     if (this.closed) throw new TpmError('TOOL_FAILED', 'soft', 'key store is closed');
     const cached = this.keys.get(role);
     if (cached) return cached;
-    const file = softKeyPath(this.stateDir, role);
-    const pem = await readIfExists(file);
-    if (!pem) throw new TpmError('HANDLE_MISSING', `soft:${role}`, `${file} does not exist (run \`edgesim tpm provision\`)`);
+    const where = this.storage.whereKey(role);
+    const pem = await this.storage.readKey(role);
+    if (!pem) throw new TpmError('HANDLE_MISSING', `soft:${role}`, `${where} does not exist (run \`edgesim tpm provision\`)`);
     let key: SoftKey;
     try {
       key = loadPrivateKeyPem(pem);
     } catch (e) {
-      throw new TpmError('TOOL_FAILED', `soft:${role}`, `${file}: ${errorMessage(e)}`);
+      throw new TpmError('TOOL_FAILED', `soft:${role}`, `${where}: ${errorMessage(e)}`);
     }
     this.keys.set(role, key);
     return key;
@@ -77,22 +127,16 @@ class SoftKeyStore implements KeyStore {
 
   async provision(signal?: AbortSignal): Promise<DeviceIdentity> {
     for (const role of ROLES) {
-      const file = softKeyPath(this.stateDir, role);
-      const existing = await stat(file).catch(() => undefined);
-      if (existing) {
-        if (existing.mode & 0o077) {
-          // A key file readable by others is tightened, not replaced.
-          await chmod(file, 0o600);
-          this.logger.warn('soft key file was group/world accessible; set to 0600', { role, path: file });
-        }
+      if (await this.storage.readKey(role)) {
+        await this.storage.checkKey?.(role);
         continue;
       }
-      await writeFileAtomic(file, softKeyToPkcs8Pem(generateSoftKey()), { mode: 0o600 });
-      this.logger.info('soft key created (NOT hardware-protected)', { role, path: file });
+      await this.storage.writeKey(role, softKeyToPkcs8Pem(generateSoftKey()));
+      this.logger.info('soft key created (NOT hardware-protected)', { role, path: this.storage.whereKey(role) });
     }
     const publicKeys = {} as Record<KeyRole, Uint8Array>;
     for (const role of ROLES) publicKeys[role] = (await this.key(role)).publicKey;
-    return ensureCertificates(this.stateDir, { deviceSigner: this.deviceSigner, publicKeys }, this.clock, this.logger, signal);
+    return ensureCertificates(this.storage.certs, { deviceSigner: this.deviceSigner, publicKeys }, this.clock, this.logger, signal);
   }
 
   quote(): Promise<Quote | null> {
@@ -102,15 +146,14 @@ class SoftKeyStore implements KeyStore {
   async info(): Promise<KeyStoreInfo> {
     const objects = [];
     for (const role of ROLES) {
-      const location = softKeyPath(this.stateDir, role);
-      const present = (await readIfExists(location)) !== undefined;
-      const cert = await readIfExists(certPath(this.stateDir, role));
+      const present = (await this.storage.readKey(role)) !== undefined;
+      const cert = await this.storage.certs.read(role);
       objects.push({
         role,
-        location,
+        location: this.storage.whereKey(role),
         present,
         ...(present ? { publicKeyPem: pointToSpkiPem((await this.key(role)).publicKey) } : {}),
-        certPath: certPath(this.stateDir, role),
+        certPath: this.storage.certs.where(role),
         ...certSummary(cert),
       });
     }
@@ -120,6 +163,7 @@ class SoftKeyStore implements KeyStore {
   close(): Promise<void> {
     this.closed = true;
     this.keys.clear();
+    this.signer = undefined;
     return Promise.resolve();
   }
 }
@@ -127,5 +171,10 @@ class SoftKeyStore implements KeyStore {
 /** Opens the soft key store in `stateDir` (no file is created until `provision()`). */
 export function openSoftKeyStore(opts: { stateDir: string; logger: Logger; clock: Clock }): Promise<KeyStore> {
   opts.logger.warn('using software keys: NOT hardware-protected', { stateDir: opts.stateDir });
-  return Promise.resolve(new SoftKeyStore(opts.stateDir, opts.logger, opts.clock));
+  return Promise.resolve(new SoftKeyStore(fileSoftKeyStorage(opts.stateDir, opts.logger), opts.logger, opts.clock));
+}
+
+/** A soft key store over any storage (the fleet keeps every device's keys in its state store). */
+export function softKeyStoreOver(storage: SoftKeyStorage, opts: { logger: Logger; clock: Clock }): KeyStore {
+  return new SoftKeyStore(storage, opts.logger, opts.clock);
 }

@@ -148,3 +148,64 @@ test('cluster lifecycle: wrong-device token refused, 3 nodes join and report, on
   }, 90_000, 500);
   assert.ok(!after.report.nodes!.some((x) => x.node_id === dev3.uuid));
 });
+
+/** The newest ZInfoClusterNode status of `n` received at or after `sinceMs` (controller clock). */
+async function nodeStatusSince(n: TestNode, sinceMs: number): Promise<string | undefined> {
+  const items = await t.ctl.admin.info(n.uuid);
+  const last = items.filter((i) => (i.info as { cluster_node?: unknown }).cluster_node && i.receivedAt >= sinceMs).at(-1);
+  return (last?.info as { cluster_node?: { node_status?: string } } | undefined)?.cluster_node?.node_status;
+}
+
+async function waitReadySince(n: TestNode, sinceMs: number): Promise<void> {
+  await waitFor(`${n.name} READY reported after the change`, async () => (await nodeStatusSince(n, sinceMs)) === 'Z_INFO_CLUSTER_NODE_STATUS_READY', 120_000, 250);
+}
+
+/** Addresses on `lo` (the e2e cluster interface). */
+const loAddresses = (): string => execFileSync('ip', ['-o', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' });
+
+test('a joiner whose config is bumped three times while it waits for the bootstrap reaches READY', async () => {
+  const [dev1, , dev3] = t.nodes as [TestNode, TestNode, TestNode];
+  assert.equal(dev3.agent.status().cluster?.role, 'single', 'dev3 left in the previous test');
+  const since = Date.now();
+  // The bootstrap's status server is down: dev3's join wait cannot end until it is back.
+  dev1.agent.faults.inject('status-server-down');
+  try {
+    await applyCluster(t);
+    await waitFor('dev3 waiting for the bootstrap', () => dev3.agent.status().cluster?.phase === 'waiting for the bootstrap server', 60_000, 100);
+    for (let i = 1; i <= 3; i++) {
+      const before = dev3.agent.status().lastConfigHash;
+      const cfg = (await t.ctl.admin.getConfig(dev3.uuid)).config;
+      await t.ctl.admin.setConfig(dev3.uuid, { ...cfg, configItems: [{ key: 'edgesim.test.bump', value: String(i) }] });
+      await waitFor(`dev3 took version bump ${i}`, () => dev3.agent.status().lastConfigHash !== before, 30_000, 100);
+      await waitFor('dev3 back in the join wait', () => dev3.agent.status().cluster?.phase === 'waiting for the bootstrap server', 30_000, 50);
+    }
+  } finally {
+    dev1.agent.faults.clear('status-server-down');
+  }
+  await waitReadySince(dev3, since);
+  assert.equal(dev3.agent.status().cluster?.role, 'server');
+  assert.deepEqual(dev3.agent.clusterReconciler!.pendingSteps(), [], 'nothing left to apply');
+});
+
+test('a node renumbered to a new cluster IP reports READY with only the new address', async () => {
+  const [, , dev3] = t.nodes as [TestNode, TestNode, TestNode];
+  const oldIp = clusterIp(2);
+  const newIp = clusterIp(7);
+  assert.match(loAddresses(), new RegExp(`inet ${oldIp.replaceAll('.', '\\.')}/`), 'the old address is there before');
+  const since = Date.now();
+  await applyCluster(t, {
+    members: t.nodes.map((n, i) => ({ device: n.uuid, ip: i === 2 ? newIp : clusterIp(i), name: `edge-${n.name}` })),
+  });
+  await waitFor('dev3 on its new IP', () => dev3.agent.status().cluster?.clusterIp === newIp, 60_000, 100);
+  await waitReadySince(dev3, since);
+  const report = await waitFor('the cluster report listing dev3 at its new IP only', async () => {
+    const r = await latestReport(t.clusterId!);
+    const mine = r?.report.nodes?.filter((x) => x.node_id === dev3.uuid) ?? [];
+    return r && joinedAndLabelled(r.report, 3) && mine.length === 1 && mine[0]!.internal_ip === newIp ? r : undefined;
+  }, 90_000, 500);
+  assert.ok(!report.report.nodes!.some((x) => x.internal_ip === oldIp), 'no node at the old IP');
+  assert.equal(dev3.agent.status().cluster?.port?.address, `${newIp}/24`);
+  const lo = loAddresses();
+  assert.doesNotMatch(lo, new RegExp(`inet ${oldIp.replaceAll('.', '\\.')}/`), 'the old address is gone');
+  assert.match(lo, new RegExp(`inet ${newIp.replaceAll('.', '\\.')}/24`), 'the new address is there with its prefix');
+});

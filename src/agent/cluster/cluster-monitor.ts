@@ -8,7 +8,7 @@ import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage, isAbortError } from '../../common/index.js';
 import { info, timestampFromMs } from '../../eve/index.js';
 import { EVE_KUBE_APP_NAMESPACE, LABEL_NODE_UUID, LeaseLeaderElector, type KubeClient, type KubeNodeStatus } from '../../k3s/index.js';
-import type { EdgeNodeClusterConfig } from '../parse-config.js';
+import type { ClusterTarget } from './cluster-plan.js';
 import { unobserved, type ClusterRole, type ClusterStatusNode, type ObservedClusterStatus } from './cluster-status.js';
 import { kubeClusterInfo, kubeClusterKey, nodeStatusOf } from './kube-report.js';
 
@@ -23,8 +23,8 @@ const ELECTION_RETRY_MS = 15_000; // a lost election run is retried after this
 export interface ClusterMonitorOptions {
   /** The kube client once k3s wrote its kubeconfig, else undefined. */
   kube: () => KubeClient | undefined;
-  /** The applied cluster block; undefined in single-node mode (nothing is reported then). */
-  cfg: EdgeNodeClusterConfig | undefined;
+  /** The cluster of this mode; undefined in single-node mode (nothing is reported then). */
+  cluster: Pick<ClusterTarget, 'clusterId' | 'tieBreakerNodeId'> | undefined;
   nodeName: string;
   role: ClusterRole;
   deviceUuid: () => string | undefined;
@@ -41,6 +41,7 @@ export class ClusterMonitor {
   /** What the loops saw last (read by the reconciler's status and the status server's peer list). */
   readonly observed: ObservedClusterStatus = unobserved();
   private readonly ctl = new AbortController();
+  private readonly loops: Promise<void>[] = [];
 
   private constructor(private readonly o: ClusterMonitorOptions) {}
 
@@ -48,14 +49,18 @@ export class ClusterMonitor {
   static start(o: ClusterMonitorOptions, signal: AbortSignal): ClusterMonitor {
     const m = new ClusterMonitor(o);
     const s = AbortSignal.any([m.ctl.signal, signal]);
-    void m.nodeLoop(s).catch((e: unknown) => m.failed(e));
-    if (!o.cfg?.isWorkerNode) void m.electionLoop(s).catch((e: unknown) => m.failed(e));
+    m.loops.push(m.nodeLoop(s).catch((e: unknown) => m.failed(e)));
+    if (o.role !== 'agent') m.loops.push(m.electionLoop(s).catch((e: unknown) => m.failed(e)));
     return m;
   }
 
-  /** Ends every loop. Idempotent. */
-  stop(): void {
+  /**
+   * Ends every loop and resolves once they ended; a held stats-leader lease is released first (EVE elects with
+   * ReleaseOnCancel), so stop the monitor before k3s. Idempotent.
+   */
+  async stop(): Promise<void> {
     this.ctl.abort();
+    await Promise.all(this.loops);
   }
 
   private failed(e: unknown): void {
@@ -81,7 +86,7 @@ export class ClusterMonitor {
 
   /** Own node: label node-uuid (until verified), ZInfoClusterNode on change, DOWN after 2 min without the API. */
   private async nodeLoop(signal: AbortSignal): Promise<void> {
-    const { cfg, nodeName, clock } = this.o;
+    const { cluster, nodeName, clock } = this.o;
     const kube = await this.kubeReady(signal);
     const uuid = this.o.deviceUuid() ?? '';
     let labelled = false;
@@ -109,14 +114,14 @@ export class ClusterMonitor {
           status = info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_NOTREADY;
         }
       }
-      if (cfg?.tieBreakerNodeId && cfg.tieBreakerNodeId === uuid && !tieBreakerDone) {
+      if (cluster?.tieBreakerNodeId && cluster.tieBreakerNodeId === uuid && !tieBreakerDone) {
         tieBreakerDone = await this.applyTieBreaker(kube, signal).catch((e: unknown) => {
           if (isAbortError(e)) throw e;
           this.o.logger.debug('tie-breaker not applied yet', { error: errorMessage(e) });
           return false;
         });
       }
-      if (status !== undefined && status !== sent && cfg) {
+      if (status !== undefined && status !== sent && cluster) {
         sent = status;
         await this.reportNodeStatus(status);
       }
@@ -194,7 +199,7 @@ export class ClusterMonitor {
     while (!signal.aborted) {
       try {
         const [nodes, pods] = await Promise.all([kube.listNodes({}, signal), kube.listPods({ namespace: EVE_KUBE_APP_NAMESPACE }, signal)]);
-        const msg = kubeClusterInfo(nodes, pods, this.o.cfg?.clusterId);
+        const msg = kubeClusterInfo(nodes, pods, this.o.cluster?.clusterId);
         this.observed.nodes = nodes.map(toStatusNode);
         const key = kubeClusterKey(msg);
         const devId = this.o.deviceUuid();

@@ -3,7 +3,7 @@
  * The k3s binary is either the real `k3s` or the edgesim stand-in behind the same contract.
  */
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage, findCommand } from '../../common/index.js';
@@ -55,9 +55,35 @@ export interface K3sRunning {
   nodeIp: string;
 }
 
-export class K3sRuntime {
+/** What k3s is started with. */
+export interface K3sStartInput {
+  deviceName: string;
+  deviceUuid: string;
+  nodeIp: string;
+  cluster?: K3sClusterInput;
+}
+
+/** What the cluster reconciler needs of a node's k3s (the model test drives the reconciler with a fake one). */
+export interface ClusterK3s {
+  readonly kubeconfigPath: string;
+  /** The supervised process (faults), while running. */
+  readonly process: K3sSupervisor | undefined;
+  kube(): KubeClient | undefined;
+  loadClientLibrary(): void;
+  etcdInitialized(): Promise<boolean>;
+  writeConfig(p: K3sStartInput): Promise<K3sRunning>;
+  startProcess(): Promise<K3sRunning>;
+  stopProcess(): Promise<void>;
+  reset(): Promise<void>;
+  dataOwner(): Promise<string>;
+  setDataOwner(owner: string): Promise<void>;
+}
+
+export class K3sRuntime implements ClusterK3s {
   private supervisor: K3sSupervisor | undefined;
   private client: KubeClient | undefined;
+  private written: K3sRunning | undefined;
+  private restartNeeded = false;
   running: K3sRunning | undefined;
 
   constructor(private readonly o: K3sRuntimeOptions) {}
@@ -71,6 +97,9 @@ export class K3sRuntime {
   get kubeconfigPath(): string {
     return path.join(this.dataDir, 'k3s.yaml');
   }
+  private get ownerFile(): string {
+    return path.join(this.o.dir, 'data-owner');
+  }
 
   /** The k3s process supervisor (faults: kill, pause). */
   get process(): K3sSupervisor | undefined {
@@ -83,10 +112,10 @@ export class K3sRuntime {
   }
 
   /**
-   * Writes the drop-ins for this mode and (re)starts k3s when they changed or it is not running.
-   * The token goes only into `01-clusterconfig.yaml` (0600).
+   * Writes the drop-ins for this mode (the token goes only into `01-clusterconfig.yaml`, 0600). A change is
+   * remembered so that the next {@link startProcess} restarts k3s.
    */
-  async start(p: { deviceName: string; deviceUuid: string; nodeIp: string; cluster?: K3sClusterInput }): Promise<K3sRunning> {
+  async writeConfig(p: K3sStartInput): Promise<K3sRunning> {
     const res = await applyK3sConfig({
       configDir: this.configDir,
       input: { deviceName: p.deviceName, deviceUuid: p.deviceUuid, ...(p.cluster ? { cluster: p.cluster } : {}) },
@@ -94,19 +123,26 @@ export class K3sRuntime {
       ...(this.o.dryRun ? { dryRun: true } : {}),
       logger: this.o.logger,
     });
-    const running: K3sRunning = { role: res.role, nodeName: res.nodeName, nodeIp: p.nodeIp };
+    const next: K3sRunning = { role: res.role, nodeName: res.nodeName, nodeIp: p.nodeIp };
+    if (res.changed || next.role !== this.written?.role) this.restartNeeded = true;
+    this.written = next;
+    return next;
+  }
+
+  /** Starts k3s with the written config, or restarts it when the config changed since it started. */
+  async startProcess(): Promise<K3sRunning> {
+    const w = this.written;
+    if (!w) throw new Error('k3s: no config written yet');
     if (this.o.dryRun) {
-      this.running = running;
-      return running;
+      this.running = w;
+      return w;
     }
-    const mode = res.role === 'agent' ? 'agent' : 'server';
-    const sameMode = this.running?.role === res.role && this.supervisor?.state !== 'stopped';
-    if (this.supervisor && sameMode && !res.changed) return running;
+    if (this.supervisor && this.supervisor.state !== 'stopped' && !this.restartNeeded) return w;
     await this.stopProcess();
     this.supervisor = await K3sSupervisor.create({
       bin: this.o.launch.bin,
       args: this.o.launch.args,
-      mode,
+      mode: w.role === 'agent' ? 'agent' : 'server',
       configDir: this.configDir,
       dataDir: this.dataDir,
       extraArgs: this.o.launch.standin && this.o.clock.timeScale !== 1 ? ['--time-scale', String(this.o.clock.timeScale)] : [],
@@ -114,11 +150,34 @@ export class K3sRuntime {
       clock: this.o.clock,
       outputLevel: 'debug',
     });
-    this.running = running;
+    this.restartNeeded = false;
+    this.running = w;
     // Load the client library the monitors need while k3s boots (it writes its kubeconfig a second or more later);
     // only after the spawn, so the import's CPU never delays k3s itself.
     this.loadClientLibrary();
-    return running;
+    return w;
+  }
+
+  /** Drop-ins, then (re)start when they changed or k3s is not running. */
+  async start(p: K3sStartInput): Promise<K3sRunning> {
+    await this.writeConfig(p);
+    return this.startProcess();
+  }
+
+  /** Whose state the data directory holds ('' when unknown or blank; see cluster-plan.ts `membershipKey`). */
+  async dataOwner(): Promise<string> {
+    try {
+      return (await readFile(this.ownerFile, 'utf8')).trim();
+    } catch {
+      return '';
+    }
+  }
+
+  /** Records whose state the data directory holds (written once k3s started with it). */
+  async setDataOwner(owner: string): Promise<void> {
+    if (this.o.dryRun) return;
+    await mkdir(this.o.dir, { recursive: true, mode: 0o700 });
+    await writeFile(this.ownerFile, owner + '\n', { mode: 0o600 });
   }
 
   /**
@@ -147,10 +206,13 @@ export class K3sRuntime {
     await s?.stop();
   }
 
-  /** Back to a blank single-node state: cluster drop-ins removed, data wiped (EVE restores its /var/lib snapshot). */
+  /** Back to a blank state: drop-ins removed, data wiped (EVE restores its /var/lib snapshot). */
   async reset(): Promise<void> {
     await this.stopProcess();
     this.running = undefined;
+    this.written = undefined;
+    if (this.o.dryRun) return;
+    await rm(this.ownerFile, { force: true });
     await removeK3sConfig(this.configDir);
     await rm(this.dataDir, { recursive: true, force: true });
   }

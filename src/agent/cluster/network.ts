@@ -21,9 +21,15 @@ export class NetworkError extends Error {
   }
 }
 
-/** Whether `ip` is currently assigned to interface `ifname`. */
-export function hasAddress(ifname: string, ip: string): boolean {
-  return (os.networkInterfaces()[ifname] ?? []).some((a) => a.address === ip);
+/** The `ip/prefix` forms of `ip` on interface `ifname` (empty when it is not assigned there). */
+export function addressesOf(ifname: string, ip: string): string[] {
+  return (os.networkInterfaces()[ifname] ?? []).filter((a) => a.address === ip).map((a) => a.cidr ?? `${ip}/${a.family === 'IPv4' ? 32 : 128}`);
+}
+
+/** Whether `ip` is currently assigned to interface `ifname` (with `prefix` when given). */
+export function hasAddress(ifname: string, ip: string, prefix?: number): boolean {
+  const found = addressesOf(ifname, ip);
+  return prefix === undefined ? found.length > 0 : found.includes(`${ip}/${prefix}`);
 }
 
 /** Whether the interface exists and is administratively up (reads /sys via `ip -j link`). */
@@ -47,9 +53,13 @@ async function ip(args: string[]): Promise<void> {
   }
 }
 
-/** Adds `ip/prefix` to `ifname` unless present; loopback addresses already served by `lo` need no change. */
+/**
+ * Adds `ip/prefix` to `ifname` unless present with that prefix; loopback addresses already served by `lo` need no
+ * change. The same address with another prefix is replaced (a renumbered prefix must not keep the old route).
+ */
 export async function addClusterAddress(ifname: string, address: string, prefix: number): Promise<'added' | 'present'> {
-  if (hasAddress(ifname, address)) return 'present';
+  if (hasAddress(ifname, address, prefix)) return 'present';
+  for (const other of addressesOf(ifname, address)) await ip(['addr', 'del', other, 'dev', ifname]);
   try {
     await ip(['addr', 'add', `${address}/${prefix}`, 'dev', ifname]);
     return 'added';
@@ -62,10 +72,13 @@ export async function addClusterAddress(ifname: string, address: string, prefix:
   }
 }
 
-/** Removes `ip/prefix` from `ifname` when present. */
-export async function removeClusterAddress(ifname: string, address: string, prefix: number): Promise<void> {
-  if (!hasAddress(ifname, address)) return;
-  await ip(['addr', 'del', `${address}/${prefix}`, 'dev', ifname]);
+/**
+ * Removes `address` from `ifname` when present, with the prefix the kernel holds it under (a delete naming another
+ * prefix is refused, so a renumbered prefix must not be used to remove the old address).
+ * @throws NetworkError when `ip` refuses
+ */
+export async function removeClusterAddress(ifname: string, address: string): Promise<void> {
+  for (const cidr of addressesOf(ifname, address)) await ip(['addr', 'del', cidr, 'dev', ifname]);
 }
 
 /** Sets the link up or down (the cluster-interface-down fault). */

@@ -57,7 +57,7 @@ void describe('edgesim controller CLI', () => {
   };
   const post = (action: string, body: Buffer): Promise<{ status: number; body: Buffer }> =>
     new Promise((resolve, reject) => {
-      const req = https.request(new URL(`/api/v2/edgedevice/${action}`, deviceUrl), { method: body.length ? 'POST' : 'GET', ca: rootCa, agent: false }, (res) => {
+      const req = https.request(new URL(`/api/v2/edgedevice/${action}`, deviceUrl), { method: body.length ? 'POST' : 'GET', ca: rootCa, agent: false, headers: body.length ? { 'Content-Type': 'application/x-proto-binary' } : {} }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));

@@ -1,5 +1,9 @@
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { ControllerStore, type InfoRecord } from '../../../src/controller/store.js';
 import type { Clock } from '../../../src/common/index.js';
 
@@ -89,5 +93,102 @@ void describe('ControllerStore', () => {
     assert.equal(a.token, 'tok-1');
     assert.equal(b.token, 'tok-1');
     assert.deepEqual(store.listClusters().map((c) => c.spec), [{ x: 2 }]);
+  });
+
+  void it('queued infos, metrics and last-seen commit together at the end of the turn; promises settle after the commit', async () => {
+    store.addDevice({ uuid: 'u1', serial: 'S1', onboardHashHex: null, certPem: 'C', certHashHex: 'c1' });
+    const emitted: number[] = [];
+    store.on('info', (r) => emitted.push(r.seq));
+    const a = store.queueInfo('u1', 'ZiDevice', { n: 1 });
+    const b = store.queueInfo('u1', 'ZiApp', { n: 2 });
+    const m = store.queueMetrics('u1', { cpu: 3 });
+    store.noteSeen('u1');
+    // Nothing is visible (or acknowledged) before the batch commits.
+    assert.deepEqual(store.listInfo('u1'), []);
+    assert.equal(store.getMetrics('u1'), undefined);
+    assert.equal(store.getDevice('u1')?.lastSeenAt, null);
+    const [ra, rb] = await Promise.all([a, b, m]);
+    assert.ok(rb.seq > ra.seq);
+    assert.deepEqual(emitted, [ra.seq, rb.seq]);
+    assert.deepEqual(store.listInfo('u1').map((r) => r.json), [{ n: 1 }, { n: 2 }]);
+    assert.deepEqual(store.getMetrics('u1')?.json, { cpu: 3 });
+    assert.equal(store.getDevice('u1')?.lastSeenAt, clock.t);
+    // A full queue commits at once, without waiting for the turn to end.
+    const small = ControllerStore.open({ file: ':memory:', clock, maxBatch: 2 });
+    const first = small.queueInfo('u9', 'ZiDevice', {});
+    void small.queueInfo('u9', 'ZiDevice', {});
+    assert.equal(small.listInfo('u9').length, 2);
+    await first;
+    small.close();
+  });
+
+  void it('a queued write whose commit fails is refused, not acknowledged', async () => {
+    const p = store.queueInfo('u1', 'ZiDevice', { big: 10n });
+    await assert.rejects(p, /BigInt/);
+    const q = store.queueInfo('u1', 'ZiDevice', {});
+    store.close();
+    // close() commits what is queued.
+    await q;
+    await assert.rejects(store.queueInfo('u1', 'ZiDevice', {}), /not open/);
+  });
+
+  void it('bounds the info history per device and keeps the latest of every type', async () => {
+    const s2 = ControllerStore.open({ file: ':memory:', clock, infoHistory: 16 });
+    s2.addInfo('u1', 'ZiApp', { app: 'old' });
+    s2.addInfo('u2', 'ZiDevice', { other: true });
+    let most = 0;
+    for (let i = 0; i < 100; i++) {
+      await s2.queueInfo('u1', 'ZiDevice', { i });
+      most = Math.max(most, s2.listInfo('u1').length);
+    }
+    const kept = s2.listInfo('u1');
+    // 16 newest ZiDevice (trimmed every ⌈16/8⌉ = 2 rows, so never more than 16 + 1) plus the only ZiApp.
+    assert.ok(most <= 16 + 1 + 1, `log held ${most} rows`);
+    assert.deepEqual(kept[0].json, { app: 'old' });
+    assert.deepEqual(
+      kept.slice(1).map((r) => (r.json as { i: number }).i),
+      Array.from({ length: kept.length - 1 }, (_, k) => 100 - (kept.length - 1) + k),
+    );
+    assert.ok(kept.length - 1 >= 16);
+    assert.equal(s2.listInfo('u2').length, 1, 'other devices untouched');
+    s2.close();
+    assert.throws(() => ControllerStore.open({ file: ':memory:', clock, infoHistory: 0 }), /infoHistory must be a positive integer/);
+  });
+});
+
+void describe('ControllerStore migrations', () => {
+  void it('upgrades a database of the previous version: latest-by-type filled, history trimmed on the next write', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'edgesim-store-'));
+    try {
+      const file = path.join(dir, 'controller.db');
+      // The schema before user_version 1: an unbounded info table, no info_latest, no device indexes.
+      const old = new Database(file);
+      old.exec(`CREATE TABLE info (seq INTEGER PRIMARY KEY AUTOINCREMENT, device_uuid TEXT NOT NULL,
+                  received_at INTEGER NOT NULL, ztype TEXT NOT NULL, json TEXT NOT NULL);
+                CREATE INDEX info_device ON info(device_uuid, seq);`);
+      const ins = old.prepare('INSERT INTO info (device_uuid, received_at, ztype, json) VALUES (?, 1, ?, ?)');
+      ins.run('u1', 'ZiApp', '{"app":1}');
+      for (let i = 0; i < 50; i++) ins.run('u1', 'ZiDevice', JSON.stringify({ i }));
+      old.close();
+
+      const clock = manualClock();
+      const s = ControllerStore.open({ file, clock, infoHistory: 8 });
+      assert.equal(s.listInfo('u1').length, 51, 'nothing dropped by the upgrade itself');
+      await s.queueInfo('u1', 'ZiDevice', { i: 50 });
+      assert.deepEqual(
+        s.listInfo('u1').map((r) => r.json),
+        [{ app: 1 }, ...Array.from({ length: 8 }, (_, k) => ({ i: 43 + k }))],
+      );
+      s.close();
+      const db = new Database(file, { readonly: true });
+      assert.equal(db.pragma('user_version', { simple: true }), 1);
+      const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'device'").all() as { name: string }[]).map((r) => r.name);
+      assert.ok(indexes.includes('device_onboard_serial'), indexes.join());
+      db.close();
+      // Opening again runs no migration twice.
+      ControllerStore.open({ file, clock }).close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
