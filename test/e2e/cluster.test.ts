@@ -201,7 +201,7 @@ test('a node renumbered to a new cluster IP reports READY with only the new addr
   const report = await waitFor('the cluster report listing dev3 at its new IP only', async () => {
     const r = await latestReport(t.clusterId!);
     const mine = r?.report.nodes?.filter((x) => x.node_id === dev3.uuid) ?? [];
-    return r && joinedAndLabelled(r.report, 3) && mine.length === 1 && mine[0]!.internal_ip === newIp ? r : undefined;
+    return r && joinedAndLabelled(r.report, 3) && mine.length === 1 && mine[0].internal_ip === newIp ? r : undefined;
   }, 90_000, 500);
   assert.ok(!report.report.nodes!.some((x) => x.internal_ip === oldIp), 'no node at the old IP');
   assert.equal(dev3.agent.status().cluster?.port?.address, `${newIp}/24`);
