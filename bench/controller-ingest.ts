@@ -79,7 +79,7 @@ let client: DeviceApiClient | undefined;
 try {
   const jsonPath = path.join(dataDir, 'controller.json');
   let ep: { deviceUrl: string; adminUrl: string } | undefined;
-  // controller.json is written after both APIs listen; it may be seen half-written, so parse until it parses.
+  // controller.json is written (atomically) once both APIs listen.
   for (let i = 0; !ep; i++) {
     if (i > 600 || child.exitCode !== null) throw new Error('controller did not start');
     try {

@@ -14,6 +14,7 @@ import {
   loadPrivateKeyPem,
   softKeyToPkcs8Pem,
   softEcdh,
+  opensslSigner,
   softSigner,
   type CertificateTemplate,
   type EcdhKey,
@@ -170,7 +171,8 @@ export async function loadOrCreatePki(opts: PkiOptions): Promise<ControllerPki> 
     dir,
     root,
     tls,
-    signing: { ...signing, signer: signerOf(signing.keyPem), ecdh: ecdhOf(signing.keyPem) },
+    // Every sealed reply (uuid, attest, config) is signed with this key: OpenSSL, not the pure-JS signer.
+    signing: { ...signing, signer: opensslSigner(loadPrivateKeyPem(signing.keyPem)), ecdh: ecdhOf(signing.keyPem) },
     encrypt: { ...encrypt, ecdh: ecdhOf(encrypt.keyPem) },
     onboard,
   };

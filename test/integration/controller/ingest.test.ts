@@ -29,7 +29,7 @@ async function startControllerProcess(dataDir: string): Promise<{ child: ChildPr
   const child = spawn(exe, [...pre, 'controller', 'run', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn', '--info-history', '1000'], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  // controller.json is written after both APIs listen; it may be seen half-written, so parse until it parses.
+  // controller.json is written (atomically) once both APIs listen.
   for (let i = 0; ; i++) {
     if (child.exitCode !== null || i > 1200) {
       child.kill('SIGKILL');

@@ -64,6 +64,9 @@ void describe('ControllerServer lifecycle', () => {
     };
     await refused({ dataDir, listen: 'localhost' }, 'listen');
     await refused({ dataDir, listen: '127.0.0.1:0', adminListen: '10.0.0.1:9000' }, 'adminListen');
+    await refused({ dataDir, listen: '127.0.0.1:0', infoHistory: 0 }, 'infoHistory');
+    await refused({ dataDir, listen: '127.0.0.1:0', infoHistory: Number('x') }, 'infoHistory');
+    await refused({ dataDir, listen: '127.0.0.1:0', durability: 'disk' as 'power' }, 'durability');
     await refused({ dataDir, listen: '127.0.0.1:0', advertise: 'bad host!' }, 'advertise');
 
     const busy = net.createServer();

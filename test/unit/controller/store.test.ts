@@ -187,6 +187,12 @@ void describe('ControllerStore migrations', () => {
       db.close();
       // Opening again runs no migration twice.
       ControllerStore.open({ file, clock }).close();
+      // Durability: 'process' is synchronous=NORMAL (1), 'power' is FULL (2, an fsync per commit).
+      for (const [durability, level] of [['process', 1], ['power', 2]] as const) {
+        const st = ControllerStore.open({ file, clock, durability });
+        assert.equal((st as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true }), level);
+        st.close();
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
