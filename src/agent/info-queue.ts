@@ -1,10 +1,11 @@
 /**
- * The deferred send queue for info messages and the attest CERT post, persisted to disk.
+ * The deferred send queue for info messages, persisted to disk.
  *
  * Contract (eve-api.md §11; lf-edge/eve: pkg/pillar/controllerconn/deferred.go):
  * - one slot per object key; a new payload for a key replaces the queued one (retry state is kept only when the
  *   bytes are identical) and triggers an immediate pass;
- * - a pass sends in priority order (attest, then ZiApp, then ZiHardware, then the rest) and stops at the first
+ * - a pass sends in priority order (EVE's: attest, then ZiApp, then ZiHardware, then the rest; edgesim queues only
+ *   ZiApp and the rest, attest is sent directly) and stops at the first
  *   request that gets no HTTP answer; the pass timer then backs off 1 min → 15 min (doubling, ±30 s noise);
  * - 401/403/407/408/429/5xx keep the item, move it behind its peers and delay it 1 min doubling to 15 min;
  *   other 4xx drop it; discard-on-failure items are dropped on any failure.

@@ -57,7 +57,7 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
   if (!o.configDir) throw new Error('--config-dir is required');
   if (!o.stateDir) throw new Error('--state-dir is required');
   const positive = (name: string, v: number | undefined): number | undefined => {
-    if (v !== undefined && !(v > 0)) throw new Error(`${name} must be a positive number of seconds`);
+    if (v !== undefined && !(v > 0)) throw new Error(`${name} must be a positive duration, got ${v} ms`);
     return v;
   };
   return {

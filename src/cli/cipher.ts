@@ -3,7 +3,7 @@
  * building and checking encrypted config values by hand. Logic lives in src/eve (cipher-files.ts).
  */
 import type { Command } from 'commander';
-import { errorMessage } from '../common/index.js';
+import { cliAction } from './process.js';
 import {
   DEFAULT_CIPHER_BLOCK_PATH,
   decryptCipherFiles,
@@ -47,18 +47,10 @@ function print(obj: Record<string, unknown>, output: string): void {
   }
 }
 
-/** Runs an action; errors become one stderr line, exit code 2 for bad input, 1 otherwise. */
-function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (e) {
-      process.stderr.write(`edgesim cipher: ${errorMessage(e)}\n`);
-      process.exitCode = (isCipherFileError(e) && e.kind === 'BAD_INPUT') ? 2 : 1;
-      if (isCipherError(e)) process.stderr.write(`edgesim cipher: error class ${e.kind}\n`);
-    }
-  };
-}
+const action = cliAction('cipher', {
+  badInput: (e) => isCipherFileError(e) && e.kind === 'BAD_INPUT',
+  detail: (e) => (isCipherError(e) ? `\nedgesim cipher: error class ${e.kind}` : ''),
+});
 
 /** Registers `edgesim cipher …`. */
 export function registerCipherCommands(program: Command): void {

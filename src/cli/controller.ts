@@ -3,7 +3,7 @@
  * `run` talks to a running controller's admin API (found through `<data-dir>/controller.json`).
  */
 import type { Command } from 'commander';
-import { createClock, createLogger, errorMessage, parseLogLevelSpec } from '../common/index.js';
+import { createClock, createLogger, parseLogLevelSpec } from '../common/index.js';
 import {
   DEFAULT_INFO_HISTORY,
   ControllerAdminClient,
@@ -13,7 +13,8 @@ import {
   readPemFile,
   type InfoItem,
 } from '../controller/index.js';
-import { formatTable } from './table.js';
+import { cliAction, onInterrupt } from './process.js';
+import { printTable } from './table.js';
 
 const DEFAULT_DATA_DIR = 'edgesim-controller';
 const DEFAULT_LISTEN = '127.0.0.1:8080';
@@ -33,10 +34,6 @@ function withClientFlags(c: Command): Command {
     .option('--admin-url <url>', 'admin API base URL instead of reading the data dir, e.g. http://127.0.0.1:8081');
 }
 
-function printTable(rows: Record<string, string>[], columns: string[]): void {
-  process.stdout.write(formatTable(rows, columns) + '\n');
-}
-
 function iso(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString();
 }
@@ -46,17 +43,7 @@ function infoRow(i: InfoItem): Record<string, string> {
   return { seq: String(i.seq), received: iso(i.receivedAt), type: i.ztype, content: text.length > 100 ? text.slice(0, 97) + '...' : text };
 }
 
-/** Runs an action and turns errors into one stderr line and exit code 1 (2 for bad input). */
-function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (e) {
-      process.stderr.write(`edgesim controller: ${errorMessage(e)}\n`);
-      process.exitCode = isControllerError(e) && e.kind === 'INVALID_INPUT' ? 2 : 1;
-    }
-  };
-}
+const action = cliAction('controller', { badInput: (e) => isControllerError(e) && e.kind === 'INVALID_INPUT' });
 
 /** Registers `edgesim controller` and its verbs. */
 export function registerControllerCommands(program: Command): void {
@@ -91,17 +78,9 @@ export function registerControllerCommands(program: Command): void {
         });
         const ep = server.endpoints();
         process.stdout.write(`device API ${ep.deviceUrl}\nadmin API  ${ep.adminUrl}\n`);
-        let signals = 0;
-        const onSignal = (): void => {
-          signals += 1;
-          if (signals > 1) process.exit(130);
-          void server.stop();
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
+        const off = onInterrupt(() => void server.stop());
         await server.run();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        off();
       }),
     );
 
@@ -222,13 +201,15 @@ export function registerControllerCommands(program: Command): void {
         return;
       }
       const ac = new AbortController();
-      const stop = (): void => ac.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      const off = onInterrupt(() => ac.abort());
       if (!json) printTable([], columns);
-      for await (const i of c.followInfo(device, q, ac.signal)) {
-        if (json) process.stdout.write(JSON.stringify(i) + '\n');
-        else process.stdout.write(Object.values(infoRow(i)).join('  ') + '\n');
+      try {
+        for await (const i of c.followInfo(device, q, ac.signal)) {
+          if (json) process.stdout.write(JSON.stringify(i) + '\n');
+          else process.stdout.write(Object.values(infoRow(i)).join('  ') + '\n');
+        }
+      } finally {
+        off();
       }
     }),
   );

@@ -3,6 +3,8 @@
  * Every verb prints a table by default and JSON with `--output json`.
  */
 import type { Command } from 'commander';
+import { cliAction, onInterrupt } from './process.js';
+import { printTable } from './table.js';
 import {
   AdminClient,
   AdminError,
@@ -12,7 +14,6 @@ import {
   type EventMsg,
   type FaultMsg,
 } from '../agent/admin/index.js';
-import { errorMessage } from '../common/index.js';
 
 interface CtlFlags {
   stateDir?: string;
@@ -24,13 +25,6 @@ function connect(o: CtlFlags): AdminClient {
   if (o.socket) return new AdminClient(o.socket);
   if (o.stateDir) return new AdminClient(adminSocketPath(o.stateDir));
   throw new AdminError('INVALID_ARGUMENT', 'give --state-dir DIR (the agent state dir) or --socket PATH');
-}
-
-function printTable(rows: Record<string, string>[], columns: string[]): void {
-  const width = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((v, i) => v.padEnd(width[i])).join('  ').trimEnd();
-  process.stdout.write(line(columns.map((c) => c.toUpperCase())) + '\n');
-  for (const r of rows) process.stdout.write(line(columns.map((c) => r[c] ?? '')) + '\n');
 }
 
 function printFields(fields: Array<[string, string]>): void {
@@ -54,21 +48,21 @@ function eventLine(e: EventMsg): string {
 /** Global flags plus every verb's own flags (commander merges them in optsWithGlobals). */
 type VerbFlags = CtlFlags & { kind?: string[]; count?: string; value?: string; duration?: string };
 
+const action = cliAction('ctl', { badInput: (e) => isAdminError(e) && e.kind === 'INVALID_ARGUMENT' });
+
 /** Runs a verb with a connected client; errors become one stderr line, exit 2 for bad input, 1 otherwise. */
 function verb(fn: (c: AdminClient, o: VerbFlags, ...positional: string[]) => Promise<void>) {
   return async (...args: unknown[]): Promise<void> => {
     const o = (args[args.length - 1] as Command).optsWithGlobals<VerbFlags>();
-    let client: AdminClient | undefined;
-    try {
+    await action(async () => {
       if (o.output !== 'table' && o.output !== 'json') throw new AdminError('INVALID_ARGUMENT', `--output "${o.output}": expected table or json`);
-      client = connect(o);
-      await fn(client, o, ...(args.slice(0, -2) as string[]));
-    } catch (e) {
-      process.stderr.write(`edgesim ctl: ${errorMessage(e)}\n`);
-      process.exitCode = isAdminError(e) && e.kind === 'INVALID_ARGUMENT' ? 2 : 1;
-    } finally {
-      client?.close();
-    }
+      const client = connect(o);
+      try {
+        await fn(client, o, ...(args.slice(0, -2) as string[]));
+      } finally {
+        client.close();
+      }
+    })();
   };
 }
 
@@ -192,12 +186,10 @@ export function registerCtlCommands(program: Command): void {
     .option('--count <n>', 'exit after N events (default: run until interrupted)')
     .action(
       verb(async (c, o) => {
-        const stop = new AbortController();
-        const onSignal = (): void => stop.abort();
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
         const limit = o.count === undefined ? Infinity : Number(o.count);
         if (!(limit > 0)) throw new AdminError('INVALID_ARGUMENT', `--count "${o.count}": expected a positive number`);
+        const stop = new AbortController();
+        const off = onInterrupt(() => stop.abort());
         let n = 0;
         try {
           for await (const e of c.watch(o.kind ?? [], stop.signal)) {
@@ -205,8 +197,7 @@ export function registerCtlCommands(program: Command): void {
             if (++n >= limit) break;
           }
         } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
+          off();
         }
       }),
     );

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { createClock, isAbortError } from '../common/index.js';
 import { DEMO_SCENARIOS, failoverRows, runDemo, type DemoScenario, type DemoResult, type DemoView } from '../demo/index.js';
 import { loggerFromFlags, withLogFlags } from './logging.js';
+import { onInterrupt } from './process.js';
 import { formatTable } from './table.js';
 
 interface DemoFlags {
@@ -66,15 +67,10 @@ export function registerDemoCommands(program: Command): void {
   ).action(async (flags: DemoFlags) => {
     const logger = loggerFromFlags(flags, false);
     const ctl = new AbortController();
-    let stopping = false;
-    const onSignal = (): void => {
-      if (stopping) process.exit(130);
-      stopping = true;
+    onInterrupt(() => {
       process.stderr.write('\nstopping the demo (Ctrl-C again to exit at once)…\n');
       ctl.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    });
     const scenario = parseScenario(flags.scenario);
     const tty = process.stdout.isTTY === true && flags.output === 'table' && scenario === 'cluster';
     let lastPrinted = '';

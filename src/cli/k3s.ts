@@ -3,7 +3,8 @@
  * K3S_TOKEN / K3S_URL / K3S_NODE_NAME). This file only parses flags and calls src/k3s/standin.
  */
 import type { Command } from 'commander';
-import { createLogger, errorMessage, parseLogLevelSpec } from '../common/index.js';
+import { createLogger, parseLogLevelSpec } from '../common/index.js';
+import { cliAction, onInterrupt } from './process.js';
 import { DEFAULT_CONFIG_PATH, DEFAULT_DATA_DIR, isStandinError, runK3sStandin, type K3sConfigValues, type StandinRole } from '../k3s/standin/index.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -50,14 +51,8 @@ async function run(role: StandinRole, o: Record<string, unknown>): Promise<void>
   for (const [key, name] of env) if (flags[key] === undefined && process.env[name]) flags[key] = process.env[name];
   const logger = createLogger(parseLogLevelSpec(typeof o.logLevel === 'string' ? o.logLevel : 'info'));
   const ac = new AbortController();
-  const onSignal = (): void => {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    ac.abort();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  try {
+  onInterrupt(() => ac.abort());
+  await action(async () => {
     await runK3sStandin({
       role,
       logger,
@@ -68,11 +63,10 @@ async function run(role: StandinRole, o: Record<string, unknown>): Promise<void>
       ...(typeof o.etcdBinary === 'string' ? { etcdBinary: o.etcdBinary } : {}),
       onReady: (info) => logger.info('k3s stand-in ready', { component: 'k3s.standin', ...info }),
     });
-  } catch (e) {
-    process.stderr.write(`edgesim k3s ${role}: ${errorMessage(e)}\n`);
-    process.exitCode = isStandinError(e) && e.kind === 'config' ? 2 : 1;
-  }
+  })();
 }
+
+const action = cliAction('k3s', { badInput: (e) => isStandinError(e) && e.kind === 'config' });
 
 /** Registers `edgesim k3s server` and `edgesim k3s agent`. */
 export function registerK3sCommands(program: Command): void {

@@ -13,3 +13,8 @@ export function formatTable(rows: Array<Record<string, unknown>>, columns?: stri
   const line = (vals: string[]): string => vals.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
   return [line(cols.map((c) => c.toUpperCase())), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
 }
+
+/** Prints {@link formatTable} to stdout. */
+export function printTable(rows: Array<Record<string, unknown>>, columns?: string[]): void {
+  process.stdout.write(formatTable(rows, columns) + '\n');
+}

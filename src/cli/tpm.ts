@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import { createHash } from 'node:crypto';
-import { createClock, errorMessage } from '../common/index.js';
+import { createClock } from '../common/index.js';
+import { cliAction } from './process.js';
+import { printTable } from './table.js';
 import {
   SwtpmProcess,
   describeKeyStore,
@@ -49,32 +51,22 @@ function printInfo(info: KeyStoreInfo, output: string): void {
     return;
   }
   process.stdout.write(`${info.description}  hardware-protected: ${info.hardwareProtected ? 'yes' : 'NO'}  pcr bank: ${info.pcrBank ?? '-'}\n`);
-  const rows = [
-    ['ROLE', 'LOCATION', 'PRESENT', 'PUBLIC KEY', 'CERT SUBJECT', 'CERT NOT AFTER'],
-    ...info.objects.map((o) => [
-      o.role,
-      o.location,
-      o.present ? 'yes' : 'no',
-      fingerprint(o.publicKeyPem),
-      o.certSubject ?? '(no cert)',
-      o.certNotAfter ?? '-',
-    ]),
-  ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+  printTable(
+    info.objects.map((o) => ({
+      role: o.role,
+      location: o.location,
+      present: o.present ? 'yes' : 'no',
+      'public key': fingerprint(o.publicKeyPem),
+      'cert subject': o.certSubject ?? '(no cert)',
+      'cert not after': o.certNotAfter ?? '-',
+    })),
+  );
 }
 
-function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (e) {
-      const kind = isTpmError(e) ? ` [${e.kind}${e.codeHex ? ' ' + e.codeHex : ''}]` : '';
-      process.stderr.write(`edgesim tpm: ${errorMessage(e)}${kind}\n`);
-      process.exitCode = e instanceof RangeError ? 2 : 1;
-    }
-  };
-}
+const action = cliAction('tpm', {
+  badInput: (e) => e instanceof RangeError,
+  detail: (e) => (isTpmError(e) ? ` [${e.kind}${e.codeHex ? ' ' + e.codeHex : ''}]` : ''),
+});
 
 function storeCommand(cmd: Command): Command {
   return cmd

@@ -1,21 +1,14 @@
 /** The one-command demo: controller + N simulated nodes forming a cluster. */
-export { runDemo, DEMO_SCENARIOS, type DemoOptions, type DemoView, type DemoNodeView, type DemoResult, type DemoScenario } from './demo.js';
+export { runDemo, DEMO_SCENARIOS, type DemoView, type DemoResult, type DemoScenario } from './demo.js';
 /** `--scenario failover`: an app on node 1, node 1 killed, the failover timeline. */
-export { runFailoverScenario, failoverRows, FAILOVER_APP, type FailoverRow, type FailoverNode, type FailoverScenarioOptions, type FailoverScenarioResult } from './failover.js';
+export { failoverRows } from './failover.js';
 /** The failover timeline as data (the scenario, the e2e tests, bench/failover.ts). */
 export { recordFailoverTimeline, type FailoverTimeline } from './failover-timeline.js';
 /** Network-namespace topology (root mode of the demo, partition tests). */
 export {
   NetnsTopology,
-  NetnsError,
-  isNetnsError,
   netnsUnavailableReason,
-  removeStaleTopologies,
   netnsClusterIp,
   NETNS_CLUSTER_PREFIX,
   NETNS_CLUSTER_IFNAME,
-  type NetnsNode,
-  type NetnsTopologyOptions,
-  type NetnsTopologyState,
-  type NetnsErrorKind,
 } from './netns.js';

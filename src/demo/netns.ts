@@ -58,11 +58,6 @@ export class NetnsError extends Error {
   }
 }
 
-/** Type guard for NetnsError. */
-export function isNetnsError(e: unknown): e is NetnsError {
-  return e instanceof NetnsError;
-}
-
 async function ip(args: string[]): Promise<string> {
   try {
     return (await run('ip', args, { timeout: IP_TIMEOUT_MS })).stdout;

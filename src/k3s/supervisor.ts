@@ -289,7 +289,7 @@ export class K3sSupervisor {
 
   /**
    * Stops k3s and starts it again at once with the backoff reset, as kube-init does for a config change
-   * (`d.backoff = minBackoff` before STOPPING_K3S). Used after the drop-ins changed.
+   * (`d.backoff = minBackoff` before STOPPING_K3S). Nothing in the agent calls it yet.
    */
   async restart(): Promise<void> {
     this.#assertOpen('restart');

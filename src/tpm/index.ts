@@ -10,17 +10,13 @@ export type {
   KeyRole,
   KeyStore,
   KeyStoreInfo,
-  KeyStoreObjectInfo,
   KeyStoreOptions,
-  Quote,
 } from './types.js';
 export { openKeyStore } from './open-key-store.js';
-export { TpmError, isTpmError, type TpmErrorKind } from './errors.js';
-export { parseKeyStoreSpec, type KeyStoreSpec } from './spec.js';
-export { SwtpmProcess, swtpmPidFile, type SwtpmOptions, type SwtpmState } from './swtpm.js';
+export { TpmError, isTpmError } from './errors.js';
+export { SwtpmProcess, swtpmPidFile } from './swtpm.js';
 export { provisionKeyStore, describeKeyStore } from './key-store-actions.js';
 export { softKeyPath, softKeyStoreOver, type SoftKeyStorage } from './soft-keystore.js';
 export type { CertStorage } from './identity.js';
 export { TPM_HANDLES } from './tpm-keystore.js';
-export { externalEcdhKeyForTest } from './test-support.js';
 

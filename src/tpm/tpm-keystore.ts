@@ -108,7 +108,7 @@ export class TpmKeyStore implements KeyStore {
   readonly description: string;
   readonly deviceSigner: Signer;
   readonly ecdh: EcdhKey;
-  /** The serialised runner; also used by the test-only helpers in test-support.ts. */
+  /** The serialised runner; also used by the test-only helpers in test/helpers/tpm-test-support.ts. */
   readonly runner: TpmCommandRunner;
   private closed = false;
 

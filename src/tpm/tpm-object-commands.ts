@@ -123,7 +123,7 @@ export function parseEmptyResponse(cmd: TpmCommand, rsp: Buffer): void {
 /**
  * TPM2_LoadExternal(inPrivate = ECC P-256 scalar `d`, inPublic = sign|decrypt|userWithAuth, hierarchy = NULL): a
  * transient copy of a software key, what `tpm2_loadexternal -C n -G ecc -a sign|decrypt|userwithauth` sends.
- * Only the test-only helpers load keys this way (test-support.ts).
+ * Only the test-only helpers load keys this way (test/helpers/tpm-test-support.ts).
  */
 export function loadExternalEccCommand(d: Uint8Array, point: Uint8Array, attributes: number): TpmCommand {
   const sensitive = Buffer.concat([u16(TPM_ALG.ECC), tpm2b(new Uint8Array(0)), tpm2b(new Uint8Array(0)), tpm2b(d)]);

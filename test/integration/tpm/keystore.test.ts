@@ -14,13 +14,13 @@ import { verifyQuote } from '../../../src/eve/quote.js';
 import { publicKeyPoint } from '../../../src/eve/x509.js';
 import {
   SwtpmProcess,
-  externalEcdhKeyForTest,
   isTpmError,
   openKeyStore,
   type KeyStore,
 } from '../../../src/tpm/index.js';
 import { TpmKeyStore } from '../../../src/tpm/tpm-keystore.js';
 import { vectorsDir } from '../../helpers/cli.js';
+import { externalEcdhKeyForTest } from '../../helpers/tpm-test-support.js';
 import { clock, logger, missingTpmTools, startSwtpm, stopSwtpm, type SwtpmFixture } from './helpers.js';
 
 const skip = missingTpmTools();

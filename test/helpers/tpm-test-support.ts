@@ -1,16 +1,16 @@
 /**
- * TEST-ONLY helpers. Nothing in the agent or controller may use these: they load private key material into the
- * TPM from a file, which defeats the point of a TPM. They exist so tests can run known-answer vectors (whose
+ * TEST-ONLY helpers, kept under test/ so no production module can import them: they load private key material
+ * into the TPM from a file, which defeats the point of a TPM. They exist so tests can run known-answer vectors (whose
  * private keys are public) through the real TPM2_ECDH_ZGen path.
  */
 import { createPrivateKey } from 'node:crypto';
-import type { EcdhKey } from '../eve/index.js';
-import { TpmError } from './errors.js';
-import type { KeyStore } from './types.js';
-import { ecdhZGenCommand, parseEcdhZGenResponse } from './tpm-commands.js';
-import { flushContextCommand, loadExternalEccCommand, parseEmptyResponse, parseLoadExternalResponse } from './tpm-object-commands.js';
-import { attributeBits } from './tpm-public.js';
-import { TpmKeyStore } from './tpm-keystore.js';
+import type { EcdhKey } from '../../src/eve/index.js';
+import { TpmError } from '../../src/tpm/errors.js';
+import type { KeyStore } from '../../src/tpm/types.js';
+import { ecdhZGenCommand, parseEcdhZGenResponse } from '../../src/tpm/tpm-commands.js';
+import { flushContextCommand, loadExternalEccCommand, parseEmptyResponse, parseLoadExternalResponse } from '../../src/tpm/tpm-object-commands.js';
+import { attributeBits } from '../../src/tpm/tpm-public.js';
+import { TpmKeyStore } from '../../src/tpm/tpm-keystore.js';
 
 /**
  * TEST-ONLY. An EcdhKey that, per call, loads `privateKeyPem` (P-256, PKCS#8 or SEC1 PEM) into the TPM's null
