@@ -27,8 +27,18 @@ module.exports = {
       name: 'standin-is-a-program',
       severity: 'error',
       comment: 'The k3s stand-in is a separate program behind the k3s contract: only the CLI starts it.',
-      from: { path: '^src/', pathNot: ['^src/cli/', '^src/k3s/standin/'] },
+      from: { path: '^src/', pathNot: ['^src/cli/', '^src/k3s/standin/', '^src/inproc/'] },
       to: { path: '^src/k3s/standin/' },
+    },
+    {
+      name: 'inproc-is-a-composition',
+      severity: 'error',
+      comment:
+        'src/inproc runs the stand-in\'s machinery in memory for in-process clusters (issue 13), so it may import ' +
+        'src/k3s/standin; in exchange the parts never import it, so the agent, k3s client, controller, tpm and eve stay ' +
+        'free of the stand-in. Only compositions (cli, fleet, demo) use it.',
+      from: { path: '^src/(agent|k3s|tpm|eve|controller)/' },
+      to: { path: '^src/inproc/' },
     },
     {
       name: 'nothing-calls-cli',

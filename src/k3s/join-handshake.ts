@@ -41,6 +41,17 @@ export interface JoinProbeReport {
 /** `transient` (connection refused, timeout, non-2xx…) or `non-transient` (DNS NXDOMAIN, x509 trust/name). */
 export type JoinProbeErrorClass = 'transient' | 'non-transient';
 
+/**
+ * The two probes of a round. Over the network they are HTTP requests; an in-process cluster answers them from
+ * memory. Each rejects as the request would fail (refused, timeout…).
+ */
+export interface JoinProbes {
+  /** Probe 1: any answer of the join server's API port. */
+  api(signal: AbortSignal | undefined): Promise<void>;
+  /** Probe 2: `GET /status` on the join server's status port. */
+  status(signal: AbortSignal | undefined): Promise<{ status: number; body: string }>;
+}
+
 /** Options of {@link waitForBootstrapServer}. */
 export interface JoinHandshakeOptions {
   /** `join_server_ip` (an IP; a host name works too). */
@@ -69,6 +80,8 @@ export interface JoinHandshakeOptions {
   timeoutMs?: number;
   /** @default 6 */
   nonTransientLimit?: number;
+  /** @default HTTP(S) to `joinServerIp` */
+  probes?: JoinProbes;
   clock: Clock;
   logger: Logger;
   /** Ends the wait with the signal's AbortError. */
@@ -143,6 +156,10 @@ export async function waitForBootstrapServer(opts: JoinHandshakeOptions): Promis
   const statusUrl = `http://${hostPort(opts.joinServerIp, opts.statusPort ?? CLUSTER_STATUS_PORT)}/status`;
   const want = `cluster:${opts.clusterId.toLowerCase()}`;
   const req = { timeoutMs, signal: opts.signal, lookup: opts.lookup };
+  const probes: JoinProbes = opts.probes ?? {
+    api: async () => void (await httpRequest(apiUrl, { ...req, insecureTls: true })),
+    status: () => httpRequest(statusUrl, req),
+  };
   let nonTransient = 0;
   let lastError: string | undefined;
 
@@ -156,13 +173,13 @@ export async function waitForBootstrapServer(opts: JoinHandshakeOptions): Promis
       return { attempt, outcome, detail: lastError, errorClass };
     };
     try {
-      await httpRequest(apiUrl, { ...req, insecureTls: true });
+      await probes.api(opts.signal);
     } catch (e) {
       return failed('api-unreachable', e);
     }
     let body: string;
     try {
-      const r = await httpRequest(statusUrl, req);
+      const r = await probes.status(opts.signal);
       if (r.status < 200 || r.status > 299) throw new Error(`status endpoint returned HTTP ${r.status}`);
       body = r.body.trim();
     } catch (e) {

@@ -33,6 +33,30 @@ export function isKubeHttpError(e: unknown): e is KubeHttpError {
   return e instanceof KubeHttpError;
 }
 
+/** One request as a {@link KubeTransport} carries it: JSON text, as on the wire. */
+export interface KubeTransportRequest {
+  method: string;
+  /** Path and query. */
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+}
+
+/**
+ * Carries requests to an API server in this process instead of over HTTP(S) (the in-process clusters of a fleet).
+ * Bodies stay JSON text both ways, so objects are copies, as over the wire.
+ */
+export interface KubeTransport {
+  /** Resolves with the status and body text; rejects with an Error whose `code` is e.g. 'ECONNREFUSED' when nothing answers. */
+  request(req: KubeTransportRequest): Promise<{ status: number; body: string }>;
+  /**
+   * Streams a watch: `onData` gets the body text as it comes. Resolves with the status: at once when it is not 200,
+   * else when the server ends the stream or the signal fires. Rejects like {@link request} when nothing answers.
+   */
+  watch(req: KubeTransportRequest, onData: (text: string) => void): Promise<number>;
+}
+
 /** Options of {@link KubeHttpClient}. */
 export interface KubeHttpClientOptions {
   /** `https://<ip>:<port>` */
@@ -53,6 +77,8 @@ export interface KubeHttpClientOptions {
   reviver?: (this: unknown, key: string, value: unknown) => unknown;
   /** JSON.stringify replacer for bodies. */
   replacer?: (this: unknown, key: string, value: unknown) => unknown;
+  /** Carries the requests instead of HTTP(S) (`baseUrl` then only names the server in errors). */
+  transport?: KubeTransport;
 }
 
 /** JSON over HTTPS against one API server. */
@@ -78,6 +104,7 @@ export class KubeHttpClient {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body, this.opts.replacer));
     const timeout = AbortSignal.timeout(Math.max(this.opts.minRealTimeoutMs ?? 2_000, this.opts.clock.scaled(this.opts.timeoutMs ?? 10_000)));
     const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    if (this.opts.transport) return this.viaTransport<T>(this.opts.transport, method, path, data, contentType, sig);
     return new Promise<T>((resolve, reject) => {
       const req = this.transport.request(
         url,
@@ -96,18 +123,10 @@ export class KubeHttpClient {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('error', (e) => reject(new KubeHttpError(e.message, 0, undefined, url, e)));
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown = text;
             try {
-              parsed = text ? JSON.parse(text, this.opts.reviver) : undefined;
-            } catch {
-              // Not JSON (e.g. /cacerts); hand back the text.
-            }
-            const code = res.statusCode ?? 0;
-            if (code >= 200 && code < 300) resolve(parsed as T);
-            else {
-              const st = parsed as { message?: string; reason?: string } | undefined;
-              reject(new KubeHttpError(`${method} ${path}: ${code} ${st?.message ?? text}`, code, st?.reason, url));
+              resolve(this.answer<T>(method, path, res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
+            } catch (e) {
+              reject(e instanceof Error ? e : new Error(String(e)));
             }
           });
         },
@@ -115,6 +134,31 @@ export class KubeHttpClient {
       req.on('error', (e) => reject(new KubeHttpError(`${method} ${path}: ${e.message}`, 0, undefined, url, e)));
       req.end(data);
     });
+  }
+
+  private async viaTransport<T>(t: KubeTransport, method: string, path: string, data: Buffer | undefined, contentType: string, signal: AbortSignal): Promise<T> {
+    const headers: Record<string, string> = { ...this.auth, Accept: 'application/json', ...(data ? { 'Content-Type': contentType } : {}) };
+    let res: { status: number; body: string };
+    try {
+      signal.throwIfAborted();
+      res = await t.request({ method, path, headers, ...(data ? { body: data.toString('utf8') } : {}), signal });
+    } catch (e) {
+      throw new KubeHttpError(`${method} ${path}: ${(e as Error).message}`, 0, undefined, this.opts.baseUrl + path, e);
+    }
+    return this.answer<T>(method, path, res.status, res.body);
+  }
+
+  /** The parsed body of a 2xx answer; else the {@link KubeHttpError} it is. */
+  private answer<T>(method: string, path: string, code: number, text: string): T {
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text, this.opts.reviver) : undefined;
+    } catch {
+      // Not JSON (e.g. /cacerts); hand back the text.
+    }
+    if (code >= 200 && code < 300) return parsed as T;
+    const st = parsed as { message?: string; reason?: string } | undefined;
+    throw new KubeHttpError(`${method} ${path}: ${code} ${st?.message ?? text}`, code, st?.reason, this.opts.baseUrl + path);
   }
 
   /**
@@ -127,45 +171,65 @@ export class KubeHttpClient {
     const url = this.opts.baseUrl + path;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
+      // The HTTP request, once made (fail() ends it).
+      const conn: { req?: http.ClientRequest } = {};
+      let buffered = '';
+      const onText = (chunk: string): void => {
+        buffered += chunk;
+        for (let nl = buffered.indexOf('\n'); nl >= 0 && !settled; nl = buffered.indexOf('\n')) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (!line) continue;
+          let ev: { type: string; object: unknown };
+          try {
+            ev = JSON.parse(line) as { type: string; object: unknown };
+          } catch {
+            fail(`not a watch event: ${line.slice(0, 80)}`);
+            return;
+          }
+          if (ev.type === 'ERROR') fail((ev.object as { message?: string } | undefined)?.message ?? 'error event');
+          else onEvent(ev);
+        }
+      };
       const fail = (message: string, code = 0): void => {
         if (settled) return;
         settled = true;
         reject(new KubeHttpError(`WATCH ${path}: ${message}`, code, undefined, url));
-        req.destroy();
+        conn.req?.destroy();
       };
       const end = (): void => {
         if (settled) return;
         settled = true;
         resolve();
       };
+      const t = this.opts.transport;
+      if (t) {
+        // In memory nothing is partitioned silently (a killed member ends its watches), so no idle timer.
+        const inner = new AbortController();
+        const stop = (): void => inner.abort();
+        signal.addEventListener('abort', stop, { once: true });
+        if (signal.aborted) inner.abort();
+        t.watch({ method: 'GET', path, headers: { ...this.auth, Accept: 'application/json' }, signal: inner.signal }, onText).then(
+          (code) => (code === 200 ? end() : fail(`HTTP ${String(code)}`, code)),
+          (e: unknown) => (signal.aborted ? end() : fail((e as Error).message)),
+        ).finally(() => {
+          inner.abort();
+          signal.removeEventListener('abort', stop);
+        });
+        return;
+      }
       const req = this.transport.request(url, { method: 'GET', agent: this.agent, signal, headers: { ...this.auth, Accept: 'application/json' } }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           fail(`HTTP ${String(res.statusCode)}`, res.statusCode ?? 0);
           return;
         }
-        let buffered = '';
         res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffered += chunk;
-          for (let nl = buffered.indexOf('\n'); nl >= 0 && !settled; nl = buffered.indexOf('\n')) {
-            const line = buffered.slice(0, nl).trim();
-            buffered = buffered.slice(nl + 1);
-            if (!line) continue;
-            let ev: { type: string; object: unknown };
-            try {
-              ev = JSON.parse(line) as { type: string; object: unknown };
-            } catch {
-              fail(`not a watch event: ${line.slice(0, 80)}`);
-              return;
-            }
-            if (ev.type === 'ERROR') fail((ev.object as { message?: string } | undefined)?.message ?? 'error event');
-            else onEvent(ev);
-          }
-        });
+        res.on('data', onText);
         res.on('end', end);
         res.on('error', (e) => (signal.aborted ? end() : fail(e.message)));
       });
+      conn.req = req;
       req.setTimeout(idleMs, () => fail(`no data for ${Math.round(idleMs / 1000)} s`));
       req.on('error', (e) => (signal.aborted ? end() : fail(e.message)));
       req.end();

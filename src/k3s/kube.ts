@@ -10,7 +10,7 @@
 import type { V1Lease, V1Node, V1NodeList, V1Pod, V1PodList, V1PersistentVolumeClaim, V1ReplicaSet } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { errorMessage, type Clock, type Logger } from '../common/index.js';
-import { KubeHttpClient, isKubeHttpError } from './kube-http.js';
+import { KubeHttpClient, isKubeHttpError, type KubeTransport } from './kube-http.js';
 import { KubeconfigError, readKubeconfig, type KubeEndpoint } from './kubeconfig.js';
 
 /** Namespace of every EVE app workload, PVC and the kube-stats lease (cluster.md §9.1, §7.1). */
@@ -259,7 +259,7 @@ export class KubeClient {
   readonly #timeoutMs: number;
   readonly #ns: string;
 
-  private constructor(endpoint: KubeEndpoint, opts: KubeClientOptions) {
+  private constructor(endpoint: KubeEndpoint, opts: KubeClientOptions, transport?: KubeTransport) {
     this.#log = opts.logger.child({ component: 'k3s.kube' });
     this.#clock = opts.clock;
     this.#timeoutMs = opts.callTimeoutMs ?? KUBE_CALL_TIMEOUT_MS;
@@ -275,7 +275,16 @@ export class KubeClient {
       clock: opts.clock,
       reviver: reviveDates,
       replacer: microTime,
+      ...(transport ? { transport } : {}),
     });
+  }
+
+  /**
+   * A client whose requests go through `transport` (an API server in this process) instead of HTTPS; `endpoint`
+   * names the server in errors and carries the credential, as a kubeconfig would.
+   */
+  static overTransport(transport: KubeTransport, endpoint: KubeEndpoint, opts: KubeClientOptions): KubeClient {
+    return new KubeClient(endpoint, opts, transport);
   }
 
   /**

@@ -30,6 +30,26 @@ export function isControlPlaneEtcdNode(labels: Readonly<Record<string, string>>)
   return controlPlane && LABEL_ETCD in labels;
 }
 
+/**
+ * The body of `GET /status`: `cluster:<id>` while this node is a control-plane + etcd member, else empty (also
+ * when membership cannot be read: API down, node missing), as EVE answers. Shared by the HTTP server and the
+ * in-process clusters.
+ */
+export async function clusterStatusBody(
+  clusterId: string,
+  isClusterMember: (signal: AbortSignal) => Promise<boolean>,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<string> {
+  let member = false;
+  try {
+    member = await isClusterMember(signal);
+  } catch (e) {
+    log.debug('status: membership unknown, answering empty', { error: errorMessage(e) });
+  }
+  return member ? `cluster:${clusterId}` : '';
+}
+
 /** Options of {@link ClusterStatusServer.create}. */
 export interface ClusterStatusServerOptions {
   /** The cluster IP to bind (never the wildcard: the server is reachable on the cluster network only). */
@@ -188,13 +208,7 @@ export class ClusterStatusServer {
       res.end('405 - Method Not Allowed');
       return;
     }
-    let member = false;
-    try {
-      member = await this.#o.isClusterMember(this.#abort.signal);
-    } catch (e) {
-      this.#log.debug('status: membership unknown, answering empty', { error: errorMessage(e) });
-    }
-    const body = member ? `cluster:${this.#o.clusterId}` : '';
+    const body = await clusterStatusBody(this.#o.clusterId, this.#o.isClusterMember, this.#abort.signal, this.#log);
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
     res.end(body);
   }

@@ -115,6 +115,15 @@ export function loadK3sConfig(role: StandinRole, sources: K3sConfigSources = {})
       if (f.endsWith('.yaml') || f.endsWith('.yml')) files.push(path.join(dropInDir, f));
     }
   }
+  const docs = files.map((file) => ({ origin: file, text: fs.readFileSync(file, 'utf8') }));
+  return { ...mergeK3sConfig(role, docs, sources.flags), files };
+}
+
+/**
+ * Merges config documents (YAML text, in order: config.yaml, then its drop-ins by name) and the flags for `role`,
+ * as {@link loadK3sConfig} does with files; the in-process clusters hand it the rendered drop-ins.
+ */
+export function mergeK3sConfig(role: StandinRole, docs: { origin: string; text: string }[], flags: K3sConfigValues = {}): { values: K3sConfigValues; warnings: string[] } {
   const values: K3sConfigValues = {};
   const warnings: string[] = [];
   const apply = (rawKey: string, raw: unknown, origin: string): void => {
@@ -131,10 +140,10 @@ export function loadK3sConfig(role: StandinRole, sources: K3sConfigSources = {})
     const prev = values[key];
     values[key] = append && Array.isArray(prev) && Array.isArray(v) ? [...prev, ...v] : v;
   };
-  for (const file of files) {
+  for (const { origin: file, text } of docs) {
     let doc: unknown;
     try {
-      doc = parseYaml(fs.readFileSync(file, 'utf8'));
+      doc = parseYaml(text);
     } catch (e) {
       throw new StandinError('config', `${file}: not valid YAML: ${e instanceof Error ? e.message : String(e)}`, {
         file,
@@ -146,12 +155,12 @@ export function loadK3sConfig(role: StandinRole, sources: K3sConfigSources = {})
     }
     for (const [k, v] of Object.entries(doc as Record<string, unknown>)) apply(k, v, file);
   }
-  for (const [k, v] of Object.entries(sources.flags ?? {})) {
+  for (const [k, v] of Object.entries(flags)) {
     const prev = values[k];
     // Lists given on the command line add to the file's list, scalars replace (k3s configfilearg).
     apply(Array.isArray(v) && Array.isArray(prev) ? `${k}+` : k, v, 'command line');
   }
-  return { values, warnings, files };
+  return { values, warnings };
 }
 
 /** Parses a Go duration ("40s", "2m0s", "500ms", "1h") into milliseconds. */

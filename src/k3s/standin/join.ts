@@ -9,7 +9,7 @@
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage } from '../../common/index.js';
 import { ApiError, StandinError } from './errors.js';
-import { KubeHttpClient, isKubeHttpError } from '../kube-http.js';
+import { KubeHttpClient, isKubeHttpError, type KubeTransport } from '../kube-http.js';
 import type { EtcdMembership } from './etcd-membership.js';
 import type { KeyAndCert } from './tls.js';
 
@@ -66,6 +66,8 @@ export interface JoinClientOptions {
   request: JoinRequest;
   /** Spec ms before the first retry, doubled per attempt up to {@link JOIN_RETRY_MAX_MS}. @default 250 */
   retryMs?: number;
+  /** Carries the request to a server in this process (in-process clusters). @default HTTPS */
+  transport?: KubeTransport;
   clock: Clock;
   logger: Logger;
   signal?: AbortSignal;
@@ -82,6 +84,7 @@ export async function requestJoin(opts: JoinClientOptions): Promise<JoinResponse
     authorization: `Basic ${Buffer.from(`${user}:${opts.token}`).toString('base64')}`,
     timeoutMs: 10_000,
     clock: opts.clock,
+    ...(opts.transport ? { transport: opts.transport } : {}),
   });
   const log = opts.logger.child({ component: 'k3s.standin.join' });
   try {

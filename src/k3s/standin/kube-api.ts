@@ -10,7 +10,7 @@ import { ApiError } from './errors.js';
 import { applyPatch, type PatchType } from './patch.js';
 import { RESOURCES, apiVersionOf, keyPrefix, objectKey, resourceOf, type ResourceType } from './resources.js';
 import { labelSelectorRequirements, matchFields, matchLabels, type LabelSelector, type Requirement } from './selectors.js';
-import type { KubeObject, KubeStore } from './store.js';
+import type { KubeObject, ObjectStore } from './object-store.js';
 
 /** Filters of list and watch. */
 export interface ListFilter {
@@ -56,11 +56,11 @@ export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube
 
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument -- API objects are loosely typed JSON */
 
-/** Kubernetes API semantics over a {@link KubeStore}. */
+/** Kubernetes API semantics over an {@link ObjectStore} (etcd or memory). */
 export class KubeApi {
   private readonly log: Logger;
   constructor(
-    readonly store: KubeStore,
+    readonly store: ObjectStore,
     private readonly clock: Clock,
     logger: Logger,
   ) {

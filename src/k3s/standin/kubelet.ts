@@ -10,7 +10,7 @@ import os from 'node:os';
 import { createHash } from 'node:crypto';
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage } from '../../common/index.js';
-import { KUBE_VERSION } from './api-server.js';
+import { KUBE_VERSION } from './api-router.js';
 import type { TaintSpec } from './config.js';
 import { kubeTime } from './kube-api.js';
 import { isKubeHttpError, type KubeHttpClient } from '../kube-http.js';

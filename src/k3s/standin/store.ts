@@ -9,43 +9,7 @@ import { Etcd3, type IOptions, type IKeyValue } from 'etcd3';
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage } from '../../common/index.js';
 import { ApiError } from './errors.js';
-
-/** A stored Kubernetes object (JSON). */
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
-  [field: string]: unknown;
-}
-
-/** The metadata fields the stand-in reads. */
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
-  [field: string]: unknown;
-}
-
-/** One change seen by a watch. */
-export interface StoreEvent {
-  type: 'put' | 'delete';
-  key: string;
-  /** The object after the change (for a delete: the last state, with the delete's revision). */
-  object: KubeObject;
-  /** The object before the change, when there was one. */
-  previous?: KubeObject;
-  revision: string;
-}
+import type { KubeObject, ObjectStore, StoreEvent } from './object-store.js';
 
 /** Options of {@link KubeStore.create}. */
 export interface KubeStoreOptions {
@@ -86,7 +50,7 @@ function prefixEnd(prefix: string): Buffer {
 }
 
 /** Kubernetes-shaped storage on one etcd client. */
-export class KubeStore {
+export class KubeStore implements ObjectStore {
   private constructor(
     readonly client: Etcd3,
     private readonly clock: Clock,

@@ -3,7 +3,7 @@
  * server's printers (kubernetes: pkg/printers/internalversion/printers.go) so the output looks as users know it;
  * priority-1 columns are the ones `-o wide` adds.
  */
-import type { KubeObject } from './store.js';
+import type { KubeObject } from './object-store.js';
 import type { ResourceType } from './resources.js';
 
 interface Column {
