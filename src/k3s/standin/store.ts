@@ -216,10 +216,17 @@ export class KubeStore implements ObjectStore {
       if (ended) return;
       ended = true;
       const msg = errorMessage(e);
-      onEnd(
-        /compacted/.test(msg)
-          ? new ApiError('Expired', `too old resource version: ${fromRevision}`)
-          : new ApiError('ServiceUnavailable', `watch ended: ${msg}`),
+      this.log.debug('watch ended', { prefix, fromRevision, error: msg });
+      const unavailable = new ApiError('ServiceUnavailable', `watch ended: ${msg}`);
+      if (/compacted/.test(msg)) {
+        onEnd(new ApiError('Expired', `too old resource version: ${fromRevision}`));
+        return;
+      }
+      // etcd cancels a watch whose start revision is compacted without saying so in the reason (etcd3 reports
+      // "Watcher canceled: "): ask whether the revision is still there.
+      this.checkRevision(fromRevision).then(
+        () => onEnd(unavailable),
+        (err: unknown) => onEnd(err instanceof ApiError && err.reason === 'Expired' ? err : unavailable),
       );
     });
     return async () => {
