@@ -22,8 +22,59 @@ import { Kubelet } from '../k3s/standin/kubelet.js';
 import { LeaderElector } from '../k3s/standin/leader.js';
 import { MemoryStore } from '../k3s/standin/memory-store.js';
 import { createClusterCa } from '../k3s/standin/tls.js';
+import { ApiError } from '../k3s/standin/errors.js';
+import type { KubeObject, ObjectStore, StoreEvent } from '../k3s/standin/object-store.js';
 import type { KubeTransport } from '../k3s/kube-http.js';
 import { endpointTransport, InprocEndpoint } from './endpoint.js';
+
+/**
+ * One server's view of the cluster's datastore: the shared store while this member can take part in a quorum,
+ * else 503 for everything, as an etcd member cut off from the others answers (its API server, election and
+ * controllers all go through it).
+ */
+class MemberStore implements ObjectStore {
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly reachable: () => boolean,
+  ) {}
+  private check(): void {
+    if (!this.reachable()) throw new ApiError('ServiceUnavailable', 'datastore unavailable (this member is cut off from the cluster)');
+  }
+  private async via<T>(fn: () => Promise<T>): Promise<T> {
+    this.check();
+    return fn();
+  }
+  get(key: string): Promise<KubeObject> {
+    return this.via(() => this.store.get(key));
+  }
+  find(key: string): Promise<KubeObject | undefined> {
+    return this.via(() => this.store.find(key));
+  }
+  list(prefix: string): Promise<{ items: KubeObject[]; revision: string }> {
+    return this.via(() => this.store.list(prefix));
+  }
+  create(key: string, obj: KubeObject): Promise<KubeObject> {
+    return this.via(() => this.store.create(key, obj));
+  }
+  update(key: string, obj: KubeObject, expected: string): Promise<KubeObject> {
+    return this.via(() => this.store.update(key, obj, expected));
+  }
+  remove(key: string, expected: string): Promise<KubeObject> {
+    return this.via(() => this.store.remove(key, expected));
+  }
+  checkRevision(revision: string): Promise<void> {
+    return this.via(() => this.store.checkRevision(revision));
+  }
+  watch(prefix: string, fromRevision: string, onEvent: (ev: StoreEvent) => void, onEnd: (err: ApiError) => void): Promise<() => Promise<void>> {
+    return this.via(() => this.store.watch(prefix, fromRevision, onEvent, onEnd));
+  }
+  async healthy(): Promise<boolean> {
+    return this.reachable() && (await this.store.healthy());
+  }
+  close(): void {
+    // The shared store outlives its members.
+  }
+}
 
 /** The datastore and shared secrets of one cluster. */
 export class InprocCluster {
@@ -66,10 +117,15 @@ export class InprocCluster {
     this.etcd.delete(name);
   }
 
-  /** The request handling of one server node's API port. */
-  router(nodeIp: string): ApiRouter {
+  /** The API semantics as server `reachable` sees them (503 while it is cut off). */
+  memberApi(reachable: () => boolean): KubeApi {
+    return new KubeApi(new MemberStore(this.store, reachable), this.clock, this.logger);
+  }
+
+  /** The request handling of one server node's API port, over `api` (the member's view). */
+  router(nodeIp: string, api: KubeApi = this.api): ApiRouter {
     return new ApiRouter({
-      api: this.api,
+      api,
       serverAddress: `${nodeIp}:6443`,
       caPem: this.boot.ca.certPem,
       adminToken: this.boot.adminToken,
@@ -90,9 +146,12 @@ export interface InprocK3sData {
 export interface MemberHost {
   segment: {
     readonly clusters: Map<string, InprocCluster>;
-    apiTransport(ip: string): KubeTransport;
+    apiTransport(ip: string, from?: { readonly linkUp: boolean }): KubeTransport;
   };
   apiEndpoint: InprocEndpoint | undefined;
+  /** False while the cluster interface is down (the member is cut off). */
+  readonly linkUp: boolean;
+  onLinkChange(fn: (up: boolean) => void): () => void;
 }
 
 /** Options of {@link InprocMember.start}. */
@@ -115,6 +174,13 @@ export class InprocMember {
   cluster: InprocCluster | undefined;
   private readonly ac = new AbortController();
   private readonly stops: (() => void)[] = [];
+  /** Stops of the kubelet and election (restarted after a freeze). */
+  private loops: (() => void)[] = [];
+  private transport: KubeTransport | undefined;
+  /** A server's API semantics over its view of the store. */
+  private api: KubeApi | undefined;
+  private frozen = false;
+  private vote: (() => void) | undefined;
   private readonly log: Logger;
   /** Resolves once started (or failed: `error` then says why). */
   readonly started: Promise<void>;
@@ -152,7 +218,7 @@ export class InprocMember {
         server: cfg.server!,
         token: cfg.token,
         request: { name: cfg.nodeName, role: cfg.role },
-        transport: host.segment.apiTransport(joinIp),
+        transport: host.segment.apiTransport(joinIp, host),
         clock,
         logger,
         signal,
@@ -163,11 +229,17 @@ export class InprocMember {
     signal.throwIfAborted();
     this.cluster = cluster;
     if (cfg.role === 'server') this.o.data.cluster = cluster;
-    let transport = host.segment.apiTransport(new URL(cfg.server ?? 'https://127.0.0.1').hostname);
+    let transport = host.segment.apiTransport(new URL(cfg.server ?? 'https://127.0.0.1').hostname, host);
     if (cfg.role === 'server') {
-      cluster.setMember(cfg.nodeName, true);
+      // Its etcd member votes while it runs, is not frozen and reaches the others.
+      const vote = (): void => cluster.setMember(cfg.nodeName, this.state !== 'stopped' && !this.frozen && host.linkUp);
+      vote();
+      this.stops.push(host.onLinkChange(vote));
       this.stops.push(() => cluster.setMember(cfg.nodeName, false));
-      const endpoint = new InprocEndpoint(cluster.router(cfg.nodeIp), `${cfg.nodeIp}:6443`);
+      this.vote = vote;
+      // Its own view: cut off while its link is down or the others lost quorum with it.
+      this.api = cluster.memberApi(() => host.linkUp && cluster.hasQuorum());
+      const endpoint = new InprocEndpoint(cluster.router(cfg.nodeIp, this.api), `${cfg.nodeIp}:6443`);
       endpoint.listen();
       this.endpoint = endpoint;
       host.apiEndpoint = endpoint;
@@ -176,13 +248,26 @@ export class InprocMember {
         if (host.apiEndpoint === endpoint) host.apiEndpoint = undefined;
       });
       transport = endpointTransport(() => endpoint, endpoint.address);
-      const api = cluster.api;
+      const api = this.api;
       const stopNamespaces = clock.every(1_000, () => {
         void api.ensureSystemNamespaces().then((done) => done && stopNamespaces());
       });
       this.stops.push(stopNamespaces);
     }
-    const client = new KubeHttpClient({ baseUrl: `https://${cfg.nodeIp}:6443`, authorization: `Bearer ${cluster.boot.adminToken}`, timeoutMs: 10_000, clock, transport });
+    this.transport = transport;
+    await this.startLoops();
+    if (this.ac.signal.aborted) return this.halt();
+    this.state = 'running';
+    this.log.info('k3s running', { role: cfg.role, clusterId: cluster.boot.clusterId });
+  }
+
+  /** The node's own loops: kubelet (registers, posts status, runs pods) and, on servers, the leader election. */
+  private async startLoops(): Promise<void> {
+    const { config: cfg, clock, logger } = this.o;
+    const cluster = this.cluster!;
+    const stops: (() => void)[] = [];
+    this.loops = stops;
+    const client = new KubeHttpClient({ baseUrl: `https://${cfg.nodeIp}:6443`, authorization: `Bearer ${cluster.boot.adminToken}`, timeoutMs: 10_000, clock, transport: this.transport! });
     const kubelet = await Kubelet.create(
       {
         client,
@@ -197,17 +282,17 @@ export class InprocMember {
         clock,
         logger,
       },
-      signal,
+      this.ac.signal,
     );
-    this.stops.push(() => kubelet.stop());
-    if (signal.aborted) return this.halt();
+    stops.push(() => kubelet.stop());
     if (cfg.role === 'server') {
       let stopControllers: (() => void) | undefined;
+      const api = this.api!;
       const elector = LeaderElector.start({
-        api: cluster.api,
+        api,
         identity: cfg.nodeName,
         onStartedLeading: () => {
-          stopControllers = startControllers({ api: cluster.api, nodeMonitorPeriodMs: cfg.nodeMonitorPeriodMs, nodeMonitorGraceMs: cfg.nodeMonitorGraceMs, clock, logger });
+          stopControllers = startControllers({ api, nodeMonitorPeriodMs: cfg.nodeMonitorPeriodMs, nodeMonitorGraceMs: cfg.nodeMonitorGraceMs, clock, logger });
         },
         onStoppedLeading: () => {
           stopControllers?.();
@@ -216,14 +301,35 @@ export class InprocMember {
         clock,
         logger,
       });
-      this.stops.push(() => elector.stop());
+      stops.push(() => elector.stop());
     }
-    this.state = 'running';
-    this.log.info('k3s running', { role: cfg.role, clusterId: cluster.boot.clusterId });
+  }
+
+  private stopLoops(): void {
+    for (const s of this.loops.splice(0).reverse()) s();
+  }
+
+  /**
+   * Freezes (SIGSTOP) or thaws the whole node: no status posts, no lease renewals, an API port that answers
+   * nothing, its datastore member silent (it counts against quorum). Thawed, the loops go on where they were.
+   */
+  freeze(frozen: boolean): void {
+    if (this.state !== 'running' || frozen === this.frozen) return;
+    this.frozen = frozen;
+    this.log.info(frozen ? 'k3s frozen' : 'k3s thawed');
+    this.endpoint?.freeze(frozen);
+    this.vote?.();
+    if (frozen) this.stopLoops();
+    else {
+      this.startLoops().catch((e: unknown) => {
+        if (!this.ac.signal.aborted) this.log.error('k3s loops did not start again after the thaw', { error: errorMessage(e) });
+      });
+    }
   }
 
   /** Everything stops at once: API port refused, kubelet and election gone (a kill, or the end of a stop). */
   private halt(): void {
+    this.stopLoops();
     for (const s of this.stops.splice(0).reverse()) s();
   }
 

@@ -25,6 +25,8 @@ function parseBody(text: string | undefined): Promise<unknown> {
 export class InprocEndpoint {
   private open = false;
   private readonly watches = new Set<AbortController>();
+  /** While frozen: resolves at the thaw (or close). */
+  private gate: { promise: Promise<void>; release: () => void } | undefined;
 
   constructor(
     private readonly router: ApiRouter,
@@ -40,8 +42,44 @@ export class InprocEndpoint {
   /** Refuses from now on and ends the open watches (a killed or stopped server). Idempotent. */
   close(): void {
     this.open = false;
+    this.endWatches();
+    this.freeze(false);
+  }
+
+  /**
+   * A frozen server (SIGSTOP) answers nothing: requests wait until the thaw or their own deadline, and its open
+   * watches go quiet (they are ended; the clients' new ones wait too).
+   */
+  freeze(frozen: boolean): void {
+    if (frozen && !this.gate) {
+      let release = (): void => undefined;
+      const promise = new Promise<void>((resolve) => (release = resolve));
+      this.gate = { promise, release };
+      this.endWatches();
+    } else if (!frozen && this.gate) {
+      this.gate.release();
+      this.gate = undefined;
+    }
+  }
+
+  private endWatches(): void {
     for (const w of this.watches) w.abort();
     this.watches.clear();
+  }
+
+  private async thawed(signal: AbortSignal): Promise<void> {
+    while (this.gate) {
+      const gate = this.gate.promise;
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        void gate.then(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    }
   }
 
   get listening(): boolean {
@@ -50,6 +88,8 @@ export class InprocEndpoint {
 
   private async reply(req: KubeTransportRequest): Promise<ApiReply> {
     if (!this.open) throw connectError('ECONNREFUSED', this.address);
+    await this.thawed(req.signal);
+    if (!this.open) throw Object.assign(new Error(`read ECONNRESET ${this.address}`), { code: 'ECONNRESET' });
     return this.router.handle({
       method: req.method,
       url: req.path,

@@ -5,8 +5,8 @@
  * {@link KubeClient} over an in-memory transport to the node's API port.
  */
 import type { Clock, Logger } from '../common/index.js';
-import type { ClusterK3s, K3sRunning, K3sStartInput } from '../agent/cluster/k3s-runtime.js';
-import { k3sNodeRole, KubeClient, renderDropIns, toK8sNodeName } from '../k3s/index.js';
+import type { ClusterK3s, K3sProcess, K3sRunning, K3sStartInput } from '../agent/cluster/k3s-runtime.js';
+import { K3S_MIN_BACKOFF_MS, k3sNodeRole, KubeClient, renderDropIns, toK8sNodeName } from '../k3s/index.js';
 import { compileStandinConfig, mergeK3sConfig, type StandinConfig } from '../k3s/standin/config.js';
 import { endpointTransport } from './endpoint.js';
 import { InprocMember, type InprocK3sData } from './cluster.js';
@@ -21,10 +21,65 @@ export interface InprocK3sOptions {
   extraConfig?: Record<string, string | string[]>;
 }
 
+/**
+ * The in-process k3s "process" under its supervisor, for the monitor and the faults: a kill is restarted after
+ * the supervisor's backoff, a pause holds until resumed, a freeze stops the node's loops and API answers.
+ */
+class InprocProcess implements K3sProcess {
+  restarts = 0;
+  private paused = false;
+  private pending: AbortController | undefined;
+
+  constructor(
+    private readonly k3s: InprocK3s,
+    private readonly clock: Clock,
+  ) {}
+
+  kill(): void {
+    const m = this.k3s.member;
+    if (!m || m.state === 'stopped' || this.paused) return;
+    m.kill();
+    // The supervisor sees the exit and starts k3s again after its backoff.
+    const pending = (this.pending = new AbortController());
+    this.clock.sleep(K3S_MIN_BACKOFF_MS, pending.signal).then(
+      () => {
+        if (this.pending !== pending || this.paused) return;
+        this.pending = undefined;
+        this.restarts++;
+        this.k3s.respawn();
+      },
+      () => undefined,
+    );
+  }
+
+  pause(): Promise<void> {
+    this.paused = true;
+    this.cancelRestart();
+    this.k3s.member?.kill();
+    return Promise.resolve();
+  }
+
+  resume(): Promise<void> {
+    if (!this.paused) return Promise.resolve();
+    this.paused = false;
+    this.k3s.respawn();
+    return Promise.resolve();
+  }
+
+  freeze(frozen: boolean): void {
+    this.k3s.member?.freeze(frozen);
+  }
+
+  /** The supervisor is stopped for good (k3s stopped or reset). */
+  cancelRestart(): void {
+    this.pending?.abort();
+    this.pending = undefined;
+  }
+}
+
 /** One node's in-process k3s. */
 export class InprocK3s implements ClusterK3s {
-  /** No supervised OS process: faults act on {@link member}. */
-  readonly process = undefined;
+  private proc: InprocProcess | undefined;
   private written: { input: K3sStartInput; running: K3sRunning; rendered: string; config: StandinConfig } | undefined;
   private restartNeeded = false;
   private data: InprocK3sData = {};
@@ -32,8 +87,6 @@ export class InprocK3s implements ClusterK3s {
   private client: KubeClient | undefined;
   /** The running (or last) k3s of this node. */
   member: InprocMember | undefined;
-  /** Starts after the first (k3s restarts by its supervisor, for the reports). */
-  starts = 0;
 
   constructor(private readonly o: InprocK3sOptions) {}
 
@@ -68,20 +121,35 @@ export class InprocK3s implements ClusterK3s {
     return Promise.resolve(running);
   }
 
+  /** The supervised k3s (faults, restarts), while started. */
+  get process(): K3sProcess | undefined {
+    return this.proc;
+  }
+
   startProcess(): Promise<K3sRunning> {
     const w = this.written;
     if (!w) return Promise.reject(new Error('k3s: no config written yet'));
-    if (this.member && this.member.state !== 'stopped' && this.member.state !== 'failed' && !this.restartNeeded) return Promise.resolve(w.running);
-    this.member?.kill();
-    this.client = undefined;
-    if (this.member) this.starts++;
-    this.member = InprocMember.start({ config: w.config, host: this.o.host, data: this.data, clock: this.o.clock, logger: this.o.logger });
+    if (this.proc && !this.restartNeeded) return Promise.resolve(w.running);
+    this.proc?.cancelRestart();
+    this.proc = new InprocProcess(this, this.o.clock);
+    this.respawn();
     this.restartNeeded = false;
     return Promise.resolve(w.running);
   }
 
+  /** Starts the node's k3s with the written config (a new process: the previous one is gone). */
+  respawn(): void {
+    const w = this.written;
+    if (!w) return;
+    // The kubeconfig (and so the client) stays: the new process serves the same cluster's credential.
+    this.member?.kill();
+    this.member = InprocMember.start({ config: w.config, host: this.o.host, data: this.data, clock: this.o.clock, logger: this.o.logger });
+  }
+
   stopProcess(): Promise<void> {
     const m = this.member;
+    this.proc?.cancelRestart();
+    this.proc = undefined;
     this.member = undefined;
     this.client = undefined;
     return m ? m.stop() : Promise.resolve();

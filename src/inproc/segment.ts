@@ -32,9 +32,9 @@ export class InprocSegment {
     return undefined;
   }
 
-  /** Requests to the k3s API port (6443) of whatever host holds `ip` at the time. */
-  apiTransport(ip: string): KubeTransport {
-    return endpointTransport(() => this.hostAt(ip)?.apiEndpoint, `${ip}:6443`);
+  /** Requests to the k3s API port (6443) of whatever host holds `ip` at the time, sent from `from` (its link must be up). */
+  apiTransport(ip: string, from?: { readonly linkUp: boolean }): KubeTransport {
+    return endpointTransport(() => (from && !from.linkUp ? undefined : this.hostAt(ip)?.apiEndpoint), `${ip}:6443`);
   }
 
   /** `GET /status` on `ip`'s status port; rejects as a refused connection when nothing listens. */
@@ -49,8 +49,8 @@ export class InprocSegment {
 export class InprocHost implements ClusterNetwork {
   private readonly links = new Map<string, Set<string>>();
   private readonly statusServers = new Map<string, StatusHandler>();
-  /** False while the cluster-interface-down fault holds. */
-  linkUp = true;
+  private up = true;
+  private readonly linkListeners = new Set<(up: boolean) => void>();
   /** The API port of this host's k3s while a server runs here. */
   apiEndpoint: InprocEndpoint | undefined;
 
@@ -58,6 +58,26 @@ export class InprocHost implements ClusterNetwork {
     readonly segment: InprocSegment,
     readonly name: string,
   ) {}
+
+  /** False while the cluster-interface-down fault holds (or the device lost power). */
+  get linkUp(): boolean {
+    return this.up;
+  }
+
+  /** The cluster-interface-down fault (every interface of the host: only the cluster interface is modelled). */
+  setLinkUp(_ifname: string, up: boolean): Promise<void> {
+    if (up !== this.up) {
+      this.up = up;
+      for (const fn of this.linkListeners) fn(up);
+    }
+    return Promise.resolve();
+  }
+
+  /** Calls `fn` on every link change; returns the unsubscribe function. */
+  onLinkChange(fn: (up: boolean) => void): () => void {
+    this.linkListeners.add(fn);
+    return () => this.linkListeners.delete(fn);
+  }
 
   add(a: ClusterAddress): Promise<void> {
     const link = this.links.get(a.ifname) ?? new Set<string>();

@@ -271,6 +271,17 @@ export class K3sSupervisor {
   }
 
   /**
+   * Fault injection "heartbeats paused": SIGSTOP (`frozen`) or SIGCONT to the whole process group — no node
+   * status, no Lease renewals; the API keeps its TCP listen queue but answers nothing.
+   */
+  freeze(frozen: boolean): void {
+    const pid = this.#child?.pid;
+    if (pid === undefined) return;
+    this.#log.warn(frozen ? 'freezing k3s (fault injection)' : 'thawing k3s', { pid });
+    killGroup(pid, frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
+  /**
    * Fault injection "k3s stopped (no restart)": stops the process (SIGTERM, SIGKILL after the grace period)
    * and cancels any pending restart; state `stopped` until {@link resume}.
    */

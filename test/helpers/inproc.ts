@@ -29,6 +29,8 @@ export interface InprocDevice {
   cluster: ClusterReconciler;
   apps: AppReconciler;
   seams: InprocClusterSeams;
+  /** The device's fault set (`edgesim ctl fault` acts on the same). */
+  faults: FaultSet;
   published: Published[];
   /** Hands a config to both reconcilers, as the config poller does. */
   apply(cfg: DeviceConfig): void;
@@ -97,6 +99,7 @@ export function inprocDevice(segment: InprocSegment, o: { name: string; uuid: st
     if (!life.signal.aborted) published.push({ key, msg, atMs: clock.now() });
     return Promise.resolve();
   };
+  const faults = new FaultSet(clock);
   const cluster = new ClusterReconciler({
     stateDir: `inproc://${o.name}`,
     launch: { bin: 'inproc', args: [], standin: true },
@@ -106,7 +109,7 @@ export function inprocDevice(segment: InprocSegment, o: { name: string; uuid: st
     decryptToken: (v) => Promise.resolve({ token: v.cipherData.toString(), digest: `sha256:${v.cipherData.toString('hex').slice(0, 16)}` }),
     publishInfo,
     emit: () => undefined,
-    faults: new FaultSet(clock),
+    faults,
     clock,
     logger,
     ...seams,
@@ -119,6 +122,7 @@ export function inprocDevice(segment: InprocSegment, o: { name: string; uuid: st
     cluster,
     apps,
     seams,
+    faults,
     published,
     apply(cfg) {
       void cluster.onConfig(cfg);
@@ -126,7 +130,7 @@ export function inprocDevice(segment: InprocSegment, o: { name: string; uuid: st
     },
     async kill() {
       seams.k3s.member?.kill();
-      host.linkUp = false;
+      void host.setLinkUp('eth1', false);
       life.abort();
       await Promise.all([apps.stop(), cluster.stop()]);
     },

@@ -2,8 +2,7 @@
  * The cluster faults (`edgesim ctl fault`): what each does to the running k3s, the status server and the cluster
  * interface. The fault set itself lives in ../faults.ts; this is only the reaction of the cluster side.
  */
-import type { K3sSupervisor } from '../../k3s/index.js';
-import { setLinkUp } from './network.js';
+import type { K3sProcess } from './k3s-runtime.js';
 
 /** The cluster faults this module reacts to. */
 export const CLUSTER_FAULTS = ['k3s-killed', 'k3s-stopped', 'heartbeats-paused', 'status-server-down', 'cluster-interface-down'] as const;
@@ -16,9 +15,11 @@ export function isClusterFault(kind: string): kind is ClusterFault {
 
 /** What the faults act on, as the reconciler has it now. */
 export interface ClusterFaultTargets {
-  k3s: K3sSupervisor | undefined;
+  k3s: K3sProcess | undefined;
   /** Linux name of the cluster interface while in a cluster. */
   clusterIfname: string | undefined;
+  /** Sets a link up or down (network.ts `setLinkUp` on the host). */
+  setLinkUp: (ifname: string, up: boolean) => Promise<void>;
   stopStatusServer: () => Promise<void>;
   /** Serves the status port again if in a cluster. */
   startStatusServer: () => Promise<void>;
@@ -40,14 +41,14 @@ export async function applyClusterFault(kind: ClusterFault, active: boolean, t: 
       return;
     case 'heartbeats-paused':
       // The whole k3s process group stops: no node status, no Lease renewals, the API keeps its TCP listen queue.
-      if (t.k3s?.pid) process.kill(-t.k3s.pid, active ? 'SIGSTOP' : 'SIGCONT');
+      t.k3s?.freeze(active);
       return;
     case 'status-server-down':
       if (active) await t.stopStatusServer();
       else await t.startStatusServer();
       return;
     case 'cluster-interface-down':
-      if (t.clusterIfname) await setLinkUp(t.clusterIfname, !active);
+      if (t.clusterIfname) await t.setLinkUp(t.clusterIfname, !active);
       return;
   }
 }

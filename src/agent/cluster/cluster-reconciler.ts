@@ -41,12 +41,14 @@ import { unobserved, type ClusterRole, type ClusterStatus } from './cluster-stat
 import type { ClusterToken } from './cluster-token.js';
 import { clusterUpdateStatusInfo } from './kube-report.js';
 import { K3sRuntime, type ClusterK3s, type K3sLaunch } from './k3s-runtime.js';
-import { addClusterAddress, removeClusterAddress } from './network.js';
+import { addClusterAddress, removeClusterAddress, setLinkUp } from './network.js';
 
 /** The cluster interface's addresses (iproute2 on the host; a fake in the model test). */
 export interface ClusterNetwork {
   add(a: ClusterAddress): Promise<void>;
   remove(a: ClusterAddress): Promise<void>;
+  /** The cluster-interface-down fault. @default iproute2 (network.ts `setLinkUp`) */
+  setLinkUp?(ifname: string, up: boolean): Promise<void>;
 }
 
 /** What a running status server offers the reconciler. */
@@ -496,6 +498,7 @@ export class ClusterReconciler {
       await applyClusterFault(kind, active, {
         k3s: this.k3s.process,
         clusterIfname: applied?.addresses[0]?.ifname,
+        setLinkUp: (ifname, up) => (this.network.setLinkUp ? this.network.setLinkUp(ifname, up) : setLinkUp(ifname, up)),
         stopStatusServer: () => this.stopStatus(),
         startStatusServer: async () => {
           const s = this.executor?.applied.statusServer;

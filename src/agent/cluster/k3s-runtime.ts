@@ -61,11 +61,27 @@ export interface K3sStartInput {
   cluster?: K3sClusterInput;
 }
 
+/**
+ * What the monitor and the faults (cluster-faults.ts) act on of a node's running k3s: the supervised process
+ * (K3sSupervisor) or an in-process cluster member (src/inproc).
+ */
+export interface K3sProcess {
+  /** Restarts after unexpected exits so far. */
+  readonly restarts: number;
+  /** Makes k3s die; it is restarted with backoff. */
+  kill(signal?: NodeJS.Signals): void;
+  /** Stops k3s with no restart until {@link resume}. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) all of k3s: no node status, no lease renewals, no API answers. */
+  freeze(frozen: boolean): void;
+}
+
 /** What the cluster reconciler needs of a node's k3s (the model test drives the reconciler with a fake one). */
 export interface ClusterK3s {
   readonly kubeconfigPath: string;
   /** The supervised process (faults), while running. */
-  readonly process: K3sSupervisor | undefined;
+  readonly process: K3sProcess | undefined;
   kube(): KubeClient | undefined;
   etcdInitialized(): Promise<boolean>;
   writeConfig(p: K3sStartInput): Promise<K3sRunning>;
