@@ -66,7 +66,8 @@ export interface ClusterMonitorOptions {
   kube: () => KubeClient | undefined;
   /**
    * The cluster of this mode, read on every pass (a tie-breaker set later is seen without a restart); undefined in
-   * single-node mode (nothing is reported then).
+   * single-node mode: no ZInfoClusterNode then, and the leader's ZInfoKubeCluster carries the nil cluster id with
+   * the admissions of a node without cluster config (kube-report.ts `nodeAdmission`).
    */
   cluster: () => Pick<ClusterTarget, 'clusterId' | 'tieBreakerNodeId'> | undefined;
   nodeName: string;
