@@ -28,6 +28,8 @@ export const CONTROLLER_JSON = 'controller.json';
 export interface ControllerEndpoints {
   deviceUrl: string;
   adminUrl: string;
+  /** The dashboard's URL, when it is served. */
+  uiUrl?: string;
   server: string;
   pid: number;
 }
