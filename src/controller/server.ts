@@ -234,6 +234,8 @@ export class ControllerServer {
         logger: o.logger.child({ component: 'controller.admin' }),
         maxBodyBytes: o.maxBodyBytes,
         status: () => ({ deviceUrl, adminUrl: ep.adminUrl, server }),
+        now: () => o.clock.now(),
+        unreachableMs: o.clock.scaled(o.unreachableAfterMs),
       });
       if (o.ui) {
         ui = new DashboardUi({ store, clock: o.clock, logger: o.logger.child({ component: 'controller.ui' }), unreachableMs: o.clock.scaled(o.unreachableAfterMs) });

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import type { Clock } from '../common/index.js';
-import type { DeviceListRow, DevicePhase, DeviceSummary } from './ui-types.js';
+import type { DeviceListRow, DevicePhase, FleetCounts } from './ui-types.js';
 
 /** A certificate a device published with ATTEST_REQ_CERT, kept verbatim (eve-api.md §8: "stores the list verbatim"). */
 export interface AttestCertRecord {
@@ -491,7 +491,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
   }
 
   /** Device counts by phase and by last-seen age (one scan of the device table). */
-  deviceSummary(now: number, unreachableMs: number): DeviceSummary {
+  fleetCounts(now: number, unreachableMs: number): FleetCounts {
     const bucket = `CASE WHEN d.last_seen_at IS NULL THEN ${LAST_SEEN_BUCKETS_MS.length + 1} ${LAST_SEEN_BUCKETS_MS.map(
       (ms, i) => `WHEN d.last_seen_at >= @now - ${ms} THEN ${i}`,
     ).join(' ')} ELSE ${LAST_SEEN_BUCKETS_MS.length} END`;
@@ -499,7 +499,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
       now,
       stale: now - unreachableMs,
     }) as { phase: DevicePhase; bucket: number; n: number }[];
-    const out: DeviceSummary = {
+    const out: FleetCounts = {
       total: 0,
       phases: { onboarding: 0, attesting: 0, running: 0, unreachable: 0 },
       lastSeen: new Array<number>(LAST_SEEN_BUCKETS_MS.length + 2).fill(0),

@@ -12,7 +12,7 @@ import { errorMessage, type Clock, type Logger } from '../common/index.js';
 import { certs } from '../eve/index.js';
 import { configToObject } from './device-config.js';
 import { ControllerError, httpStatusOf, isControllerError } from './errors.js';
-import { sendJson } from './http-util.js';
+import { devicePageParams, sendJson } from './http-util.js';
 import { LAST_SEEN_BUCKETS_MS, type ControllerStore, type InfoRecord } from './store.js';
 import type {
   AppsView,
@@ -37,7 +37,6 @@ const RATE_SAMPLES = 300;
 const CHANGED_DEVICES_MAX = 200;
 /** Timelines kept for the timeline view. */
 const TIMELINES_MAX = 20;
-const PAGE_MAX = 500;
 
 /** Where the bundled assets are: next to this module once built. */
 const ASSETS_DIR = fileURLToPath(new URL('./ui-assets/', import.meta.url));
@@ -167,18 +166,7 @@ export class DashboardUi {
   }
 
   private fleet(q: URLSearchParams): FleetView {
-    const int = (name: string, dflt: number, min: number, max: number): number => {
-      const raw = q.get(name);
-      if (raw === null || raw === '') return dflt;
-      const v = Number(raw);
-      if (!Number.isInteger(v) || v < min || v > max) {
-        throw new ControllerError('INVALID_INPUT', `${name}: must be an integer from ${min} to ${max}, got "${raw}"`, { field: name });
-      }
-      return v;
-    };
-    const limit = int('limit', 50, 1, PAGE_MAX);
-    const offset = int('offset', 0, 0, Number.MAX_SAFE_INTEGER);
-    const search = (q.get('search') ?? '').slice(0, 200);
+    const { search, limit, offset } = devicePageParams(q);
     const now = this.o.clock.now();
     const page = this.o.store.listDevicePage({ search, limit, offset, now, unreachableMs: this.o.unreachableMs });
     const clusterOf = this.clusterOf();
@@ -186,7 +174,7 @@ export class DashboardUi {
     return {
       now,
       unreachableMs: this.o.unreachableMs,
-      summary: this.o.store.deviceSummary(now, this.o.unreachableMs),
+      summary: this.o.store.fleetCounts(now, this.o.unreachableMs),
       lastSeenBucketsMs: LAST_SEEN_BUCKETS_MS,
       rates: this.rates,
       clusters,
@@ -311,7 +299,7 @@ export class DashboardUi {
     const many = this.changedDevices.size > CHANGED_DEVICES_MAX;
     return {
       at: now,
-      summary: this.o.store.deviceSummary(now, this.o.unreachableMs),
+      summary: this.o.store.fleetCounts(now, this.o.unreachableMs),
       devices: many ? [] : [...this.changedDevices],
       many,
       ztypes: [...this.changedTypes],
@@ -347,7 +335,7 @@ export class DashboardUi {
 
   private sampleRates(): void {
     const at = this.o.clock.now();
-    const devices = this.o.store.deviceSummary(at, this.o.unreachableMs).total;
+    const devices = this.o.store.fleetCounts(at, this.o.unreachableMs).total;
     const prev = this.lastSample;
     this.lastSample = { at, devices, requests: this.requests };
     if (!prev || at <= prev.at) return;

@@ -29,7 +29,7 @@ export interface DeviceListRow {
 }
 
 /** Device counts for the fleet view. */
-export interface DeviceSummary {
+export interface FleetCounts {
   total: number;
   phases: Record<DevicePhase, number>;
   /** Counts per LAST_SEEN_BUCKETS_MS (store.ts) bucket, then older, then never seen (length buckets + 2). */
@@ -50,8 +50,8 @@ export interface RateSample {
 export interface FleetView {
   now: number;
   unreachableMs: number;
-  summary: DeviceSummary;
-  /** Upper bounds of the last-seen buckets, ms ago (see DeviceSummary.lastSeen). */
+  summary: FleetCounts;
+  /** Upper bounds of the last-seen buckets, ms ago (see FleetCounts.lastSeen). */
   lastSeenBucketsMs: readonly number[];
   rates: RateSample[];
   clusters: { id: string; name: string; members: number }[];
@@ -182,7 +182,7 @@ export interface TimelinesView {
 /** The body of an SSE `change` event: what changed since the last event (the page refetches what it shows). */
 export interface ChangeEvent {
   at: number;
-  summary: DeviceSummary;
+  summary: FleetCounts;
   /** Devices that sent infos or registered; empty when more than `truncatedAfter` did (then `many` is true). */
   devices: string[];
   many: boolean;
