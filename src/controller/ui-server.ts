@@ -18,6 +18,7 @@ import type {
   AppsView,
   ChangeEvent,
   ClusterView,
+  FleetCounts,
   DeviceView,
   FleetView,
   RateSample,
@@ -74,6 +75,8 @@ export class DashboardUi {
   private requests = 0;
   private lastSample: { at: number; devices: number; requests: number } | undefined;
   private readonly timelines: TimelineRecord[] = [];
+  /** The last counts (a scan of the device table): shared by every page and event within PUSH_INTERVAL_MS. */
+  private countsMemo: { at: number; value: FleetCounts } | undefined;
   private readonly stopTimers: (() => void)[] = [];
   private readonly onInfo = (r: InfoRecord): void => {
     if (this.changedDevices.size <= CHANGED_DEVICES_MAX) this.changedDevices.add(r.deviceUuid);
@@ -174,7 +177,7 @@ export class DashboardUi {
     return {
       now,
       unreachableMs: this.o.unreachableMs,
-      summary: this.o.store.fleetCounts(now, this.o.unreachableMs),
+      summary: this.counts(now),
       lastSeenBucketsMs: LAST_SEEN_BUCKETS_MS,
       rates: this.rates,
       clusters,
@@ -295,11 +298,19 @@ export class DashboardUi {
     this.send([res], this.changeEvent(this.o.clock.now()));
   }
 
+  /** Fleet counts, recomputed at most every PUSH_INTERVAL_MS however many pages ask. */
+  private counts(now: number): FleetCounts {
+    if (!this.countsMemo || now - this.countsMemo.at >= PUSH_INTERVAL_MS || now < this.countsMemo.at) {
+      this.countsMemo = { at: now, value: this.o.store.fleetCounts(now, this.o.unreachableMs) };
+    }
+    return this.countsMemo.value;
+  }
+
   private changeEvent(now: number): ChangeEvent {
     const many = this.changedDevices.size > CHANGED_DEVICES_MAX;
     return {
       at: now,
-      summary: this.o.store.fleetCounts(now, this.o.unreachableMs),
+      summary: this.counts(now),
       devices: many ? [] : [...this.changedDevices],
       many,
       ztypes: [...this.changedTypes],
@@ -335,7 +346,7 @@ export class DashboardUi {
 
   private sampleRates(): void {
     const at = this.o.clock.now();
-    const devices = this.o.store.fleetCounts(at, this.o.unreachableMs).total;
+    const devices = this.counts(at).total;
     const prev = this.lastSample;
     this.lastSample = { at, devices, requests: this.requests };
     if (!prev || at <= prev.at) return;
