@@ -28,7 +28,7 @@ function TimelineChart({ t }: { t: TimelineRecord }) {
       scales: { x: { time: false } },
       axes: [{ values: (_u: unknown, ticks: number[]) => ticks.map((i) => (Number.isInteger(i) ? (t.steps[i]?.label ?? '') : '')) }, { label: 'seconds (spec time)', size: 60 }],
       series: [
-        {},
+        { label: 'step', value: (_u: unknown, i: number | null) => (i === null ? '-' : (t.steps[i]?.label ?? '-')) },
         { label: 'simulated (spec time)', stroke: '#2f6fb5', width: 2, points: { show: true, size: 8 } },
         { label: 'simulated (real time)', stroke: '#6a9f3a', width: 1 },
         { label: "EVE's timeline", stroke: '#b5352f', width: 2, dash: [8, 4], spanGaps: true },
