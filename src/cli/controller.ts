@@ -199,11 +199,12 @@ export function registerControllerCommands(program: Command): void {
               serial: d.serial,
               name: d.name ?? '-',
               uuid: d.uuid,
+              model: d.model ?? '-',
               phase: d.phase,
               config: d.configVersion === null ? '-' : `v${d.configVersion}`,
               'last seen': iso(d.lastSeenAt),
             })),
-            ['serial', 'name', 'uuid', 'phase', 'config', 'last seen'],
+            ['serial', 'name', 'uuid', 'model', 'phase', 'config', 'last seen'],
           );
           const last = page.offset + page.rows.length;
           process.stdout.write(page.total === 0 ? 'no devices\n' : `${page.offset + 1}-${last} of ${page.total}${o.search ? ` matching "${o.search}"` : ''}\n`);

@@ -459,7 +459,9 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
       `SELECT d.uuid, d.name, d.serial, d.created_at, d.last_seen_at, ${PHASE_SQL} AS phase,
          (SELECT version FROM config c WHERE c.device_uuid = d.uuid) AS config_version,
          (SELECT i.received_at || ' ' || i.ztype FROM info_latest l JOIN info i ON i.seq = l.seq
-            WHERE l.device_uuid = d.uuid ORDER BY l.seq DESC LIMIT 1) AS last_info
+            WHERE l.device_uuid = d.uuid ORDER BY l.seq DESC LIMIT 1) AS last_info,
+         (SELECT trim(coalesce(json_extract(i.json, '$.dinfo.platform'), '') || ' ' || coalesce(json_extract(i.json, '$.dinfo.machineArch'), ''))
+            FROM info_latest l JOIN info i ON i.seq = l.seq WHERE l.device_uuid = d.uuid AND l.ztype = 'ZiDevice') AS model
        FROM device d WHERE ${SEARCH_SQL} ORDER BY d.created_at, d.uuid LIMIT @limit OFFSET @offset`,
     ).all({ like, stale: q.now - q.unreachableMs, limit: q.limit, offset: q.offset }) as {
       uuid: string;
@@ -470,6 +472,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
       phase: DevicePhase;
       config_version: number | null;
       last_info: string | null;
+      model: string | null;
     }[];
     return {
       total,
@@ -481,6 +484,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
           serial: r.serial,
           phase: r.phase,
           configVersion: r.config_version,
+          model: r.model || null,
           createdAt: r.created_at,
           lastSeenAt: r.last_seen_at,
           lastInfoAt: at === null ? null : Number(at),

@@ -20,6 +20,8 @@ export interface DeviceListRow {
   phase: DevicePhase;
   /** Version of its current config, null without one. */
   configVersion: number | null;
+  /** Platform and architecture from its newest ZInfoDevice (e.g. "edgesim x86_64"), null before one. */
+  model: string | null;
   createdAt: number;
   lastSeenAt: number | null;
   /** Epoch ms of its newest info message, null before the first. */

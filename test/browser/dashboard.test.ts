@@ -145,6 +145,8 @@ void describe('dashboard in Chromium', () => {
     await waitFor('the first page', async () => ((await status.innerText()) === `1–25 of ${total}` ? true : undefined), 10_000, 100);
     assert.equal(await page.locator('table.devices tbody tr').count(), 25);
     assert.match(await page.locator('.tiles').innerText(), new RegExp(`${total}\\s+devices`));
+    const agentRow = await page.locator('table.devices tbody tr', { hasText: 'sim-dev1' }).locator('td').allInnerTexts();
+    assert.deepEqual([agentRow[1], agentRow[3], agentRow[4], agentRow[8]], ['edge-dev1', `edgesim ${process.arch === 'x64' ? 'x86_64' : process.arch}`, '● running', 'test-cluster']);
     const next = page.getByRole('button', { name: 'Next' });
     await next.focus();
     await page.keyboard.press('Enter');

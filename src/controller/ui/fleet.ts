@@ -78,12 +78,13 @@ function DeviceTable({ v, offset, setOffset }: { v: FleetView; offset: number; s
     <div class="table-wrap">
       <table class="devices">
         <caption class="sr-only">Registered devices</caption>
-        <thead><tr><th scope="col">Serial</th><th scope="col">Name</th><th scope="col">UUID</th><th scope="col">Phase</th><th scope="col">Config</th><th scope="col">Last info</th><th scope="col">Last seen</th><th scope="col">Cluster</th></tr></thead>
+        <thead><tr><th scope="col">Serial</th><th scope="col">Name</th><th scope="col">UUID</th><th scope="col">Model</th><th scope="col">Phase</th><th scope="col">Config</th><th scope="col">Last info</th><th scope="col">Last seen</th><th scope="col">Cluster</th></tr></thead>
         <tbody>
           ${p.rows.map((d) => html`<tr>
             <td><${Link} to=${`devices/${d.uuid}`}>${d.serial}</${Link}></td>
             <td>${d.name ?? '-'}</td>
             <td class="mono">${d.uuid}</td>
+            <td>${d.model ?? '-'}</td>
             <td><${Chip} tone=${phaseTone(d.phase)} text=${d.phase} /></td>
             <td>${d.configVersion === null ? '-' : `v${d.configVersion}`}</td>
             <td title=${iso(d.lastInfoAt)}>${d.lastInfoType ?? '-'} ${d.lastInfoAt === null ? '' : age(v.now, d.lastInfoAt)}</td>

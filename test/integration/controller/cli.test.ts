@@ -169,7 +169,7 @@ void describe('edgesim controller CLI', () => {
     };
     assert.deepEqual([page.total, page.limit, page.rows.map((r) => [r.serial, r.phase])], [1, 5, [['SIM-0002', 'onboarding']]]);
     const table = await cli('devices', '--offset', '0');
-    assert.match(table.stdout, /^SERIAL\s+NAME\s+UUID\s+PHASE/m);
+    assert.match(table.stdout, /^SERIAL\s+NAME\s+UUID\s+MODEL\s+PHASE/m);
     assert.match(table.stdout, /^1-1 of 1$/m);
     assert.match((await cli('devices', '--search', 'nothing-like-it')).stdout, /^no devices$/m);
     const badLimit = await cli('devices', '--limit', '0');

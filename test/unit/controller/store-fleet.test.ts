@@ -114,11 +114,15 @@ void describe('ControllerStore fleet queries (10,000 devices)', () => {
     store.addInfo(u, 'ZiDevice', { n: 1 });
     store.addInfo(u, 'ZiNop', { cluster_node: { node_status: 'Z_INFO_CLUSTER_NODE_STATUS_READY' } });
     clock.t = now - 1_000;
-    store.addInfo(u, 'ZiDevice', { n: 2 });
+    store.addInfo(u, 'ZiDevice', { n: 2, dinfo: { platform: 'edgesim', machineArch: 'x86_64' } });
     const latest = store.latestInfos(u);
-    assert.deepEqual(latest.map((r) => [r.ztype, r.json]), [['ZiNop', { cluster_node: { node_status: 'Z_INFO_CLUSTER_NODE_STATUS_READY' } }], ['ZiDevice', { n: 2 }]]);
+    assert.deepEqual(latest.map((r) => [r.ztype, r.json]), [
+      ['ZiNop', { cluster_node: { node_status: 'Z_INFO_CLUSTER_NODE_STATUS_READY' } }],
+      ['ZiDevice', { n: 2, dinfo: { platform: 'edgesim', machineArch: 'x86_64' } }],
+    ]);
     const row = store.listDevicePage({ search: u, limit: 1, offset: 0, now, unreachableMs: UNREACHABLE }).rows[0];
-    assert.deepEqual([row.lastInfoType, row.lastInfoAt], ['ZiDevice', now - 1_000]);
+    assert.deepEqual([row.lastInfoType, row.lastInfoAt, row.model], ['ZiDevice', now - 1_000, 'edgesim x86_64']);
+    assert.equal(store.listDevicePage({ search: uuid(4), limit: 1, offset: 0, now, unreachableMs: UNREACHABLE }).rows[0].model, null);
     assert.deepEqual(store.latestInfos(uuid(4)), []);
   });
 });
