@@ -30,6 +30,8 @@ let browser: TestBrowser;
 let page: Page;
 let ui: string;
 let clusterId: string;
+/** Script errors and console errors of the page (CSP violations included); expected 404 loads are left out. */
+const pageErrors: string[] = [];
 
 const nodeCard = (n: TestNode): string => `li.card[data-node="edge-${n.name}"]`;
 
@@ -55,6 +57,10 @@ before(async () => {
   assert.ok(ui, 'the controller advertises the dashboard URL');
   browser = await launchBrowser();
   page = await browser.context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 404/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
+  });
 });
 
 after(async () => {
@@ -237,6 +243,21 @@ void describe('dashboard in Chromium', () => {
     assert.match(await page.locator('.tl .u-legend').innerText(), /EVE's timeline/);
     assert.match(await page.locator('.tl table:not(.u-legend)').innerText(), /NotReady seen\s+41\.0 s\s+4\.1 s\s+T\+40 s/);
     await shot('dashboard-timeline');
+  });
+
+  it('keyboard: the first Tab reaches "Skip to content", which moves focus to the page', async () => {
+    await page.goto(ui);
+    await page.locator('[data-testid="page-status"]').waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate<string>('document.activeElement.textContent'), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate<string>('document.activeElement.id'), 'main');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate<string>('document.activeElement.textContent'), 'test-cluster', 'then the first link in the page');
+  });
+
+  it('no script error, CSP violation or console error on any page', () => {
+    assert.deepEqual(pageErrors, []);
   });
 
   it('a narrow screen (390 px) fits without horizontal scrolling', async () => {
