@@ -207,6 +207,7 @@ export class ControllerServer {
         maxBodyBytes: o.maxBodyBytes,
         manufacturer: o.manufacturer,
         productName: o.productName,
+        onConfigServed: (uuid, version) => ui?.noteConfigServed(uuid, version),
       });
       deviceServer = https.createServer(
         {

@@ -36,6 +36,8 @@ const RATE_SAMPLE_MS = 2_000;
 const RATE_SAMPLES = 300;
 /** A change event lists device UUIDs up to this many, then says `many`. */
 const CHANGED_DEVICES_MAX = 200;
+/** Config versions remembered per device (the newest). */
+const SERVED_MAX = 10;
 /** Timelines kept for the timeline view. */
 const TIMELINES_MAX = 20;
 
@@ -75,6 +77,8 @@ export class DashboardUi {
   private requests = 0;
   private lastSample: { at: number; devices: number; requests: number } | undefined;
   private readonly timelines: TimelineRecord[] = [];
+  /** Per device: the config versions sent to it since the controller started, oldest first. */
+  private readonly served = new Map<string, { version: number; at: number }[]>();
   /** The last counts (a scan of the device table): shared by every page and event within PUSH_INTERVAL_MS. */
   private countsMemo: { at: number; value: FleetCounts } | undefined;
   private readonly stopTimers: (() => void)[] = [];
@@ -93,6 +97,15 @@ export class DashboardUi {
   /** Counts one device API request (for the request rate). */
   noteRequest(): void {
     this.requests++;
+  }
+
+  /** Records that `version` of the device's config was sent to it (kept in memory, newest SERVED_MAX). */
+  noteConfigServed(uuid: string, version: number): void {
+    const list = this.served.get(uuid) ?? [];
+    if (list.at(-1)?.version === version) return;
+    list.push({ version, at: this.o.clock.now() });
+    if (list.length > SERVED_MAX) list.shift();
+    this.served.set(uuid, list);
   }
 
   /** Adds a failover or scenario timeline to the timeline view (the newest TIMELINES_MAX are kept). */
@@ -242,6 +255,7 @@ export class DashboardUi {
       attested: d.integrityToken !== null,
       attestCerts: d.attestCerts.map((c) => certs.ZCertType[c.type] ?? String(c.type)),
       config: cfg ? { version: cfg.version, updatedAt: cfg.updatedAt, hash: cfg.configHash } : null,
+      configsServed: this.served.get(d.uuid) ?? [],
       cluster: this.clusterOf().get(d.uuid) ?? null,
       infos: infoEvents(this.o.store.listInfo(d.uuid)),
       faults: null,

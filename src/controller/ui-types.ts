@@ -151,6 +151,8 @@ export interface DeviceView {
   /** ZCertType names of the attestation certs it published. */
   attestCerts: string[];
   config: { version: number; updatedAt: number; hash: string } | null;
+  /** Config versions sent to the device since the controller started (a 304 sends none), oldest first. */
+  configsServed: { version: number; at: number }[];
   cluster: { id: string; name: string } | null;
   infos: InfoEvent[];
   /** Faults the agent reports as active; null: the agent does not report faults to the controller. */

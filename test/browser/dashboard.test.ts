@@ -171,6 +171,8 @@ void describe('dashboard in Chromium', () => {
     await page.keyboard.press('Enter');
     await page.locator('h1', { hasText: 'edge-dev1' }).waitFor({ timeout: 10_000 });
     assert.match(await page.locator('.facts').innerText(), /attested/);
+    const version = (await t.ctl.admin.getConfig(t.nodes[0].uuid)).version;
+    assert.match(await page.locator('[data-testid="served"]').innerText(), new RegExp(`(^|· )v${version} \\d+ (s|min) ago$`), 'the current version was served');
     assert.ok((await page.locator('ol.timeline li').count()) > 0, 'the info timeline lists messages');
   });
 

@@ -19,7 +19,8 @@ export function Device({ id }: { id: string }) {
       <dt>Phase</dt><dd><${Chip} tone=${phaseTone(d.phase)} text=${d.phase} /></dd>
       <dt>Attestation</dt><dd>${d.attested ? html`<${Chip} tone="ok" text="attested" />` : html`<${Chip} tone="warn" text="not attested" />`}
         ${d.attestCerts.length > 0 ? ` · certs ${d.attestCerts.join(', ')}` : ''}</dd>
-      <dt>Config</dt><dd>${d.config ? `v${d.config.version}, served since ${iso(d.config.updatedAt)}` : 'none'}</dd>
+      <dt>Config</dt><dd>${d.config ? `v${d.config.version}, stored ${iso(d.config.updatedAt)}` : 'none'}</dd>
+      <dt>Versions served</dt><dd data-testid="served">${d.configsServed.length === 0 ? 'none since the controller started' : d.configsServed.map((s) => `v${s.version} ${age(d.now, s.at)}`).join(' · ')}</dd>
       <dt>Cluster</dt><dd>${d.cluster ? html`<${Link} to=${`clusters/${d.cluster.id}`}>${d.cluster.name}</${Link}>` : '-'}</dd>
       <dt>Registered</dt><dd>${iso(d.createdAt)}</dd>
       <dt>Last seen</dt><dd title=${iso(d.lastSeenAt)}>${age(d.now, d.lastSeenAt)}</dd>
