@@ -6,7 +6,7 @@
  */
 import type { Clock, Logger } from '../common/index.js';
 import type { ClusterK3s, K3sProcess, K3sRunning, K3sStartInput } from '../agent/cluster/k3s-runtime.js';
-import { K3S_MIN_BACKOFF_MS, k3sNodeRole, KubeClient, renderDropIns, toK8sNodeName } from '../k3s/index.js';
+import { K3S_MIN_BACKOFF_MS, k3sNodeRole, KubeClient, renderBaseConfig, renderDropIns, toK8sNodeName } from '../k3s/index.js';
 import { compileStandinConfig, mergeK3sConfig, type StandinConfig } from '../k3s/standin/config.js';
 import { endpointTransport } from './endpoint.js';
 import { InprocMember, type InprocK3sData } from './cluster.js';
@@ -106,12 +106,14 @@ export class InprocK3s implements ClusterK3s {
 
   writeConfig(p: K3sStartInput): Promise<K3sRunning> {
     const input = { deviceName: p.deviceName, deviceUuid: p.deviceUuid, ...(p.cluster ? { cluster: p.cluster } : {}) };
-    const files = renderDropIns(input);
     const role = k3sNodeRole(input);
+    const mode = role === 'agent' ? 'agent' : 'server';
+    // config.yaml and its drop-ins as K3sRuntime writes them (EVE's kubelet and controller-manager timings come
+    // from the base config), read by the stand-in's own merge; the stand-in-only extras come as its flags do.
+    const files = [renderBaseConfig({ mode, extra: p.cluster ? {} : { 'node-ip': p.nodeIp } }), ...renderDropIns(input)];
     const docs = files.map((f) => ({ origin: f.name, text: f.content }));
-    const base = { 'node-ip': p.nodeIp, ...this.o.extraConfig };
-    const { values } = mergeK3sConfig(role === 'agent' ? 'agent' : 'server', [{ origin: 'config.yaml', text: JSON.stringify(base) }, ...docs]);
-    const config = compileStandinConfig(role === 'agent' ? 'agent' : 'server', values, toK8sNodeName(p.deviceName), () => {
+    const { values } = mergeK3sConfig(mode, docs, { ...this.o.extraConfig });
+    const config = compileStandinConfig(mode, values, toK8sNodeName(p.deviceName), () => {
       throw new Error('token-file is not used in-process');
     });
     const rendered = JSON.stringify(files);
