@@ -100,7 +100,7 @@ export class DashboardUi {
     o.store.on('info', this.onInfo);
     this.sampleRates();
     this.stopTimers.push(o.clock.everyReal(RATE_SAMPLE_MS, () => this.sampleRates()));
-    this.stopTimers.push(o.clock.everyReal(PUSH_INTERVAL_MS, () => this.push(false)));
+    this.stopTimers.push(o.clock.everyReal(PUSH_INTERVAL_MS, () => this.push()));
   }
 
   /** Counts one device API request (for the request rate). */
@@ -347,7 +347,7 @@ export class DashboardUi {
   }
 
   /** One aggregated event when something changed (or IDLE_PUSH_MS passed) and a page listens. */
-  private push(force: boolean): void {
+  private push(): void {
     if (this.clients.size === 0) {
       this.changedDevices.clear();
       this.changedTypes.clear();
@@ -358,7 +358,7 @@ export class DashboardUi {
     const changed = this.changedDevices.size > 0 || this.timelinesChanged;
     const ev = this.changeEvent(now);
     const summaryText = JSON.stringify(ev.summary);
-    if (!force && !changed && summaryText === this.lastSummaryText && now - this.lastPush < IDLE_PUSH_MS) return;
+    if (!changed && summaryText === this.lastSummaryText && now - this.lastPush < IDLE_PUSH_MS) return;
     this.lastSummaryText = summaryText;
     this.lastPush = now;
     this.changedDevices.clear();
