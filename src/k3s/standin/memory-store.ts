@@ -162,16 +162,6 @@ export class MemoryStore implements ObjectStore {
     this.watchers.clear();
   }
 
-  /** The current revision (tests, figures). */
-  get currentRevision(): number {
-    return this.revision;
-  }
-
-  /** Number of stored keys. */
-  get size(): number {
-    return this.data.size;
-  }
-
   private run<T>(fn: () => T): Promise<T> {
     try {
       this.guard();
