@@ -122,7 +122,7 @@ export class ConfigPoller {
     try {
       const res = await api.fetchConfig({ configHash: this.configHash, integrityToken: session.integrityToken }, signal);
       if (!session.reachable) this.c.queue.kick(); // connectivity is back: retry queued info now
-      session.reachable = true;
+      session.markReachable();
       if (this.lastError && res.kind === 'unchanged') this.lastError = undefined;
       if (res.kind === 'unchanged') {
         this.log.debug('config unchanged');
@@ -133,11 +133,11 @@ export class ConfigPoller {
     } catch (e) {
       if (signal.aborted) throw e;
       if (e instanceof ControllerUnreachableError) {
-        session.reachable = false;
-        this.log.warn('config fetch failed: controller unreachable', { error: e.reason });
+        session.markUnreachable(e); // logged once per outage
+        this.log.debug('config fetch failed: controller unreachable', { error: e.reason });
         return 'unreachable';
       }
-      session.reachable = true;
+      session.markReachable();
       if (e instanceof ControllerReplyError && e.status === 403) {
         this.log.warn('config refused (403): attestation restarts');
         session.invalidateToken();

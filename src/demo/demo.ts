@@ -91,6 +91,8 @@ export interface DemoNodeView {
   role: string;
   clusterIp: string;
   status: string;
+  /** The node as the leader's latest ZInfoKubeCluster lists it: Ready, NotReady, or '-' when not listed. */
+  leaderView: string;
   leader: boolean;
   lastReport: string;
 }
@@ -463,7 +465,7 @@ async function stopNode(x: DemoNode): Promise<void> {
 }
 
 interface KubeClusterJson {
-  nodes?: Array<{ name?: string; node_id?: string; internal_ip?: string; role_server?: boolean; conditions?: Array<{ set?: boolean }> }>;
+  nodes?: Array<{ name?: string; node_id?: string; internal_ip?: string; role_server?: boolean; conditions?: Array<{ type?: string; set?: boolean }> }>;
   cluster_id?: string;
 }
 
@@ -489,6 +491,16 @@ async function readNewReports(admin: ControllerAdminClient, node: DemoNode, r: N
     const kube = m.cluster_info as KubeClusterJson | undefined;
     if (kube?.cluster_id === clusterId) r.kube = { value: kube, at: item.receivedAt };
   }
+}
+
+/**
+ * The node's Ready condition as the leader reported it: a short partition the leader saw shows here even when the
+ * node's own report never changed.
+ */
+export function leaderViewOf(entry: NonNullable<KubeClusterJson['nodes']>[number] | undefined): string {
+  if (!entry) return '-';
+  const ready = entry.conditions?.find((c) => c.type === undefined || c.type === 'KUBE_NODE_CONDITION_TYPE_READY');
+  return ready?.set ? 'Ready' : 'NotReady';
 }
 
 async function collectView(
@@ -528,6 +540,7 @@ async function collectView(
       role: entry ? (entry.role_server ? 'server' : 'agent') + (i === 0 ? ' (bootstrap)' : '') : i === 0 ? 'bootstrap' : 'joining',
       clusterIp: entry?.internal_ip ?? net.clusterIp(i),
       status: (status?.value ?? 'pending').replace('Z_INFO_CLUSTER_NODE_STATUS_', ''),
+      leaderView: leaderViewOf(entry),
       leader: x.uuid === leaderUuid,
       lastReport: last ? `${Math.max(0, Math.round((now - last) / 1000))}s ago` : '-',
     };
