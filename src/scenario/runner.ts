@@ -300,10 +300,8 @@ async function execute(step: PlannedStep, x: ExecContext): Promise<string> {
     case 'clear-fault':
     case 'heal':
       await withAgent(c, a.node, (ag) => ag.clearFault(a.kind === 'heal' ? 'cluster-interface-down' : a.fault));
-      if (a.kind === 'heal') {
-        facts[a.node].down = false;
-        facts[a.node].freshSinceMs = Date.now();
-      }
+      // A healed node's reports stay valid: it reports on change, and it may not have changed (it was never stopped).
+      if (a.kind === 'heal') facts[a.node].down = false;
       return '';
     case 'expect': {
       const since = Date.now();
