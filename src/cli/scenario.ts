@@ -76,7 +76,7 @@ export function registerScenarioCommands(program: Command): void {
           '    - expect: { allReady: true, within: 120s }',
           '  invariants: [one-reporter-per-app, eventually-ready, no-stale-cluster-address]',
           '',
-          'Steps: wait, applyCluster, deployApp, deleteApp, bumpConfig, toSingleNode, kill, restart, controller (stop|start),',
+          'Steps: wait, applyCluster, rotateToken, deployApp, deleteApp, bumpConfig, toSingleNode, kill, restart, controller (stop|start),',
           '  fault, clearFault, partition, heal, chaos { kills, seed, every, down }, expect.',
           'Expectations: { node, reports: READY|NOTREADY|DOWN, within }, { leaderSees, as: Ready|NotReady, within },',
           '  { app, runningOn?, notOn?, within } (exactly one node reports it running), { allReady: true, within },',

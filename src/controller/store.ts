@@ -637,15 +637,15 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
 
   // ---- clusters ----
 
-  /** Creates or updates a cluster by id; keeps the existing token when there is one (`token()` only runs for new clusters). */
-  upsertCluster(id: string, name: string, spec: unknown, token: () => string): ClusterRecord {
+  /** Creates or updates a cluster by id; keeps the existing token unless `rotate` (`token()` runs for new clusters and rotations). */
+  upsertCluster(id: string, name: string, spec: unknown, token: () => string, rotate = false): ClusterRecord {
     return this.db.transaction(() => {
       const prev = this.q('SELECT token FROM cluster WHERE id = ?').get(id) as { token: string } | undefined;
-      const tok = prev?.token ?? token();
+      const tok = rotate || !prev ? token() : prev.token;
       const now = this.clock.now();
       this.q(
           `INSERT INTO cluster (id, name, spec, token, updated_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT(id) DO UPDATE SET name = excluded.name, spec = excluded.spec, updated_at = excluded.updated_at`,
+           ON CONFLICT(id) DO UPDATE SET name = excluded.name, spec = excluded.spec, token = excluded.token, updated_at = excluded.updated_at`,
         )
         .run(id, name, JSON.stringify(spec), tok, now);
       return { id, name, spec, token: tok, updatedAt: now };

@@ -178,13 +178,14 @@ export class DemoCluster {
     if (i === 0) this.o.onMark?.('demo: agent spawned');
   }
 
-  /** Applies the cluster of every node (`demo-cluster`, interface label ethernet1). */
-  async applyCluster(): Promise<ClusterApplyResult> {
+  /** Applies the cluster of every node (`demo-cluster`, interface label ethernet1); `rotateToken` sends a new token. */
+  async applyCluster(opts: { rotateToken?: boolean } = {}): Promise<ClusterApplyResult> {
     const applied = await this.admin.applyCluster({
       name: 'demo-cluster',
       interface: 'ethernet1',
       prefix: this.net.clusterPrefix,
       members: this.nodes.map((x, i) => ({ device: x.uuid, ip: this.net.clusterIp(i), name: `edge-${x.name}` })),
+      ...(opts.rotateToken ? { rotateToken: true } : {}),
     });
     this.log.info('cluster applied', { clusterId: applied.id, network: this.net.kind });
     return applied;

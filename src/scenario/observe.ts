@@ -33,8 +33,10 @@ export interface NodeFacts {
   clusterIp: string | undefined;
   /** Killed and not restarted, or partitioned and not healed: its last reports are stale. */
   down: boolean;
-  /** Its reports before this time are stale (restart, heal). */
+  /** Its reports before this time are stale (restart). */
   freshSinceMs: number;
+  /** Its cluster status reports before this time are stale (k3s restarted with a rotated token: it reports again). */
+  statusFreshSinceMs?: number;
 }
 
 export class Observation {
@@ -148,12 +150,13 @@ export function checkExpectation(e: Expectation, obs: Observation, facts: NodeFa
  */
 export function allReady(obs: Observation, facts: NodeFacts[]): CheckResult {
   const members = facts.map((f, i) => ({ f, i })).filter((x) => x.f.clusterIp !== undefined);
+  const since = (i: number): number => Math.max(facts[i].freshSinceMs, facts[i].statusFreshSinceMs ?? 0);
   const fresh = (i: number): string | undefined => {
     const last = obs.nodes[i].statuses.at(-1);
-    return last && last.at >= facts[i].freshSinceMs ? last.value : undefined;
+    return last && last.at >= since(i) ? last.value : undefined;
   };
   const notReady = members.filter((x) => x.f.down || fresh(x.i) !== 'READY');
-  const freshSince = Math.max(0, ...members.map((x) => x.f.freshSinceMs));
+  const freshSince = Math.max(0, ...members.map((x) => since(x.i)));
   const leader = obs.kube.filter((k) => !facts[k.from].down && k.at >= freshSince).at(-1);
   const unlisted = members.filter((x) => leader?.ready.get(x.f.uuid) !== true);
   if (notReady.length === 0 && unlisted.length === 0) return { held: true, seen: `${members.length} nodes READY, all Ready in the leader's view` };

@@ -238,6 +238,13 @@ async function execute(step: PlannedStep, x: ExecContext): Promise<string> {
     case 'apply-cluster':
       await x.applyCluster();
       return '';
+    case 'rotate-token': {
+      await x.configLock.run(() => c.applyCluster({ rotateToken: true }));
+      // Every member restarts k3s with the new token and reports its node status again: earlier ones no longer count.
+      const now = Date.now();
+      for (const f of facts) if (f.clusterIp !== undefined) f.statusFreshSinceMs = now;
+      return 'a new cluster token in every member config';
+    }
     case 'deploy-app': {
       const uuid = appUuid(a.app);
       x.apps.set(a.app, uuid);

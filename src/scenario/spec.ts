@@ -38,6 +38,7 @@ export type Expectation =
 export type Action =
   | { kind: 'wait'; ms: number }
   | { kind: 'apply-cluster' }
+  | { kind: 'rotate-token' }
   | { kind: 'deploy-app'; app: string; designated: number; affinity: 'preferred' | 'required' }
   | { kind: 'delete-app'; app: string }
   | { kind: 'bump-config'; count: number; everyMs: number; background: boolean }
@@ -197,7 +198,7 @@ interface StepContext {
 }
 
 const ACTIONS = [
-  'wait', 'applyCluster', 'deployApp', 'deleteApp', 'bumpConfig', 'toSingleNode', 'kill', 'restart', 'controller', 'fault',
+  'wait', 'applyCluster', 'rotateToken', 'deployApp', 'deleteApp', 'bumpConfig', 'toSingleNode', 'kill', 'restart', 'controller', 'fault',
   'clearFault', 'partition', 'heal', 'chaos', 'expect',
 ] as const;
 
@@ -217,6 +218,9 @@ function parseStep(raw: unknown, field: string, c: StepContext): Step {
       case 'applyCluster':
         if (v !== true) throw new ScenarioError(f, `expected true, got ${describe(v)}`);
         return { kind: 'apply-cluster' };
+      case 'rotateToken':
+        if (v !== true) throw new ScenarioError(f, `expected true, got ${describe(v)}`);
+        return { kind: 'rotate-token' };
       case 'deployApp': {
         const a = obj(v, f);
         onlyKeys(a, f, ['name', 'designated', 'affinity']);
