@@ -12,7 +12,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage, findCommand, pollUntil } from '../common/index.js';
-import { ControllerAdminClient, ControllerServer, type ClusterApplyResult } from '../controller/index.js';
+import { ControllerAdminClient, ControllerServer, type ClusterApplyResult, type TimelineRecord } from '../controller/index.js';
 import { KubeClient } from '../k3s/index.js';
 import { SwtpmProcess } from '../tpm/index.js';
 import { NETNS_CLUSTER_IFNAME, NETNS_CLUSTER_PREFIX, NetnsTopology, netnsClusterIp, netnsUnavailableReason } from './netns.js';
@@ -39,6 +39,8 @@ export interface DemoClusterOptions {
   timeoutMs: number;
   /** Called at each start step (the demo's start profile). */
   onMark?: (step: string) => void;
+  /** Called once with the dashboard URL when the controller is first up (the CLI prints it). */
+  onDashboard?: (url: string) => void;
   clock: Clock;
   logger: Logger;
   signal: AbortSignal;
@@ -223,10 +225,11 @@ export class DemoCluster {
     void controller.run();
     this.controller = controller;
     const ep = controller.endpoints();
+    if (ep.uiUrl && previous === undefined) this.o.onDashboard?.(ep.uiUrl);
     this.devicePort = Number(new URL(ep.deviceUrl).port);
     this.adminPort = Number(new URL(ep.adminUrl).port);
     this.adminClient = new ControllerAdminClient(ep.adminUrl);
-    this.log.info('controller started', { deviceUrl: ep.deviceUrl, adminUrl: ep.adminUrl });
+    this.log.info('controller started', { deviceUrl: ep.deviceUrl, adminUrl: ep.adminUrl, uiUrl: ep.uiUrl });
   }
 
   private devicePort: number | undefined;
@@ -238,6 +241,11 @@ export class DemoCluster {
     this.controller = undefined;
     this.adminClient = undefined;
     await c?.stop().catch(() => undefined);
+  }
+
+  /** Hands a finished timeline to the controller's dashboard (when the controller runs). */
+  recordTimeline(t: TimelineRecord): void {
+    this.controller?.recordTimeline(t);
   }
 
   get controllerRunning(): boolean {

@@ -15,7 +15,7 @@ import type { Clock, Logger } from '../common/index.js';
 import { createClock } from '../common/index.js';
 import type { ControllerAdminClient, InfoItem } from '../controller/index.js';
 import { DemoCluster, type DemoNetwork, type DemoNode } from './demo-cluster.js';
-import { runFailoverScenario, type FailoverNode, type FailoverScenarioResult } from './failover.js';
+import { failoverTimelineRecord, runFailoverScenario, type FailoverNode, type FailoverScenarioResult } from './failover.js';
 import { StartMarks, startTimeline, type StartStep } from './start-profile.js';
 
 /** What the demo does once the cluster is applied. */
@@ -64,6 +64,8 @@ export interface DemoOptions {
   timeoutMs?: number;
   /** Called with each new view of the cluster (the CLI prints it). */
   onView: (view: DemoView) => void;
+  /** Called once with the dashboard URL when the controller is up (the CLI prints it). */
+  onDashboard?: (url: string) => void;
   /** Progress lines of a scenario (the CLI prints them to stderr). */
   onProgress?: (message: string) => void;
   clock: Clock;
@@ -134,6 +136,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       pathEnv: o.pathEnv,
       timeoutMs,
       onMark: (step) => marks.mark(step),
+      ...(o.onDashboard ? { onDashboard: o.onDashboard } : {}),
       clock: o.clock,
       logger: o.logger,
       signal: o.signal,
@@ -186,6 +189,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       throw e;
     }
     if (o.signal.aborted) return { ...view, scenario };
+    c.recordTimeline(failoverTimelineRecord(failover));
     view = await collectView(admin, nodes, reports, applied.id, workDir, started, net);
     o.onView(view);
     return { ...view, scenario, failover };

@@ -144,11 +144,12 @@ export class VolumeReconciler {
     const cfg = this.cfg;
     const devId = this.o.deviceUuid();
     if (!cfg || !devId) return;
-    const now = this.o.clock.now();
+    const now = this.o.clock.now(); // timestamps of the reports
+    const elapsedAt = this.o.clock.monotonic(); // the download's duration (clock skew must not shorten it)
     const trees = new Map<string, ContentTreeStatus>();
     for (const t of cfg.contentTrees) {
-      if (!this.treeStarted.has(t.uuid)) this.treeStarted.set(t.uuid, now);
-      const s = contentTreeStatus(t, { ownUuid: devId, startedAtMs: this.treeStarted.get(t.uuid)!, nowMs: now, downloadMs: this.o.clock.scaled(this.o.downloadMs ?? DEFAULT_DOWNLOAD_MS) });
+      if (!this.treeStarted.has(t.uuid)) this.treeStarted.set(t.uuid, elapsedAt);
+      const s = contentTreeStatus(t, { ownUuid: devId, startedAtMs: this.treeStarted.get(t.uuid)!, nowMs: elapsedAt, downloadMs: this.o.clock.scaled(this.o.downloadMs ?? DEFAULT_DOWNLOAD_MS) });
       trees.set(t.uuid, s);
       if (s.local) await this.report(t.uuid, `${s.state}/${s.progress}`, () => contentTreeInfoMessage(devId, now, t.uuid, s));
       if (s.local && s.state === info.ZSwState.LOADED && this.treeStatuses.get(t.uuid)?.state !== info.ZSwState.LOADED) {
