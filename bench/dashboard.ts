@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     console.log('store queries, median of 30 runs:');
     console.log(`  counts by phase + last-seen histogram  ${timeIt(() => store.fleetCounts(now, 180_000)).toFixed(2)} ms`);
     console.log(`  first page (50)                        ${timeIt(() => store.listDevicePage({ ...q, limit: 50, offset: 0 })).toFixed(2)} ms`);
-    console.log(`  last page (offset ${DEVICES - 50})              ${timeIt(() => store.listDevicePage({ ...q, limit: 50, offset: DEVICES - 50 })).toFixed(2)} ms`);
+    console.log(`  ${`last page (offset ${DEVICES - 50})`.padEnd(39)}${timeIt(() => store.listDevicePage({ ...q, limit: 50, offset: DEVICES - 50 })).toFixed(2)} ms`);
     console.log(`  search "SIM-09" (50 of matches)        ${timeIt(() => store.listDevicePage({ ...q, search: 'SIM-09', limit: 50, offset: 0 })).toFixed(2)} ms`);
     console.log(`  latest infos of one device             ${timeIt(() => store.latestInfos(uuids[7])).toFixed(3)} ms`);
 

@@ -52,6 +52,15 @@ const ASSET_TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
+/** One path segment, decoded; a malformed escape is bad input, not a server error. */
+function decodePart(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new ControllerError('INVALID_INPUT', `path segment "${s.slice(0, 100)}" is not valid percent-encoding`);
+  }
+}
+
 /** Options of {@link DashboardUi}. */
 export interface DashboardUiOptions {
   store: ControllerStore;
@@ -91,7 +100,7 @@ export class DashboardUi {
     o.store.on('info', this.onInfo);
     this.sampleRates();
     this.stopTimers.push(o.clock.everyReal(RATE_SAMPLE_MS, () => this.sampleRates()));
-    this.stopTimers.push(o.clock.everyReal(PUSH_INTERVAL_MS, () => this.push(false)));
+    this.stopTimers.push(o.clock.everyReal(PUSH_INTERVAL_MS, () => this.push()));
   }
 
   /** Counts one device API request (for the request rate). */
@@ -164,7 +173,7 @@ export class DashboardUi {
 
   /** The JSON read API. Throws ControllerError (NOT_FOUND, INVALID_INPUT) for bad references and parameters. */
   private api(p: string, q: URLSearchParams): FleetView | ClusterView | AppsView | DeviceView | TimelinesView {
-    const parts = p.split('/').map((s) => decodeURIComponent(s));
+    const parts = p.split('/').map(decodePart);
     if (p === 'fleet') return this.fleet(q);
     if (p === 'apps') return this.apps();
     if (p === 'timelines') return { timelines: this.timelines };
@@ -264,7 +273,7 @@ export class DashboardUi {
 
   /** index.html for the app's routes; 404 (same page, which says "not found") for unknown ones and unknown ids. */
   private async page(res: ServerResponse, route: string): Promise<void> {
-    const [view, id, ...rest] = route.split('/').map((s) => decodeURIComponent(s));
+    const [view, id, ...rest] = route.split('/').map(decodePart);
     let status = 200;
     if (rest.length > 0 || !['', 'fleet', 'apps', 'timeline', 'clusters', 'devices'].includes(view ?? '')) status = 404;
     else if (view === 'clusters' && !this.o.store.listClusters().some((c) => c.id === id || c.name === id)) status = 404;
@@ -338,7 +347,7 @@ export class DashboardUi {
   }
 
   /** One aggregated event when something changed (or IDLE_PUSH_MS passed) and a page listens. */
-  private push(force: boolean): void {
+  private push(): void {
     if (this.clients.size === 0) {
       this.changedDevices.clear();
       this.changedTypes.clear();
@@ -349,7 +358,7 @@ export class DashboardUi {
     const changed = this.changedDevices.size > 0 || this.timelinesChanged;
     const ev = this.changeEvent(now);
     const summaryText = JSON.stringify(ev.summary);
-    if (!force && !changed && summaryText === this.lastSummaryText && now - this.lastPush < IDLE_PUSH_MS) return;
+    if (!changed && summaryText === this.lastSummaryText && now - this.lastPush < IDLE_PUSH_MS) return;
     this.lastSummaryText = summaryText;
     this.lastPush = now;
     this.changedDevices.clear();

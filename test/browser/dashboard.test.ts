@@ -93,8 +93,21 @@ void describe('dashboard in Chromium', () => {
     await shot('dashboard-cluster');
   });
 
+  it('apps view: designated node and the node reporting the app running (before any fault)', async () => {
+    await page.goto(`${ui}apps`);
+    const row = page.locator('tr', { hasText: APP.name });
+    await row.waitFor({ timeout: 10_000 });
+    const cells = await row.locator('td').allInnerTexts();
+    assert.equal(cells[2], 'edge-dev2', 'designated node');
+    assert.equal(cells[3], 'edge-dev2', 'running on the designated node only');
+    assert.equal(cells[4], 'PREFERRED');
+    assert.match(await page.locator('main').innerText(), /vol-a: designated edge-dev2/);
+    await shot('dashboard-apps');
+  });
+
   it('a fault on a node shows within a few seconds of the controller receiving it, without a reload', async () => {
-    const leaderName = await page.locator('li.card[data-leader="yes"]').getAttribute('data-node');
+    await page.goto(`${ui}clusters/${clusterId}`);
+    const leaderName = await page.locator('li.card[data-leader="yes"]').getAttribute('data-node', { timeout: 10_000 });
     const victim = t.nodes.find((n) => `edge-${n.name}` !== leaderName)!;
     const store = t.ctl.server.store;
     const before = Date.now();
@@ -133,17 +146,6 @@ void describe('dashboard in Chromium', () => {
     assert.equal(await page.evaluate(`getComputedStyle(document.querySelector('${nodeCard(victim)} .reason')).color`), 'rgb(179, 38, 30)', 'the reason is red');
   });
 
-  it('apps view: designated node and the node reporting the app running', async () => {
-    await page.goto(`${ui}apps`);
-    const row = page.locator('tr', { hasText: APP.name });
-    await row.waitFor({ timeout: 10_000 });
-    const cells = await row.locator('td').allInnerTexts();
-    assert.equal(cells[2], 'edge-dev2', 'designated node');
-    assert.match(cells[3], /edge-dev2/, 'running on the designated node');
-    assert.equal(cells[4], 'PREFERRED');
-    assert.match(await page.locator('main').innerText(), /vol-a: designated edge-dev2/);
-  });
-
   it('fleet view: the device table pages and searches, by keyboard', async () => {
     await page.goto(ui);
     const status = page.locator('[data-testid="page-status"]');
@@ -174,6 +176,7 @@ void describe('dashboard in Chromium', () => {
     const version = (await t.ctl.admin.getConfig(t.nodes[0].uuid)).version;
     assert.match(await page.locator('[data-testid="served"]').innerText(), new RegExp(`(^|· )v${version} \\d+ (s|min) ago$`), 'the current version was served');
     assert.ok((await page.locator('ol.timeline li').count()) > 0, 'the info timeline lists messages');
+    await shot('dashboard-device');
   });
 
   it('unknown device or cluster id: a "not found" page with HTTP 404, no stack trace', async () => {

@@ -202,17 +202,23 @@ export class AppReconciler {
     this.retained = d.retained;
     const cfg = d.effective;
     const apps = new Set(cfg.apps.map((a) => a.uuid));
-    for (const a of this.cfg?.apps ?? []) {
-      if (apps.has(a.uuid)) continue;
+    const gone = (this.cfg?.apps ?? []).filter((a) => !apps.has(a.uuid));
+    const removals = gone.map((a): Removal => {
       const rt = this.apps.get(a.uuid);
       this.apps.delete(a.uuid);
-      this.removals.push({ app: a, kubeName: rt?.kubeName ?? safeKubeName(a), owner: !!rt && (rt.designated || !!rt.obs?.hostedHere) });
+      return { app: a, kubeName: rt?.kubeName ?? safeKubeName(a), owner: !!rt && (rt.designated || !!rt.obs?.hostedHere) };
+    });
+    // The config is replaced before its removals are queued (and before anything is awaited): a pass that took a
+    // removal and then ensured the same app from the config it replaced re-created a workload that another node
+    // had just deleted, and nothing removed it again.
+    this.cfg = cfg;
+    this.removals.push(...removals);
+    for (const a of gone) {
       this.log.info('app deleted from config', { appId: a.uuid, name: a.displayName });
       this.o.emit('app.deleted', `${a.displayName} deleted from the config`, { appId: a.uuid });
       if (devId) await this.o.publishInfo(a.uuid, appInfoMessage(devId, now, { AppID: a.uuid }));
     }
     await this.volumes.onConfig(cfg);
-    this.cfg = cfg;
     this.appWaker.wake();
   }
 
@@ -270,6 +276,8 @@ export class AppReconciler {
       if (!this.bootFailbackDone && descheduleOnBoot(cfg)) this.bootFailbackDone = await failbackOnBoot(this.actions, kube, cfg, nodeName, view);
     }
     for (const app of cfg.apps) {
+      // A newer config arrived while this pass waited: the pass it woke decides (an app it removed is not ensured).
+      if (this.cfg !== cfg) return;
       try {
         await this.appPassOne(app, { devId, nodeName, kube, view, apiDown });
       } catch (e) {

@@ -19,7 +19,7 @@ export function Apps() {
         const moved = a.designatedNode !== null && a.runningOn.length > 0 && !a.runningOn.includes(a.designatedNode);
         return html`<tr>
           <td>${a.name}</td><td>${a.cluster ?? '-'}</td><td>${node(a.designatedNode)}</td>
-          <td>${a.runningOn.length === 0 ? html`<${Chip} tone="bad" text="not running" />` : a.runningOn.map((u) => node(u))}
+          <td>${a.runningOn.length === 0 ? html`<${Chip} tone="bad" text="not running" />` : a.runningOn.map((u, i) => html`${i > 0 ? ', ' : ''}${node(u)}`)}
             ${moved ? html` <${Chip} tone="warn" text="not on its designated node" />` : ''}</td>
           <td>${a.affinity}</td>
           <td>${a.state ?? '-'}${a.stateAt !== null ? ` (${age(v.now, a.stateAt)})` : ''}</td>

@@ -67,6 +67,7 @@ void describe('dashboard HTTP API', () => {
       ['api/devices/nope', 404, 'device "nope" not found'],
       ['api/clusters/nope', 404, 'cluster "nope" not found'],
       ['api/secrets', 404, 'no dashboard API /ui/api/secrets'],
+      ['api/devices/%E0%A4', 400, 'path segment "%E0%A4" is not valid percent-encoding'],
     ];
     for (const [p, status, error] of cases) {
       const r = await request(`${ui}${p}`);
@@ -78,6 +79,7 @@ void describe('dashboard HTTP API', () => {
       assert.equal(r.status, 404, p);
       assert.match(r.type, /^text\/html/, `${p}: the app, which says "not found"`);
     }
+    assert.equal((await request(`${ui}devices/%E0%A4`)).status, 400);
     for (const p of ['assets/..%2Fui-server.js', 'assets/../../store.js', 'assets/app.ts', 'assets/.hidden.js']) {
       assert.equal((await request(`${ui}${p}`)).status, 404, p);
     }
