@@ -9,6 +9,8 @@ import type { Expectation } from './spec.js';
 export interface KubeView {
   at: number;
   from: number;
+  /** The cluster the report is about (the nil UUID from a single node). */
+  clusterId: string;
   /** Ready condition by device UUID as the sender's ZInfoKubeCluster lists it. */
   ready: Map<string, boolean>;
 }
@@ -67,14 +69,14 @@ export class Observation {
     const o = this.nodes[i];
     const status = (m.cluster_node as { node_status?: string } | undefined)?.node_status;
     if (status !== undefined) o.statuses.push({ value: status.replace('Z_INFO_CLUSTER_NODE_STATUS_', ''), at });
-    const kube = m.cluster_info as { nodes?: Array<{ node_id?: string; conditions?: Array<{ type?: string; set?: boolean }> }> } | undefined;
+    const kube = m.cluster_info as { cluster_id?: string; nodes?: Array<{ node_id?: string; conditions?: Array<{ type?: string; set?: boolean }> }> } | undefined;
     if (kube?.nodes) {
       const ready = new Map<string, boolean>();
       for (const n of kube.nodes) {
         const c = n.conditions?.find((x) => x.type === undefined || x.type === 'KUBE_NODE_CONDITION_TYPE_READY');
         if (n.node_id) ready.set(n.node_id, c?.set === true);
       }
-      this.kube.push({ at, from: i, ready });
+      this.kube.push({ at, from: i, clusterId: kube.cluster_id ?? NIL_UUID, ready });
     }
     const a = m.ainfo as { AppID?: string; state?: string; cluster_app_running?: boolean } | undefined;
     if (a?.AppID) o.apps.set(a.AppID, { at, running: a.state === 'RUNNING' && a.cluster_app_running === true });
@@ -107,6 +109,7 @@ export interface CheckResult {
 }
 
 const dev = (i: number): string => `dev${i + 1}`;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 /**
  * Whether `e` holds in `obs` for reports received since `sinceMs` (the expectation's start): a status or leader view
@@ -172,6 +175,29 @@ export function doubleReporters(obs: Observation, facts: NodeFacts[], apps: Map<
   for (const [name, uuid] of apps) {
     const on = obs.runningOn(uuid, facts);
     if (on.length > 1) out.push(`app ${name} reported running by ${on.map(dev).join(' and ')}`);
+  }
+  return out;
+}
+
+/**
+ * `one-leader`: pairs of live nodes that both act as the kube-stats leader — their ZInfoKubeCluster reports about a
+ * cluster alternate (A, B, A, B: each went on after the other began) within the window ending at `nowMs`. A handover
+ * (A stops, B starts) gives two runs, one late delivery of a queued report three; a single node's nil-UUID report is
+ * not a leader's.
+ */
+export function concurrentLeaders(obs: Observation, facts: NodeFacts[], nowMs: number, windowMs: number): string[] {
+  const recent = obs.kube.filter(
+    (k) => k.clusterId !== NIL_UUID && k.at >= nowMs - windowMs && !facts[k.from].down && k.at >= facts[k.from].freshSinceMs,
+  );
+  const out: string[] = [];
+  const senders = [...new Set(recent.map((k) => k.from))].sort((a, b) => a - b);
+  for (const a of senders) {
+    for (const b of senders) {
+      if (b <= a) continue;
+      // The senders a and b in receive order with runs collapsed: 4 or more runs = both kept reporting.
+      const runs = recent.filter((k) => k.from === a || k.from === b).reduce<number[]>((acc, k) => (acc.at(-1) === k.from ? acc : [...acc, k.from]), []);
+      if (runs.length >= 4) out.push(`${dev(a)} and ${dev(b)} both report ZInfoKubeCluster as leader`);
+    }
   }
   return out;
 }

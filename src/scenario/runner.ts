@@ -10,7 +10,7 @@ import { errorMessage } from '../common/index.js';
 import { AdminClient } from '../agent/admin/index.js';
 import { DemoCluster } from '../demo/demo-cluster.js';
 import { appConfigJson } from '../demo/failover.js';
-import { allReady, checkExpectation, doubleReporters, Observation, staleAddresses, type CheckResult, type NodeFacts } from './observe.js';
+import { allReady, checkExpectation, concurrentLeaders, doubleReporters, Observation, staleAddresses, type CheckResult, type NodeFacts } from './observe.js';
 import { planScenario, type PlannedAction, type PlannedStep } from './plan.js';
 import type { Invariant, Scenario } from './spec.js';
 
@@ -67,6 +67,8 @@ export interface ScenarioResult {
 
 /** Real ms an invariant violation must persist before it counts (a report in flight across a change is not one). */
 const VIOLATION_GRACE_SPEC_MS = 20_000;
+/** How far back `one-leader` looks for alternating leaders: four of EVE's 30 s stats collections. */
+const LEADER_WINDOW_SPEC_MS = 120_000;
 /** Real ms between observations. */
 const TICK_MS = 250;
 
@@ -148,6 +150,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
       while (!stopTicks.signal.aborted) {
         await refresh().catch(() => undefined);
         watch('one-reporter-per-app', doubleReporters(obs, facts, apps));
+        watch('one-leader', concurrentLeaders(obs, facts, Date.now(), real(LEADER_WINDOW_SPEC_MS)));
         watch('no-stale-cluster-address', staleAddresses(obs, facts));
         await o.clock.sleepReal(TICK_MS, stopTicks.signal).catch(() => undefined);
       }

@@ -1,7 +1,7 @@
 /** Expectations and invariants over what the controller received, as tables of reports. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { allReady, checkExpectation, doubleReporters, Observation, staleAddresses, type NodeFacts } from '../../../src/scenario/observe.js';
+import { allReady, checkExpectation, concurrentLeaders, doubleReporters, Observation, staleAddresses, type NodeFacts } from '../../../src/scenario/observe.js';
 
 const U = ['u1', 'u2', 'u3'];
 const facts = (over: Partial<NodeFacts>[] = []): NodeFacts[] =>
@@ -88,4 +88,23 @@ test('cluster-address and no-stale-cluster-address', () => {
   o.ingest(2, dev([]), 200);
   assert.equal(checkExpectation({ kind: 'cluster-address', node: 2, present: false, withinMs: 1 }, o, single, 0, (n) => n).held, true);
   assert.deepEqual(staleAddresses(o, single), []);
+});
+
+test('one-leader: alternating ZInfoKubeCluster senders are two leaders; a handover, a late delivery or a single node are not', () => {
+  const leader = (o: Observation, i: number, at: number, cluster = 'c1'): void =>
+    o.ingest(i, { cluster_info: { cluster_id: cluster, nodes: [{ node_id: U[i], conditions: [{ set: true }] }] } }, at);
+  const cases: Array<[string, Array<[number, number, string?]>, Partial<NodeFacts>[], string[]]> = [
+    ['one leader all along', [[0, 100], [0, 130], [0, 160]], [], []],
+    ['handover dev1 → dev2', [[0, 100], [0, 130], [1, 140], [1, 170]], [], []],
+    ['one late delivery from the old leader', [[0, 100], [1, 140], [0, 150]], [], []],
+    ['dev1 and dev2 both keep reporting', [[0, 100], [1, 110], [0, 130], [1, 140]], [], ['dev1 and dev2 both report ZInfoKubeCluster as leader']],
+    ['the same, but dev1 was killed since', [[0, 100], [1, 110], [0, 130], [1, 140]], [{ down: true }], []],
+    ['the same, but before the window', [[0, 10], [1, 11], [0, 13], [1, 14]], [], []],
+    ['single nodes report the nil UUID', [[0, 100, '00000000-0000-0000-0000-000000000000'], [1, 110, '00000000-0000-0000-0000-000000000000'], [0, 130, '00000000-0000-0000-0000-000000000000'], [1, 140, '00000000-0000-0000-0000-000000000000']], [], []],
+  ];
+  for (const [what, reports, over, want] of cases) {
+    const o = new Observation(3);
+    for (const [i, at, cluster] of reports) leader(o, i, at, cluster);
+    assert.deepEqual(concurrentLeaders(o, facts(over), 200, 120), want, what);
+  }
 });
