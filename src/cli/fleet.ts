@@ -82,7 +82,7 @@ export function registerFleetCommands(program: Command): void {
       .option('--view <s>', 'live view period in seconds (0 = off)', '5')
       .option('--output <format>', 'live view format: table or json (default: table on a terminal, else json)')
       .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics, loopback only (default: off)'),
-    'info,agent=warn,tpm=warn',
+    'warn',
   ).action(
     cliAction('fleet run', { badInput })(async (flags: RunFlags) => {
       const logger = loggerFromFlags(flags, false);

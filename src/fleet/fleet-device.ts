@@ -5,7 +5,7 @@
  * starts a new one from the checkpoint, as a restarted `edgesim agent` does.
  */
 import type { Clock, Logger } from '../common/index.js';
-import { errorMessage } from '../common/index.js';
+import { errorMessage, silentLogger } from '../common/index.js';
 import {
   DeviceCore,
   FaultSet,
@@ -103,7 +103,8 @@ export class FleetDevice {
       faults: this.faults,
       observers: this.ctx.observers,
       clock,
-      logger: this.log,
+      // The proving cycle's failure is explained by the fleet in one line; its own log lines would only repeat it.
+      logger: once ? silentLogger : this.log,
       timers: this.ctx.timers,
       once,
     });
