@@ -1,7 +1,22 @@
 /** `edgesim fleet`: many simulated EVE devices in one process (src/fleet). */
 import type { Command } from 'commander';
 import { DeviceConfigError, FaultError } from '../agent/index.js';
-import { Fleet, FleetError, FleetMetricsServer, ProfileError, SchedulerClock, loadProfile, parseShard, snapshotJsonLine, snapshotTable } from '../fleet/index.js';
+import { isAdminError, parseDuration } from '../agent/admin/index.js';
+import {
+  Fleet,
+  FleetAdminClient,
+  FleetAdminServer,
+  FleetError,
+  FleetMetricsServer,
+  ProfileError,
+  SchedulerClock,
+  fleetSocketPath,
+  loadProfile,
+  parseShard,
+  snapshotJsonLine,
+  snapshotTable,
+} from '../fleet/index.js';
+import { printTable } from './table.js';
 import { cliAction, stopOnSignals } from './process.js';
 import { loggerFromFlags, withLogFlags } from './logging.js';
 
@@ -22,8 +37,15 @@ interface RunFlags {
   view: string;
   output?: string;
   metricsListen?: string;
+  adminSocket?: string;
   logLevel?: string;
   logFormat?: string;
+}
+
+interface ClientFlags {
+  state?: string;
+  adminSocket?: string;
+  output?: string;
 }
 
 const seconds = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v) * 1000);
@@ -81,7 +103,8 @@ export function registerFleetCommands(program: Command): void {
       .option('--metric-interval <s>', 'metrics interval in seconds (default: config item, else 60)')
       .option('--view <s>', 'live view period in seconds (0 = off)', '5')
       .option('--output <format>', 'live view format: table or json (default: table on a terminal, else json)')
-      .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics, loopback only (default: off)'),
+      .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics, loopback only (default: off)')
+      .option('--admin-socket <path>', 'admin API unix socket (fleet status|devices|device|fault) (default: <state>.sock)'),
     'warn',
   ).action(
     cliAction('fleet run', { badInput })(async (flags: RunFlags) => {
@@ -110,6 +133,13 @@ export function registerFleetCommands(program: Command): void {
         throw e;
       }) : undefined;
       if (metrics) logger.info('metrics served', { url: metrics.url });
+      const admin = await FleetAdminServer.create(f, flags.adminSocket ?? fleetSocketPath(flags.state), program.version() ?? '0.0.0', logger).catch(
+        async (e: unknown) => {
+          await f.stop();
+          await metrics?.close();
+          throw e;
+        },
+      );
       const json = flags.output ? flags.output === 'json' : !process.stdout.isTTY;
       const print = (): void => {
         const s = f.snapshot();
@@ -120,6 +150,7 @@ export function registerFleetCommands(program: Command): void {
       const view = setInterval(() => viewMs > 0 && print(), viewMs > 0 ? viewMs : 3_600_000);
       stopOnSignals(async () => {
         clearInterval(view);
+        await admin.stop();
         await f.stop();
         if (viewMs > 0) print();
         await metrics?.close();
@@ -128,10 +159,104 @@ export function registerFleetCommands(program: Command): void {
         await f.run();
       } catch (e) {
         clearInterval(view);
+        await admin.stop();
         await f.stop();
         await metrics?.close();
         throw e;
       }
+    }),
+  );
+
+  const client = (cmd: Command): Command =>
+    cmd
+      .option('--state <file>', 'the state file of the running fleet (its admin socket is <state>.sock)')
+      .option('--admin-socket <path>', 'the admin socket, when not <state>.sock')
+      .option('--output <format>', 'table or json', 'table');
+  const connect = (o: ClientFlags): FleetAdminClient => {
+    if (!o.adminSocket && !o.state) throw new Error('--state or --admin-socket is required');
+    return new FleetAdminClient(o.adminSocket ?? fleetSocketPath(o.state!));
+  };
+  const clientAction = <A extends unknown[]>(name: string, fn: (c: FleetAdminClient, ...args: A) => Promise<void>) =>
+    cliAction(`fleet ${name}`, { badInput: (e) => isAdminError(e) && (e.kind === 'INVALID_ARGUMENT' || e.kind === 'NOT_FOUND') })(async (...args: A) => {
+      const c = connect(args[args.length - 2] as ClientFlags);
+      try {
+        await fn(c, ...args);
+      } finally {
+        c.close();
+      }
+    });
+  const out = (o: ClientFlags, value: unknown, table: () => void): void => {
+    if (o.output === 'json') process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+    else table();
+  };
+
+  client(fleet.command('status').description('Devices by phase and by fault, queue depth, requests by endpoint of a running fleet.')).action(
+    clientAction('status', async (c, o: ClientFlags) => {
+      const s = await c.status();
+      out(o, s, () => {
+        process.stdout.write(`fleet ${s.state}, shard ${s.shard}, ${s.devices} devices (${s.onboarded} onboarded), queue ${s.queueDepth}, restarts ${s.restarts}\n`);
+        printTable(Object.entries(s.byPhase).map(([phase, n]) => ({ phase, devices: n })), ['phase', 'devices']);
+        if (Object.keys(s.faults).length) printTable(Object.entries(s.faults).map(([fault, n]) => ({ fault, devices: n })), ['fault', 'devices']);
+        printTable(Object.entries(s.requests).map(([k, n]) => ({ endpoint: k.split(' ')[0], status: k.split(' ')[1], requests: n })), ['endpoint', 'status', 'requests']);
+      });
+    }),
+  );
+
+  client(
+    fleet
+      .command('devices')
+      .description('List the devices of a running fleet.\nExample: edgesim fleet devices --state fleet.db --phase onboarding --limit 20')
+      .option('--phase <phase>', 'only devices in this phase (pending, onboarding, attesting, running, failed…)')
+      .option('--offset <n>', 'skip the first n', '0')
+      .option('--limit <n>', 'at most n (0 = all)', '0'),
+  ).action(
+    clientAction('devices', async (c, o: ClientFlags & { phase?: string; offset: string; limit: string }) => {
+      const r = await c.devices({ offset: Number(o.offset), limit: Number(o.limit), ...(o.phase ? { phase: o.phase } : {}) });
+      out(o, r, () => {
+        printTable(
+          r.devices.map((d) => ({ ...d, faults: d.faults.join(','), uuid: d.uuid || '-' })),
+          ['serial', 'uuid', 'phase', 'queueDepth', 'reachable', 'faults', 'restarts', 'hardware'],
+        );
+        process.stdout.write(`${r.devices.length} of ${r.total}\n`);
+      });
+    }),
+  );
+
+  client(fleet.command('device <serial>').description('One device of a running fleet.')).action(
+    clientAction('device', async (c, serial: string, o: ClientFlags) => {
+      const d = await c.device(serial);
+      out(o, d, () => printTable(Object.entries(d).map(([field, value]: [string, unknown]) => ({ field, value: Array.isArray(value) ? value.join(',') : value })), ['field', 'value']));
+    }),
+  );
+
+  const fault = fleet.command('fault').description('Faults of the agent catalogue on a share of a running fleet.');
+  client(
+    fault
+      .command('inject <kind>')
+      .description(
+        'Inject a fault into a fraction of the devices (chosen at random) or into named serials.\n' +
+          'Example: edgesim fleet fault inject controller-unreachable --fraction 0.1 --duration 5m --state fleet.db',
+      )
+      .option('--fraction <f>', 'share of the devices, (0, 1]', '1')
+      .option('--serial <serial...>', 'these devices instead of a fraction')
+      .option('--value <n>', 'kind-specific: ms for controller-delay and clock-skew, HTTP status for controller-5xx')
+      .option('--duration <d>', 'clears by itself after this long (spec time), e.g. 30s, 5m'),
+  ).action(
+    clientAction('fault inject', async (c, kind: string, o: ClientFlags & { fraction: string; serial?: string[]; value?: string; duration?: string }) => {
+      const serials = await c.injectFault({
+        kind,
+        fraction: Number(o.fraction),
+        serials: o.serial ?? [],
+        ...(o.value !== undefined ? { value: Number(o.value) } : {}),
+        ...(o.duration !== undefined ? { durationMs: parseDuration(o.duration, '--duration') } : {}),
+      });
+      out(o, { kind, serials }, () => process.stdout.write(`${kind} injected into ${serials.length} device(s)\n`));
+    }),
+  );
+  client(fault.command('clear <kind>').description('Clear a fault kind (or "all") on every device.')).action(
+    clientAction('fault clear', async (c, kind: string, o: ClientFlags) => {
+      const n = await c.clearFault(kind);
+      out(o, { kind, devices: n }, () => process.stdout.write(`${kind} cleared on ${n} device(s)\n`));
     }),
   );
 }

@@ -18,6 +18,7 @@ import {
   type TimerOverrides,
 } from '../agent/index.js';
 import { softKeyStoreOver, type DeviceIdentity, type KeyStore } from '../tpm/index.js';
+import type { HardwareModel } from './profile.js';
 import type { FleetStateStore } from './state-store.js';
 
 /** Where a device is: not started yet (ramp), creating keys, the core's phase, or between two cores (reboot). */
@@ -53,6 +54,8 @@ export class FleetDevice {
   constructor(
     readonly serial: string,
     private readonly ctx: FleetDeviceContext,
+    /** The model the profile gave this device; undefined = the default (this machine's figures). */
+    readonly hardware?: HardwareModel,
   ) {
     this.faults = new FaultSet(ctx.clock);
     this.log = ctx.logger.child({ node: serial });
@@ -107,6 +110,7 @@ export class FleetDevice {
       logger: once ? silentLogger : this.log,
       timers: this.ctx.timers,
       once,
+      ...(this.hardware ? { deviceExtras: () => ({ ports: [], kubevirt: false, hardware: this.hardware }) } : {}),
     });
     this.core = core;
     this.between = undefined;

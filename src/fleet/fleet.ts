@@ -84,6 +84,22 @@ export interface FleetDeviceView {
   faults: string[];
   restarts: number;
   lastError: string | undefined;
+  /** `<manufacturer> <productName>` of the profile's model; undefined = the default. */
+  hardware: string | undefined;
+}
+
+/** Counts over the devices of the process (`fleet status`). */
+export interface FleetStatus {
+  state: FleetState;
+  shard: string;
+  devices: number;
+  byPhase: Partial<Record<FleetDevicePhase, number>>;
+  onboarded: number;
+  queueDepth: number;
+  faults: Partial<Record<FaultKind, number>>;
+  restarts: number;
+  /** `"<endpoint> <outcome>"` → requests since start. */
+  requests: Record<string, number>;
 }
 
 interface Compiled extends Required<Omit<FleetOptions, 'timers' | 'profile'>> {
@@ -152,7 +168,7 @@ export class Fleet {
     const serials = shardSerials({ total: o.count, shard: o.shard, prefix: o.serialPrefix, start: o.serialStart });
     this.traits = assignTraits(serials, o.profile);
     const ctx = { folder, client, state, clock: o.clock, logger: o.logger, observers, timers: o.timers };
-    this.devices = serials.map((s) => new FleetDevice(s, ctx));
+    this.devices = serials.map((s) => new FleetDevice(s, ctx, this.traits.get(s)?.hardware));
     this.bySerial = new Map(this.devices.map((d) => [d.serial, d]));
     this.registerGauges();
   }
@@ -311,8 +327,8 @@ export class Fleet {
     return n;
   }
 
-  /** The current figures; `takePeriod` starts a new rate/latency period (the live view's tick). */
-  snapshot(): FleetSnapshot {
+  /** Counts by phase and fault, queue depth, restarts and request totals, now. */
+  status(): FleetStatus {
     const byPhase: Partial<Record<FleetDevicePhase, number>> = {};
     const faults: Partial<Record<FaultKind, number>> = {};
     let queueDepth = 0;
@@ -325,18 +341,27 @@ export class Fleet {
       if (d.onboarded) onboarded++;
       for (const f of d.faults.list()) faults[f.kind] = (faults[f.kind] ?? 0) + 1;
     }
-    const s = this.o.clock.stats();
     return {
-      atMs: this.o.clock.now(),
       state: this.stateValue,
       shard: `${this.o.shard.index}/${this.o.shard.count}`,
       devices: this.devices.length,
       byPhase,
       onboarded,
       queueDepth,
-      requests: this.requests.takePeriod(),
       faults,
       restarts,
+      requests: this.requests.totals(),
+    };
+  }
+
+  /** The live view's figures: the status plus rates and latency since the previous snapshot (a new period starts). */
+  snapshot(): FleetSnapshot {
+    const s = this.o.clock.stats();
+    return {
+      atMs: this.o.clock.now(),
+      ...this.status(),
+      // Rates and latency of the period replace the totals.
+      requests: this.requests.takePeriod(),
       scheduler: { pending: s.pending, maxLateMs: Math.round(s.maxLateMs) },
       rssMiB: Math.round(process.memoryUsage().rss / 1048576),
     };
@@ -415,5 +440,6 @@ function view(d: FleetDevice): FleetDeviceView {
     faults: d.faults.list().map((f) => f.kind),
     restarts: d.restarts,
     lastError: d.lastError,
+    hardware: d.hardware ? `${d.hardware.manufacturer} ${d.hardware.productName}` : undefined,
   };
 }

@@ -6,3 +6,5 @@ export { parseShard } from './shard.js';
 export { loadProfile, ProfileError } from './profile.js';
 export { FleetMetricsServer } from './metrics-server.js';
 export { snapshotJsonLine, snapshotTable } from './live-view.js';
+export { FleetAdminServer } from './admin-server.js';
+export { FleetAdminClient, fleetSocketPath } from './admin-client.js';

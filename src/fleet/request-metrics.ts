@@ -41,7 +41,7 @@ export function endpointOf(url: string): string {
 export class RequestMetrics {
   private windows = new Map<string, Window>();
   private periodStart = performance.now();
-  private readonly totals = new Map<string, number>();
+  private readonly cumulative = new Map<string, number>();
   private readonly counter: Counter<'endpoint' | 'status'>;
   private readonly histogram: Histogram<'endpoint'>;
 
@@ -66,7 +66,7 @@ export class RequestMetrics {
     this.counter.inc({ endpoint, status: outcome });
     this.histogram.observe({ endpoint }, ms / 1000);
     const key = `${endpoint} ${outcome}`;
-    this.totals.set(key, (this.totals.get(key) ?? 0) + 1);
+    this.cumulative.set(key, (this.cumulative.get(key) ?? 0) + 1);
     let w = this.windows.get(endpoint);
     if (!w) this.windows.set(endpoint, (w = { counts: new Map(), samples: [], seen: 0 }));
     w.counts.set(outcome, (w.counts.get(outcome) ?? 0) + 1);
@@ -79,9 +79,14 @@ export class RequestMetrics {
   }
 
   /** Requests since start, keyed `"<endpoint> <outcome>"`. */
+  totals(): Record<string, number> {
+    return Object.fromEntries(this.cumulative);
+  }
+
+  /** Requests since start to `endpoint` (with `outcome`, when given). */
   total(endpoint: string, outcome?: string): number {
     let n = 0;
-    for (const [k, v] of this.totals) {
+    for (const [k, v] of this.cumulative) {
       const [e, o] = k.split(' ');
       if (e === endpoint && (outcome === undefined || o === outcome)) n += v;
     }
