@@ -40,6 +40,7 @@ interface Snapshot {
   byPhase: Record<string, number>;
   requests: Record<string, { perSecond: Record<string, number>; p50Ms: number; p99Ms: number }>;
   rssMiB: number;
+  heapUsedMiB: number;
 }
 
 const clock = createClock();
@@ -153,6 +154,7 @@ try {
     `memory: fleet RSS ${f1.rssMiB.toFixed(0)} MiB (peak ${f1.hwmMiB.toFixed(0)}) = ${((f1.rssMiB * 1024) / count).toFixed(0)} KiB per device; ` +
       `growth from the first sample (${firstRss.devices} devices, ${firstRss.rss.toFixed(0)} MiB): ` +
       `${(((f1.rssMiB - firstRss.rss) * 1024) / Math.max(1, count - firstRss.devices)).toFixed(0)} KiB per device added; ` +
+      `V8 heap in use ${window.at(-1)?.heapUsedMiB ?? NaN} MiB = ${(((window.at(-1)?.heapUsedMiB ?? NaN) * 1024) / count).toFixed(0)} KiB per device; ` +
       `controller RSS ${c1.rssMiB.toFixed(0)} MiB`,
   );
   db.close();

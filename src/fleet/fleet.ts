@@ -72,6 +72,8 @@ export interface FleetSnapshot {
   restarts: number;
   scheduler: { pending: number; maxLateMs: number };
   rssMiB: number;
+  /** V8 heap in use (what the devices' objects take; RSS adds allocator slack, code and OpenSSL). */
+  heapUsedMiB: number;
 }
 
 /** One device as `fleet devices` / `fleet device` show it. */
@@ -363,7 +365,7 @@ export class Fleet {
       // Rates and latency of the period replace the totals.
       requests: this.requests.takePeriod(),
       scheduler: { pending: s.pending, maxLateMs: Math.round(s.maxLateMs) },
-      rssMiB: Math.round(process.memoryUsage().rss / 1048576),
+      ...memory(),
     };
   }
 
@@ -428,6 +430,11 @@ export class Fleet {
       },
     });
   }
+}
+
+function memory(): { rssMiB: number; heapUsedMiB: number } {
+  const m = process.memoryUsage();
+  return { rssMiB: Math.round(m.rss / 1048576), heapUsedMiB: Math.round(m.heapUsed / 1048576) };
 }
 
 function view(d: FleetDevice): FleetDeviceView {

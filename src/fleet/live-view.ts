@@ -20,7 +20,7 @@ export function snapshotTable(s: FleetSnapshot): string {
   const faults = Object.entries(s.faults).map(([k, n]) => `${k} ${n}`).join(' · ');
   const lines = [
     `${new Date(s.atMs).toISOString().slice(11, 19)}  fleet ${s.state}  shard ${s.shard}  devices ${s.devices} (onboarded ${s.onboarded}): ${phases || '-'}`,
-    `  queue ${s.queueDepth}  restarts ${s.restarts}  timers ${s.scheduler.pending} (late ≤ ${s.scheduler.maxLateMs} ms)  rss ${s.rssMiB} MiB` +
+    `  queue ${s.queueDepth}  restarts ${s.restarts}  timers ${s.scheduler.pending} (late ≤ ${s.scheduler.maxLateMs} ms)  rss ${s.rssMiB} MiB (heap ${s.heapUsedMiB})` +
       (faults ? `  faults: ${faults}` : ''),
   ];
   const rows = Object.entries(s.requests);

@@ -52,6 +52,7 @@ void describe('request metrics', () => {
       restarts: 0,
       scheduler: { pending: 15, maxLateMs: 2 },
       rssMiB: 90,
+      heapUsedMiB: 40,
     };
     const table = snapshotTable(s);
     assert.match(table, /^12:00:00 {2}fleet running {2}shard 0\/1 {2}devices 3 \(onboarded 2\): onboarding 1 · running 2/);
