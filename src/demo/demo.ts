@@ -17,7 +17,7 @@ import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
 import { createClock, errorMessage, findCommand, pollUntil } from '../common/index.js';
 import { ControllerAdminClient, ControllerServer, type InfoItem } from '../controller/index.js';
-import { KubeClient, loadKubeLibrary } from '../k3s/index.js';
+import { KubeClient } from '../k3s/index.js';
 import { SwtpmProcess } from '../tpm/index.js';
 import { runFailoverScenario, type FailoverNode, type FailoverScenarioResult } from './failover.js';
 import { StartMarks, startTimeline, type StartStep } from './start-profile.js';
@@ -271,7 +271,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         nodes: nodes.map((x): FailoverNode => ({ name: x.name, uuid: x.uuid, kill: () => killNode(x) })),
         // Node 2 survives; in netns mode its API is reachable only inside its namespace, hence the forwarder.
         survivorKube: async () => {
-          await loadKubeLibrary();
           const kubeconfig = path.join(nodes[1].dir, 'state', KUBECONFIG_IN_STATE);
           if (!topology) return KubeClient.fromKubeconfigFile(kubeconfig, { logger: log, clock: o.clock });
           const fwd = await Forwarder.start(o, net, 1, net.clusterIp(1), K3S_API_PORT, path.join(nodes[1].dir, 'kube-api.sock'));
@@ -414,15 +413,7 @@ class Forwarder {
 
   /** A client on `kubeconfig` with its server replaced by this forwarder's local end. */
   kubeClient(kubeconfig: string, logger: Logger, clock: Clock): KubeClient {
-    const k = KubeClient.fromKubeconfigFile(kubeconfig, { logger, clock });
-    const kc = k.kubeConfig;
-    kc.loadFromOptions({
-      clusters: kc.clusters.map((c) => ({ ...c, server: `https://127.0.0.1:${this.port}` })),
-      users: kc.users,
-      contexts: kc.contexts,
-      currentContext: kc.currentContext,
-    });
-    return KubeClient.fromKubeConfig(kc, { logger, clock });
+    return KubeClient.fromKubeconfigFile(kubeconfig, { logger, clock }, { server: `https://127.0.0.1:${this.port}` });
   }
 
   /** Closes the listener and every open connection, then ends the in-namespace half (SIGKILL after 5 s). */

@@ -7,7 +7,8 @@
  * - `supervisor.ts`     — runs `k3s server|agent` (real binary or `edgesim k3s`) with kube-init's restart backoff.
  * - `status-server.ts`  — the cluster status server on `<cluster IP>:12346`.
  * - `join-handshake.ts` — a joiner's wait for the bootstrap server.
- * - `kube.ts`           — Kubernetes API helpers with plain node/pod status types and normalised errors.
+ * - `kube.ts`           — the agent's Kubernetes API calls, plain node/pod status types and normalised errors,
+ *                         over `kube-http.ts` (JSON over HTTPS, shared with the stand-in) and `kubeconfig.ts`.
  * - `lease-election.ts` — Lease leader election for `eve-kube-stats-leader`.
  */
 export * from './naming.js';

@@ -1,51 +1,17 @@
 /**
- * Small Kubernetes API helpers for the agent over @kubernetes/client-node v2 (object-parameter API): nodes
- * (label, annotate, cordon, delete, read as plain {@link KubeNodeStatus}), pods (as plain {@link KubePodStatus}),
- * app ReplicaSets in `eve-kube-app`, and Leases for leader election (see lease-election.ts).
+ * The agent's Kubernetes API calls: nodes (label, annotate, cordon, delete, read as plain {@link KubeNodeStatus}),
+ * pods (as plain {@link KubePodStatus}), app ReplicaSets and PVCs in `eve-kube-app`, and Leases for leader election
+ * (see lease-election.ts) — plain REST over the shared {@link KubeHttpClient} (kube-http.ts says why not
+ * @kubernetes/client-node, whose types the objects keep).
  *
  * Every call has EVE's 30 s per-call timeout (zedkube/kubeservice.go, kubeapi/kubeapi.go; cluster.md §14) and
  * takes an optional AbortSignal; failures become a {@link KubeError} with a fixed `kind`.
  */
-import type {
-  AppsV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
-  ConfigurationOptions,
-  KubeConfig,
-  ObservableMiddleware,
-  RequestContext,
-  ResponseContext,
-  V1Lease,
-  V1Node,
-  V1Pod,
-  V1PersistentVolumeClaim,
-  V1ReplicaSet,
-} from '@kubernetes/client-node';
-import type * as KubeLibraryModule from '@kubernetes/client-node';
+import type { V1Lease, V1Node, V1NodeList, V1Pod, V1PodList, V1PersistentVolumeClaim, V1ReplicaSet } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
-import https from 'node:https';
 import { errorMessage, type Clock, type Logger } from '../common/index.js';
-
-type KubeLibrary = typeof KubeLibraryModule;
-let library: KubeLibrary | undefined;
-
-/**
- * Loads @kubernetes/client-node. Importing it costs about a second of CPU, and a node needs it only once k3s
- * runs, so it is loaded then (or by whoever makes the first {@link KubeClient}), not at process start.
- */
-export async function loadKubeLibrary(): Promise<void> {
-  library ??= await import('@kubernetes/client-node');
-}
-
-/** Whether {@link loadKubeLibrary} has finished (then the synchronous factories can be used). */
-export function kubeLibraryLoaded(): boolean {
-  return library !== undefined;
-}
-
-function k8s(): KubeLibrary {
-  if (!library) throw new KubeError('OTHER', 'kube: @kubernetes/client-node not loaded: await loadKubeLibrary() first', { op: 'loadKubeLibrary' });
-  return library;
-}
+import { KubeHttpClient, isKubeHttpError } from './kube-http.js';
+import { KubeconfigError, readKubeconfig, type KubeEndpoint } from './kubeconfig.js';
 
 /** Namespace of every EVE app workload, PVC and the kube-stats lease (cluster.md §9.1, §7.1). */
 export const EVE_KUBE_APP_NAMESPACE = 'eve-kube-app';
@@ -209,26 +175,15 @@ export function toKubePodStatus(p: V1Pod): KubePodStatus {
   };
 }
 
-/** Status `reason` from an ApiException body (a JSON `Status` as text), if any. */
-function statusReason(body: unknown): string | undefined {
-  try {
-    const o = (typeof body === 'string' ? JSON.parse(body) : body) as { reason?: unknown } | undefined;
-    return typeof o?.reason === 'string' ? o.reason : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CLOSED']);
-
-/** Maps whatever a client-node call threw to a {@link KubeError}. */
+/** Maps whatever a call threw to a {@link KubeError}. */
 export function toKubeError(op: string, target: string | undefined, e: unknown): KubeError {
   const ctx = { op, ...(target ? { target } : {}) };
   const where = target ? `${op} ${target}` : op;
-  // Without the library loaded no client call can have run, so nothing can be an ApiException.
-  if (library && e instanceof library.ApiException) {
+  if (isKubeHttpError(e) && e.code > 0) {
     const status = e.code;
-    const reason = statusReason(e.body);
+    const reason = e.reason;
     const kind: KubeErrorKind =
       status === 404
         ? 'NOT_FOUND'
@@ -252,83 +207,97 @@ export function toKubeError(op: string, target: string | undefined, e: unknown):
     }
     cur = (cur as { cause?: unknown }).cause;
   }
-  if (e instanceof TypeError && e.message === 'fetch failed') {
-    return new KubeError('UNREACHABLE', `kube: ${where}: ${errorMessage((e as { cause?: unknown }).cause ?? e)}`, ctx);
-  }
   return new KubeError('OTHER', `kube: ${where}: ${errorMessage(e)}`, ctx);
 }
 
-/**
- * Per-call middleware: sets the request's abort signal, the shared keep-alive connection agent and, for patches,
- * the content type.
- */
-function callOptions(signal: AbortSignal, reuse: (req: RequestContext) => void, contentType?: string): ConfigurationOptions<ObservableMiddleware> {
-  const mw: ObservableMiddleware = {
-    pre: (req: RequestContext) => {
-      req.setSignal(signal);
-      reuse(req);
-      if (contentType) req.setHeaderParam('Content-Type', contentType);
-      return new (k8s().Observable)(Promise.resolve(req));
-    },
-    post: (res: ResponseContext) => new (k8s().Observable)(Promise.resolve(res)),
-  };
-  return { middleware: [mw], middlewareMergeStrategy: 'append' };
+/** Fields that client-node's types declare as `Date` (times of metadata, conditions, containers and leases). */
+const DATE_FIELDS = new Set([
+  'creationTimestamp',
+  'deletionTimestamp',
+  'lastTransitionTime',
+  'lastHeartbeatTime',
+  'lastProbeTime',
+  'lastUpdateTime',
+  'startTime',
+  'startedAt',
+  'finishedAt',
+  'acquireTime',
+  'renewTime',
+]);
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+
+/** Answers' timestamps become Dates, as the object types say. */
+function reviveDates(key: string, value: unknown): unknown {
+  return typeof value === 'string' && DATE_FIELDS.has(key) && RFC3339.test(value) ? new Date(value) : value;
 }
 
-/** The agent's Kubernetes client. Stateless apart from the loaded kubeconfig; no lifecycle to stop. */
+/**
+ * Dates go out as RFC 3339 with microseconds: a Lease's `renewTime`/`acquireTime` are MicroTime, which the API
+ * server parses with exactly six fraction digits; plain Time fields accept the fraction too.
+ */
+function microTime(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  return raw instanceof Date ? raw.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') : value;
+}
+
+const MERGE_PATCH = 'application/merge-patch+json';
+const enc = encodeURIComponent;
+
+/** `?a=b&…` of the defined entries. */
+function query(q: Record<string, string | number | undefined>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+/** The agent's Kubernetes client. Stateless apart from its kept-alive connections; {@link KubeClient.close} ends them. */
 export class KubeClient {
-  /** The loaded kubeconfig (for APIs this class does not wrap). */
-  readonly kubeConfig: KubeConfig;
-  readonly #core: CoreV1Api;
-  readonly #apps: AppsV1Api;
-  readonly #coord: CoordinationV1Api;
+  readonly #http: KubeHttpClient;
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #timeoutMs: number;
   readonly #ns: string;
-  /** Kept-alive connections for every call (see {@link KubeClient.close}). */
-  #agent: https.Agent | undefined;
 
-  private constructor(kc: KubeConfig, opts: KubeClientOptions) {
-    const lib = k8s();
-    this.kubeConfig = kc;
-    this.#core = kc.makeApiClient(lib.CoreV1Api);
-    this.#apps = kc.makeApiClient(lib.AppsV1Api);
-    this.#coord = kc.makeApiClient(lib.CoordinationV1Api);
+  private constructor(endpoint: KubeEndpoint, opts: KubeClientOptions) {
     this.#log = opts.logger.child({ component: 'k3s.kube' });
     this.#clock = opts.clock;
     this.#timeoutMs = opts.callTimeoutMs ?? KUBE_CALL_TIMEOUT_MS;
     this.#ns = opts.namespace ?? EVE_KUBE_APP_NAMESPACE;
+    this.#http = new KubeHttpClient({
+      baseUrl: endpoint.server,
+      ...(endpoint.caPem ? { caPem: endpoint.caPem } : {}),
+      ...(endpoint.certPem && endpoint.keyPem ? { certPem: endpoint.certPem, keyPem: endpoint.keyPem } : {}),
+      ...(endpoint.token ? { authorization: `Bearer ${endpoint.token}` } : {}),
+      // The deadline is #call's; the transport's own is only a backstop behind it.
+      timeoutMs: this.#timeoutMs * 2,
+      minRealTimeoutMs: MIN_REAL_CALL_TIMEOUT_MS * 2,
+      clock: opts.clock,
+      reviver: reviveDates,
+      replacer: microTime,
+    });
   }
 
   /**
-   * Loads a kubeconfig file (k3s writes `<data-dir>/…/k3s.yaml` or `write-kubeconfig`). Needs
-   * {@link loadKubeLibrary} to have finished.
-   * @throws KubeError `UNREACHABLE` when the file does not exist yet (k3s not up), `OTHER` when it is unusable or
-   *   the library is not loaded
+   * Loads a kubeconfig file (k3s writes `<data-dir>/…/k3s.yaml` or `write-kubeconfig`); `server` replaces the URL
+   * in it (a forwarder's local end).
+   * @throws KubeError `UNREACHABLE` when the file does not exist yet (k3s not up), `OTHER` when it is unusable
    */
-  static fromKubeconfigFile(file: string, opts: KubeClientOptions): KubeClient {
+  static fromKubeconfigFile(file: string, opts: KubeClientOptions, override: { server?: string } = {}): KubeClient {
     if (!existsSync(file)) {
       throw new KubeError('UNREACHABLE', `kube: kubeconfig ${file} does not exist (k3s not started yet?)`, {
         op: 'loadKubeconfig',
         target: file,
       });
     }
-    const kc = new (k8s().KubeConfig)();
+    let endpoint: KubeEndpoint;
     try {
-      kc.loadFromFile(file);
+      endpoint = readKubeconfig(file);
     } catch (e) {
-      throw new KubeError('OTHER', `kube: kubeconfig ${file}: ${errorMessage(e)}`, { op: 'loadKubeconfig', target: file });
+      const message = e instanceof KubeconfigError ? e.message : `kubeconfig ${file}: ${errorMessage(e)}`;
+      throw new KubeError('OTHER', `kube: ${message}`, { op: 'loadKubeconfig', target: file });
     }
-    if (!kc.getCurrentCluster()) {
-      throw new KubeError('OTHER', `kube: kubeconfig ${file}: no current cluster`, { op: 'loadKubeconfig', target: file });
-    }
-    return new KubeClient(kc, opts);
-  }
-
-  /** Wraps an already loaded KubeConfig. */
-  static fromKubeConfig(kc: KubeConfig, opts: KubeClientOptions): KubeClient {
-    return new KubeClient(kc, opts);
+    return new KubeClient(override.server ? { ...endpoint, server: override.server } : endpoint, opts);
   }
 
   /** Namespace of ReplicaSets and the default of pod lists. */
@@ -338,32 +307,19 @@ export class KubeClient {
 
   /** Closes the kept-alive connections. The client stays usable (a later call connects again). */
   close(): void {
-    this.#agent?.destroy();
-    this.#agent = undefined;
+    this.#http.close();
   }
-
-  /**
-   * client-node gives every request a new https.Agent, i.e. a TLS handshake per call; the agent's monitors call
-   * several times a second under --time-scale. One keep-alive agent with the same TLS options serves them all.
-   */
-  readonly #reuseConnection = (req: RequestContext): void => {
-    const perRequest = req.getAgent();
-    if (!(perRequest instanceof https.Agent)) return;
-    this.#agent ??= new https.Agent({ ...perRequest.options, keepAlive: true });
-    req.setAgent(this.#agent);
-  };
 
   async #call<T>(
     op: string,
     target: string | undefined,
     signal: AbortSignal | undefined,
-    fn: (o: ConfigurationOptions<ObservableMiddleware>) => Promise<T>,
-    contentType?: string,
+    req: { method: string; path: string; body?: unknown; contentType?: string },
   ): Promise<T> {
     const deadline = AbortSignal.timeout(Math.max(MIN_REAL_CALL_TIMEOUT_MS, this.#clock.scaled(this.#timeoutMs)));
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
     try {
-      return await fn(callOptions(combined, this.#reuseConnection, contentType));
+      return await this.#http.request<T>(req.method, req.path, req.body, req.contentType, combined);
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
       const err = deadline.aborted
@@ -379,81 +335,62 @@ export class KubeClient {
 
   /** Reads one node. @throws KubeError (`NOT_FOUND` when missing) */
   async getNode(name: string, signal?: AbortSignal): Promise<KubeNodeStatus> {
-    return toKubeNodeStatus(await this.#call('getNode', name, signal, (o) => this.#core.readNode({ name }, o)));
+    return toKubeNodeStatus(await this.#call<V1Node>('getNode', name, signal, { method: 'GET', path: `/api/v1/nodes/${enc(name)}` }));
   }
 
   /** Lists all nodes (or those matching `labelSelector`). */
   async listNodes(opts: { labelSelector?: string } = {}, signal?: AbortSignal): Promise<KubeNodeStatus[]> {
-    const list = await this.#call('listNodes', undefined, signal, (o) =>
-      this.#core.listNode(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}, o),
-    );
+    const list = await this.#call<V1NodeList>('listNodes', undefined, signal, {
+      method: 'GET',
+      path: `/api/v1/nodes${query({ labelSelector: opts.labelSelector })}`,
+    });
     return list.items.map(toKubeNodeStatus);
   }
 
-  /** Merge-patches node metadata; a `null` value removes that key. */
-  async #patchNodeMeta(
-    op: string,
-    name: string,
-    meta: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> },
-    signal?: AbortSignal,
-  ): Promise<KubeNodeStatus> {
-    const n = await this.#call(
-      op,
-      name,
-      signal,
-      (o) => this.#core.patchNode({ name, body: { metadata: meta } }, o),
-      k8s().PatchStrategy.MergePatch,
-    );
+  /** Merge-patches a node; a `null` value removes that key. */
+  async #patchNode(op: string, name: string, body: unknown, signal?: AbortSignal): Promise<KubeNodeStatus> {
+    const n = await this.#call<V1Node>(op, name, signal, { method: 'PATCH', path: `/api/v1/nodes/${enc(name)}`, body, contentType: MERGE_PATCH });
     return toKubeNodeStatus(n);
   }
 
   /** Sets (or with `null` removes) node labels, e.g. `{ 'node-uuid': <device UUID> }` (cluster.md §4.5). */
   labelNode(name: string, labels: Record<string, string | null>, signal?: AbortSignal): Promise<KubeNodeStatus> {
-    return this.#patchNodeMeta('labelNode', name, { labels }, signal);
+    return this.#patchNode('labelNode', name, { metadata: { labels } }, signal);
   }
 
   /** Sets (or with `null` removes) node annotations, e.g. Longhorn's `node.longhorn.io/default-disks-config`. */
   annotateNode(name: string, annotations: Record<string, string | null>, signal?: AbortSignal): Promise<KubeNodeStatus> {
-    return this.#patchNodeMeta('annotateNode', name, { annotations }, signal);
+    return this.#patchNode('annotateNode', name, { metadata: { annotations } }, signal);
   }
 
   /** Cordons (`spec.unschedulable = true`) or, with `cordon = false`, uncordons a node. */
-  async cordonNode(name: string, cordon = true, signal?: AbortSignal): Promise<KubeNodeStatus> {
-    const n = await this.#call(
-      cordon ? 'cordonNode' : 'uncordonNode',
-      name,
-      signal,
-      (o) => this.#core.patchNode({ name, body: { spec: { unschedulable: cordon } } }, o),
-      k8s().PatchStrategy.MergePatch,
-    );
-    return toKubeNodeStatus(n);
+  cordonNode(name: string, cordon = true, signal?: AbortSignal): Promise<KubeNodeStatus> {
+    return this.#patchNode(cordon ? 'cordonNode' : 'uncordonNode', name, { spec: { unschedulable: cordon } }, signal);
   }
 
   /** Deletes a node object (leaving a cluster, stale-master pruning). @throws KubeError `NOT_FOUND` when already gone */
   async deleteNode(name: string, signal?: AbortSignal): Promise<void> {
-    await this.#call('deleteNode', name, signal, (o) => this.#core.deleteNode({ name }, o));
+    await this.#call('deleteNode', name, signal, { method: 'DELETE', path: `/api/v1/nodes/${enc(name)}` });
   }
 
   /** Lists pods by namespace and label/field selectors. */
   async listPods(q: PodQuery = {}, signal?: AbortSignal): Promise<KubePodStatus[]> {
     const namespace = q.namespace ?? this.#ns;
-    const list = await this.#call('listPods', namespace, signal, (o) =>
-      this.#core.listNamespacedPod(
-        {
-          namespace,
-          ...(q.labelSelector ? { labelSelector: q.labelSelector } : {}),
-          ...(q.fieldSelector ? { fieldSelector: q.fieldSelector } : {}),
-        },
-        o,
-      ),
-    );
+    const list = await this.#call<V1PodList>('listPods', namespace, signal, {
+      method: 'GET',
+      path: `/api/v1/namespaces/${enc(namespace)}/pods${query({ labelSelector: q.labelSelector, fieldSelector: q.fieldSelector })}`,
+    });
     return list.items.map(toKubePodStatus);
   }
 
   /** Creates a namespace unless it exists (EVE's kube setup creates `eve-kube-app`; the agent plays that part). */
   async ensureNamespace(name: string, signal?: AbortSignal): Promise<void> {
     try {
-      await this.#call('createNamespace', name, signal, (o) => this.#core.createNamespace({ body: { metadata: { name } } }, o));
+      await this.#call('createNamespace', name, signal, {
+        method: 'POST',
+        path: '/api/v1/namespaces',
+        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+      });
     } catch (e) {
       if (!isKubeError(e, 'CONFLICT')) throw e;
     }
@@ -462,81 +399,98 @@ export class KubeClient {
   /** Deletes a pod (`gracePeriodSeconds` 0 forces it, as DetachOldWorkload does). @throws KubeError `NOT_FOUND` */
   async deletePod(name: string, opts: { namespace?: string; gracePeriodSeconds?: number } = {}, signal?: AbortSignal): Promise<void> {
     const namespace = opts.namespace ?? this.#ns;
-    await this.#call('deletePod', name, signal, (o) =>
-      this.#core.deleteNamespacedPod(
-        { name, namespace, ...(opts.gracePeriodSeconds !== undefined ? { gracePeriodSeconds: opts.gracePeriodSeconds } : {}) },
-        o,
-      ),
-    );
+    await this.#call('deletePod', name, signal, {
+      method: 'DELETE',
+      path: `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}${query({ gracePeriodSeconds: opts.gracePeriodSeconds })}`,
+    });
+  }
+
+  #replicaSets(name?: string): string {
+    return `/apis/apps/v1/namespaces/${enc(this.#ns)}/replicasets${name === undefined ? '' : `/${enc(name)}`}`;
   }
 
   /** Reads an app ReplicaSet. @throws KubeError `NOT_FOUND` */
   getReplicaSet(name: string, signal?: AbortSignal): Promise<V1ReplicaSet> {
-    return this.#call('getReplicaSet', name, signal, (o) =>
-      this.#apps.readNamespacedReplicaSet({ name, namespace: this.#ns }, o),
-    );
+    return this.#call('getReplicaSet', name, signal, { method: 'GET', path: this.#replicaSets(name) });
   }
 
   /** Creates an app ReplicaSet. @throws KubeError `CONFLICT` (reason `AlreadyExists`) when another node made it first */
   createReplicaSet(rs: V1ReplicaSet, signal?: AbortSignal): Promise<V1ReplicaSet> {
-    return this.#call('createReplicaSet', rs.metadata?.name, signal, (o) =>
-      this.#apps.createNamespacedReplicaSet({ namespace: this.#ns, body: rs }, o),
-    );
+    return this.#call('createReplicaSet', rs.metadata?.name, signal, {
+      method: 'POST',
+      path: this.#replicaSets(),
+      body: { apiVersion: 'apps/v1', kind: 'ReplicaSet', ...rs },
+    });
   }
 
   /** Replaces an app ReplicaSet (send the `resourceVersion` read). @throws KubeError `CONFLICT` on a stale version */
   replaceReplicaSet(rs: V1ReplicaSet, signal?: AbortSignal): Promise<V1ReplicaSet> {
     const name = rs.metadata?.name ?? '';
-    return this.#call('replaceReplicaSet', name, signal, (o) =>
-      this.#apps.replaceNamespacedReplicaSet({ name, namespace: this.#ns, body: rs }, o),
-    );
+    return this.#call('replaceReplicaSet', name, signal, {
+      method: 'PUT',
+      path: this.#replicaSets(name),
+      body: { apiVersion: 'apps/v1', kind: 'ReplicaSet', ...rs },
+    });
   }
 
   /** Deletes an app ReplicaSet with foreground propagation (its pods go first). @throws KubeError `NOT_FOUND` */
   async deleteReplicaSet(name: string, signal?: AbortSignal): Promise<void> {
-    await this.#call('deleteReplicaSet', name, signal, (o) =>
-      this.#apps.deleteNamespacedReplicaSet({ name, namespace: this.#ns, propagationPolicy: 'Foreground' }, o),
-    );
+    await this.#call('deleteReplicaSet', name, signal, {
+      method: 'DELETE',
+      path: `${this.#replicaSets(name)}${query({ propagationPolicy: 'Foreground' })}`,
+    });
+  }
+
+  #pvcs(name?: string): string {
+    return `/api/v1/namespaces/${enc(this.#ns)}/persistentvolumeclaims${name === undefined ? '' : `/${enc(name)}`}`;
   }
 
   /** Reads a PersistentVolumeClaim of the app namespace. @throws KubeError `NOT_FOUND` */
   getPvc(name: string, signal?: AbortSignal): Promise<V1PersistentVolumeClaim> {
-    return this.#call('getPvc', name, signal, (o) => this.#core.readNamespacedPersistentVolumeClaim({ name, namespace: this.#ns }, o));
+    return this.#call('getPvc', name, signal, { method: 'GET', path: this.#pvcs(name) });
   }
 
   /** Creates a PersistentVolumeClaim in the app namespace. @throws KubeError `CONFLICT` when it exists */
   createPvc(pvc: V1PersistentVolumeClaim, signal?: AbortSignal): Promise<V1PersistentVolumeClaim> {
-    return this.#call('createPvc', pvc.metadata?.name, signal, (o) =>
-      this.#core.createNamespacedPersistentVolumeClaim({ namespace: this.#ns, body: pvc }, o),
-    );
+    return this.#call('createPvc', pvc.metadata?.name, signal, {
+      method: 'POST',
+      path: this.#pvcs(),
+      body: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...pvc },
+    });
   }
 
   /** Deletes a PersistentVolumeClaim of the app namespace. @throws KubeError `NOT_FOUND` when already gone */
   async deletePvc(name: string, signal?: AbortSignal): Promise<void> {
-    await this.#call('deletePvc', name, signal, (o) => this.#core.deleteNamespacedPersistentVolumeClaim({ name, namespace: this.#ns }, o));
+    await this.#call('deletePvc', name, signal, { method: 'DELETE', path: this.#pvcs(name) });
+  }
+
+  #leases(namespace: string, name?: string): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${enc(namespace)}/leases${name === undefined ? '' : `/${enc(name)}`}`;
   }
 
   /** Reads a Lease. @throws KubeError `NOT_FOUND` */
   getLease(namespace: string, name: string, signal?: AbortSignal): Promise<V1Lease> {
-    return this.#call('getLease', `${namespace}/${name}`, signal, (o) =>
-      this.#coord.readNamespacedLease({ name, namespace }, o),
-    );
+    return this.#call('getLease', `${namespace}/${name}`, signal, { method: 'GET', path: this.#leases(namespace, name) });
   }
 
   /** Creates a Lease. @throws KubeError `CONFLICT` when it exists */
   createLease(lease: V1Lease, signal?: AbortSignal): Promise<V1Lease> {
     const namespace = lease.metadata?.namespace ?? this.#ns;
-    return this.#call('createLease', `${namespace}/${lease.metadata?.name}`, signal, (o) =>
-      this.#coord.createNamespacedLease({ namespace, body: lease }, o),
-    );
+    return this.#call('createLease', `${namespace}/${lease.metadata?.name}`, signal, {
+      method: 'POST',
+      path: this.#leases(namespace),
+      body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease },
+    });
   }
 
   /** Replaces a Lease (optimistic: carries the `resourceVersion` read). @throws KubeError `CONFLICT` when stale */
   replaceLease(lease: V1Lease, signal?: AbortSignal): Promise<V1Lease> {
     const namespace = lease.metadata?.namespace ?? this.#ns;
     const name = lease.metadata?.name ?? '';
-    return this.#call('replaceLease', `${namespace}/${name}`, signal, (o) =>
-      this.#coord.replaceNamespacedLease({ name, namespace, body: lease }, o),
-    );
+    return this.#call('replaceLease', `${namespace}/${name}`, signal, {
+      method: 'PUT',
+      path: this.#leases(namespace, name),
+      body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease },
+    });
   }
 }

@@ -332,7 +332,6 @@ export class ClusterReconciler {
       startStatusServer: (ip, clusterId) => this.startStatus(ip, clusterId),
       waitBootstrap: async (joinServerIp, clusterId, signal) => {
         if (dry) return;
-        this.k3s.loadClientLibrary(); // idle time now, not while k3s starts
         if (this.o.waitForBootstrap) return this.o.waitForBootstrap(joinServerIp, clusterId, signal);
         await waitForBootstrapServer({
           joinServerIp,

@@ -6,14 +6,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, Logger } from '../../common/index.js';
-import { errorMessage, findCommand } from '../../common/index.js';
+import { findCommand } from '../../common/index.js';
 import {
   applyK3sConfig,
   etcdMemberExists,
   K3sSupervisor,
   KubeClient,
-  kubeLibraryLoaded,
-  loadKubeLibrary,
   removeK3sConfig,
   type K3sClusterInput,
   type K3sNodeRole,
@@ -69,7 +67,6 @@ export interface ClusterK3s {
   /** The supervised process (faults), while running. */
   readonly process: K3sSupervisor | undefined;
   kube(): KubeClient | undefined;
-  loadClientLibrary(): void;
   etcdInitialized(): Promise<boolean>;
   writeConfig(p: K3sStartInput): Promise<K3sRunning>;
   startProcess(): Promise<K3sRunning>;
@@ -152,9 +149,6 @@ export class K3sRuntime implements ClusterK3s {
     });
     this.restartNeeded = false;
     this.running = w;
-    // Load the client library the monitors need while k3s boots (it writes its kubeconfig a second or more later);
-    // only after the spawn, so the import's CPU never delays k3s itself.
-    this.loadClientLibrary();
     return w;
   }
 
@@ -180,18 +174,9 @@ export class K3sRuntime implements ClusterK3s {
     await writeFile(this.ownerFile, owner + '\n', { mode: 0o600 });
   }
 
-  /**
-   * Starts loading @kubernetes/client-node in the background (about a second of CPU; once). A joiner calls this
-   * while it waits for the bootstrap server, so that the load does not compete with its own k3s start.
-   */
-  loadClientLibrary(): void {
-    void loadKubeLibrary().catch((e: unknown) => this.o.logger.error('cannot load @kubernetes/client-node', { error: errorMessage(e) }));
-  }
-
   /** A kube client on this node's kubeconfig, once k3s wrote it. */
   kube(): KubeClient | undefined {
     if (this.client) return this.client;
-    if (!kubeLibraryLoaded()) return undefined; // start() loads it; callers poll
     if (!existsSync(this.kubeconfigPath)) return undefined;
     this.client = KubeClient.fromKubeconfigFile(this.kubeconfigPath, { logger: this.o.logger, clock: this.o.clock });
     return this.client;

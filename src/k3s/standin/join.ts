@@ -9,7 +9,7 @@
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage } from '../../common/index.js';
 import { ApiError, StandinError } from './errors.js';
-import { KubeClient, isKubeClientError } from './kube-client.js';
+import { KubeHttpClient, isKubeHttpError } from '../kube-http.js';
 import type { EtcdMembership } from './etcd-membership.js';
 import type { KeyAndCert } from './tls.js';
 
@@ -77,7 +77,7 @@ export const JOIN_RETRY_MAX_MS = 1_000;
 /** Joins through `server`, retrying transient failures until `signal` aborts; a wrong token fails at once. */
 export async function requestJoin(opts: JoinClientOptions): Promise<JoinResponse> {
   const user = opts.request.role === 'server' ? 'server' : 'node';
-  const client = new KubeClient({
+  const client = new KubeHttpClient({
     baseUrl: opts.server,
     authorization: `Basic ${Buffer.from(`${user}:${opts.token}`).toString('base64')}`,
     timeoutMs: 10_000,
@@ -91,10 +91,10 @@ export async function requestJoin(opts: JoinClientOptions): Promise<JoinResponse
         log.info('joined cluster', { server: opts.server, clusterId: res.clusterId, attempt });
         return res;
       } catch (e) {
-        if (isKubeClientError(e) && e.code === 401) {
+        if (isKubeHttpError(e) && e.code === 401) {
           throw new StandinError('join-refused', `join refused by ${opts.server}: the token does not match the cluster's token`, { server: opts.server });
         }
-        if (isKubeClientError(e) && e.code >= 400 && e.code < 500) {
+        if (isKubeHttpError(e) && e.code >= 400 && e.code < 500) {
           throw new StandinError('join-failed', `join rejected by ${opts.server}: ${e.message}`, { server: opts.server, code: e.code });
         }
         // Joiners start with the bootstrap (EVE nodes boot together): a refused connection is expected for a while.

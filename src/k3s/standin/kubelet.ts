@@ -13,11 +13,11 @@ import { errorMessage } from '../../common/index.js';
 import { KUBE_VERSION } from './api-server.js';
 import type { TaintSpec } from './config.js';
 import { kubeTime } from './kube-api.js';
-import { isKubeClientError, type KubeClient } from './kube-client.js';
+import { isKubeHttpError, type KubeHttpClient } from '../kube-http.js';
 
 /** Options of {@link Kubelet.create}. */
 export interface KubeletOptions {
-  client: KubeClient;
+  client: KubeHttpClient;
   nodeName: string;
   nodeIp: string;
   role: 'server' | 'agent';
@@ -192,7 +192,7 @@ export class Kubelet {
       await c.request('POST', '/api/v1/nodes', node, 'application/json', this.ac.signal);
       this.log.info('node registered', { ip: o.nodeIp });
     } catch (e) {
-      if (!(isKubeClientError(e) && e.reason === 'AlreadyExists')) throw e;
+      if (!(isKubeHttpError(e) && e.reason === 'AlreadyExists')) throw e;
       // Re-registration after a restart: refresh labels, addresses and node info, as the kubelet does.
       await c.request('PATCH', `/api/v1/nodes/${o.nodeName}`, { metadata: { labels: node.metadata.labels, annotations: node.metadata.annotations } }, 'application/merge-patch+json', this.ac.signal);
       await c.request('PATCH', `/api/v1/nodes/${o.nodeName}/status`, { status: { addresses: node.status.addresses, nodeInfo: node.status.nodeInfo } }, 'application/merge-patch+json', this.ac.signal);
@@ -219,7 +219,7 @@ export class Kubelet {
         );
       }
     } catch (e) {
-      if (isKubeClientError(e) && e.code === 404) {
+      if (isKubeHttpError(e) && e.code === 404) {
         if (!this.nodeGone) this.log.warn('node object was deleted; not re-registering until restart', { node: nodeName });
         this.nodeGone = true;
       } else if (this.state === 'running') this.log.debug('node status post failed', { error: errorMessage(e) });
@@ -235,7 +235,7 @@ export class Kubelet {
     try {
       await client.request('PATCH', path, { spec }, 'application/merge-patch+json', this.ac.signal);
     } catch (e) {
-      if (!(isKubeClientError(e) && e.code === 404)) throw e;
+      if (!(isKubeHttpError(e) && e.code === 404)) throw e;
       await client.request('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', { metadata: { name: nodeName, namespace: 'kube-node-lease' }, spec }, 'application/json', this.ac.signal);
     }
   }
@@ -299,7 +299,7 @@ export class Kubelet {
             this.log.info('pod terminated', { pod: `${namespace}/${name}` });
           } catch (e) {
             // Gone already (404) or replaced by a pod of the same name (409): nothing left to confirm.
-            if (!(isKubeClientError(e) && (e.code === 404 || e.code === 409))) {
+            if (!(isKubeHttpError(e) && (e.code === 404 || e.code === 409))) {
               this.log.debug('pod deletion not confirmed yet', { pod: `${namespace}/${name}`, error: errorMessage(e) });
               this.syncAfter(clock.scaled(POD_REWATCH_MS));
             }

@@ -18,7 +18,7 @@ import { EtcdMember, hostPort, peerUrl } from './etcd-member.js';
 import { EtcdMembership, LEARNER_TIMEOUT_MS, waitEtcdReady } from './etcd-membership.js';
 import { handleJoin, requestJoin, type BootstrapData } from './join.js';
 import { KubeApi } from './kube-api.js';
-import { KubeClient } from './kube-client.js';
+import { KubeHttpClient } from '../kube-http.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { Kubelet } from './kubelet.js';
 import { LeaderElector } from './leader.js';
@@ -299,7 +299,7 @@ export class K3sStandin {
 
   private async startKubelet(opts: StandinOptions, apiUrl: string, boot: BootstrapData, etcdMember: boolean): Promise<void> {
     const cfg = opts.config;
-    const client = new KubeClient({ baseUrl: apiUrl, caPem: boot.ca.certPem, authorization: `Bearer ${boot.adminToken}`, timeoutMs: 10_000, clock: opts.clock });
+    const client = new KubeHttpClient({ baseUrl: apiUrl, caPem: boot.ca.certPem, authorization: `Bearer ${boot.adminToken}`, timeoutMs: 10_000, clock: opts.clock });
     const kubelet = await Kubelet.create(
       {
         client,

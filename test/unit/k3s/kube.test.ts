@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClock, isAbortError } from '../../../src/common/index.js';
-import { KubeClient, loadKubeLibrary, isKubeError, toKubeNodeStatus, toKubePodStatus } from '../../../src/k3s/index.js';
+import { KubeClient, isKubeError, toKubeNodeStatus, toKubePodStatus } from '../../../src/k3s/index.js';
 import { captureLogger } from './capture-logger.js';
 import { startFakeKubeApi, type FakeKubeApi } from './fake-kube-api.js';
 
@@ -55,7 +55,6 @@ const node = (name: string, ready: 'True' | 'False' | 'Unknown', extra: Record<s
 
 before(async () => {
   api = await startFakeKubeApi('127.0.33.1', tmp);
-  await loadKubeLibrary();
   kube = KubeClient.fromKubeconfigFile(api.kubeconfig, { logger: captureLogger(), clock: createClock(100) });
 });
 after(async () => {
@@ -188,6 +187,17 @@ void describe('KubeClient', () => {
     await kube.deleteReplicaSet('nginx-0e7a9-0');
     assert.equal(api.requests.at(-1)!.method, 'DELETE');
     await assert.rejects(kube.getReplicaSet('nginx-0e7a9-0'), (e) => isKubeError(e, 'NOT_FOUND'));
+  });
+
+  void it('sends Lease times as MicroTime (six fraction digits) and reads times back as Dates', async () => {
+    const at = new Date('2026-12-07T10:00:00.123Z');
+    await kube.createLease({ metadata: { name: 'micro', namespace: 'eve-kube-app' }, spec: { holderIdentity: 'a', renewTime: at, acquireTime: at } });
+    const stored = [...api.leases.values()].find((l) => l.metadata?.name === 'micro') as { spec: Record<string, unknown> };
+    assert.equal(stored.spec.renewTime, '2026-12-07T10:00:00.123000Z');
+    const back = await kube.getLease('eve-kube-app', 'micro');
+    assert.ok(back.spec?.renewTime instanceof Date);
+    assert.equal(back.spec.renewTime.getTime(), at.getTime());
+    assert.equal(back.spec.holderIdentity, 'a', 'other strings stay strings');
   });
 
   void it('normalises failures: 403 FORBIDDEN, 503/refused/timeout UNREACHABLE, abort stays an AbortError', async () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClock } from '../../../src/common/index.js';
-import { KubeClient, loadKubeLibrary, LeaseLeaderElector, type LeaseLeaderElectorOptions } from '../../../src/k3s/index.js';
+import { KubeClient, LeaseLeaderElector, type LeaseLeaderElectorOptions } from '../../../src/k3s/index.js';
 import { captureLogger } from './capture-logger.js';
 import { startFakeKubeApi, type FakeKubeApi } from './fake-kube-api.js';
 
@@ -21,7 +21,6 @@ let kube: KubeClient;
 
 before(async () => {
   api = await startFakeKubeApi('127.0.34.1', tmp);
-  await loadKubeLibrary();
   kube = KubeClient.fromKubeconfigFile(api.kubeconfig, { logger: captureLogger(), clock });
 });
 beforeEach(() => {

@@ -78,7 +78,6 @@ class FakeK3s implements ClusterK3s {
   kube(): undefined {
     return undefined;
   }
-  loadClientLibrary(): void {}
   etcdInitialized(): Promise<boolean> {
     return Promise.resolve(this.owner.includes('/bootstrap/'));
   }

@@ -1,14 +1,20 @@
 /**
- * A small HTTPS JSON client for the stand-in's own API calls: the kubelet emulation (which, like a real
- * kubelet, talks to a server's API and never to etcd) and the join request. Errors carry the HTTP status and
- * the `Status` reason.
+ * JSON over HTTPS against one Kubernetes API server: the transport of the agent's {@link ../kube.ts KubeClient}
+ * and of the stand-in's own calls (its kubelet emulation, which like a real kubelet talks to a server's API and
+ * never to etcd, and its join request). Errors carry the HTTP status, the `Status` reason and, when there was no
+ * answer, the socket error as `cause`.
+ *
+ * Why not @kubernetes/client-node here: loading it costs ~80 MB of RSS per process (its serializer pulls in every
+ * model of the API) and about a second of CPU, more than the whole agent's memory budget, for the 18 plain REST
+ * calls the agent makes. Its types are still the ones used for the objects.
  */
+import http from 'node:http';
 import https from 'node:https';
-import type { Clock } from '../../common/index.js';
+import type { Clock } from '../common/index.js';
 
 /** An API call that answered with a non-2xx status, or did not answer. */
-export class KubeClientError extends Error {
-  override readonly name = 'KubeClientError';
+export class KubeHttpError extends Error {
+  override readonly name = 'KubeHttpError';
   constructor(
     message: string,
     /** HTTP status, 0 when there was no answer. */
@@ -16,56 +22,71 @@ export class KubeClientError extends Error {
     /** `Status.reason` when the body was a Status. */
     readonly reason: string | undefined,
     readonly url: string,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
   }
 }
 
-/** Type guard for {@link KubeClientError}. */
-export function isKubeClientError(e: unknown): e is KubeClientError {
-  return e instanceof KubeClientError;
+/** Type guard for {@link KubeHttpError}. */
+export function isKubeHttpError(e: unknown): e is KubeHttpError {
+  return e instanceof KubeHttpError;
 }
 
-/** Options of {@link KubeClient}. */
-export interface KubeClientOptions {
+/** Options of {@link KubeHttpClient}. */
+export interface KubeHttpClientOptions {
   /** `https://<ip>:<port>` */
   baseUrl: string;
   /** CA to verify the server with; without it the server is not verified (join before the CA is known). */
   caPem?: string;
-  /** `Authorization` header value. */
-  authorization: string;
-  /** Per-request timeout, spec ms (never below 2 s real). @default 10000 */
+  /** Client certificate and key (k3s's own kubeconfig authenticates so), PEM. */
+  certPem?: string;
+  keyPem?: string;
+  /** `Authorization` header value (a bearer token), when the credential is not a client certificate. */
+  authorization?: string;
+  /** Per-request timeout, spec ms. @default 10000 */
   timeoutMs?: number;
+  /** Shortest real per-request timeout, whatever the time scale (the server answers in real time). @default 2000 */
+  minRealTimeoutMs?: number;
   clock: Clock;
+  /** JSON.parse reviver for answers (the agent turns timestamps into Dates, as client-node's types say). */
+  reviver?: (this: unknown, key: string, value: unknown) => unknown;
+  /** JSON.stringify replacer for bodies. */
+  replacer?: (this: unknown, key: string, value: unknown) => unknown;
 }
 
 /** JSON over HTTPS against one API server. */
-export class KubeClient {
-  private readonly agent: https.Agent;
-  constructor(private readonly opts: KubeClientOptions) {
-    this.agent = new https.Agent({
+export class KubeHttpClient {
+  private readonly agent: http.Agent;
+  private readonly transport: typeof http | typeof https;
+  private readonly auth: Record<string, string>;
+  constructor(private readonly opts: KubeHttpClientOptions) {
+    this.auth = opts.authorization ? { Authorization: opts.authorization } : {};
+    const plain = opts.baseUrl.startsWith('http:');
+    this.transport = plain ? http : https;
+    this.agent = plain ? new http.Agent({ keepAlive: true, maxSockets: 4 }) : new https.Agent({
       keepAlive: true,
       maxSockets: 4,
       ...(opts.caPem ? { ca: opts.caPem } : { rejectUnauthorized: false }),
+      ...(opts.certPem && opts.keyPem ? { cert: opts.certPem, key: opts.keyPem } : {}),
     });
   }
 
-  /** Sends one request and returns the parsed JSON body; non-2xx answers throw {@link KubeClientError}. */
+  /** Sends one request and returns the parsed JSON body; non-2xx answers throw {@link KubeHttpError}. */
   async request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json', signal?: AbortSignal): Promise<T> {
     const url = this.opts.baseUrl + path;
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    // At least 2 s real: the datastore answers in real time whatever the time scale.
-    const timeout = AbortSignal.timeout(Math.max(2_000, this.opts.clock.scaled(this.opts.timeoutMs ?? 10_000)));
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body, this.opts.replacer));
+    const timeout = AbortSignal.timeout(Math.max(this.opts.minRealTimeoutMs ?? 2_000, this.opts.clock.scaled(this.opts.timeoutMs ?? 10_000)));
     const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
     return new Promise<T>((resolve, reject) => {
-      const req = https.request(
+      const req = this.transport.request(
         url,
         {
           method,
           agent: this.agent,
           signal: sig,
           headers: {
-            Authorization: this.opts.authorization,
+            ...this.auth,
             Accept: 'application/json',
             ...(data ? { 'Content-Type': contentType, 'Content-Length': data.length } : {}),
           },
@@ -73,12 +94,12 @@ export class KubeClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (e) => reject(new KubeClientError(e.message, 0, undefined, url)));
+          res.on('error', (e) => reject(new KubeHttpError(e.message, 0, undefined, url, e)));
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             let parsed: unknown = text;
             try {
-              parsed = text ? JSON.parse(text) : undefined;
+              parsed = text ? JSON.parse(text, this.opts.reviver) : undefined;
             } catch {
               // Not JSON (e.g. /cacerts); hand back the text.
             }
@@ -86,12 +107,12 @@ export class KubeClient {
             if (code >= 200 && code < 300) resolve(parsed as T);
             else {
               const st = parsed as { message?: string; reason?: string } | undefined;
-              reject(new KubeClientError(`${method} ${path}: ${code} ${st?.message ?? text}`, code, st?.reason, url));
+              reject(new KubeHttpError(`${method} ${path}: ${code} ${st?.message ?? text}`, code, st?.reason, url));
             }
           });
         },
       );
-      req.on('error', (e) => reject(new KubeClientError(`${method} ${path}: ${e.message}`, 0, undefined, url)));
+      req.on('error', (e) => reject(new KubeHttpError(`${method} ${path}: ${e.message}`, 0, undefined, url, e)));
       req.end(data);
     });
   }
@@ -100,7 +121,7 @@ export class KubeClient {
    * Watches `path` (a list path whose query asks for `watch=1`, ideally with `timeoutSeconds`): calls `onEvent` for
    * every event line until the server ends the stream or `signal` fires (then it resolves). A non-200 answer, an
    * `ERROR` event, a line that is not JSON, a broken connection or `idleMs` without a byte reject with
-   * {@link KubeClientError}.
+   * {@link KubeHttpError}.
    */
   watch(path: string, onEvent: (ev: { type: string; object: unknown }) => void, signal: AbortSignal, idleMs: number): Promise<void> {
     const url = this.opts.baseUrl + path;
@@ -109,7 +130,7 @@ export class KubeClient {
       const fail = (message: string, code = 0): void => {
         if (settled) return;
         settled = true;
-        reject(new KubeClientError(`WATCH ${path}: ${message}`, code, undefined, url));
+        reject(new KubeHttpError(`WATCH ${path}: ${message}`, code, undefined, url));
         req.destroy();
       };
       const end = (): void => {
@@ -117,7 +138,7 @@ export class KubeClient {
         settled = true;
         resolve();
       };
-      const req = https.request(url, { method: 'GET', agent: this.agent, signal, headers: { Authorization: this.opts.authorization, Accept: 'application/json' } }, (res) => {
+      const req = this.transport.request(url, { method: 'GET', agent: this.agent, signal, headers: { ...this.auth, Accept: 'application/json' } }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           fail(`HTTP ${String(res.statusCode)}`, res.statusCode ?? 0);
