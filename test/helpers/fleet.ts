@@ -58,7 +58,7 @@ export function startFleet(args: string[]): FleetProcess {
     snapshots,
     stderr: () => err,
     exited,
-    until(what, pred, timeoutMs = 40_000) {
+    until(what, pred, timeoutMs = 90_000) {
       const from = snapshots.length;
       return waitFor(
         `fleet: ${what} (last: ${JSON.stringify(snapshots.at(-1) ?? null).slice(0, 400)}; stderr: ${err.slice(-400)})`,

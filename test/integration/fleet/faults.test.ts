@@ -85,7 +85,7 @@ void describe('fleet faults', () => {
     const seen = await waitFor('every other device seen by the controller after the injection', () => {
       const s = lastSeen();
       return [...s].filter(([serial, t]) => !hit.has(serial) && t > mark).length === COUNT - hit.size && s;
-    }, 30_000);
+    }, 60_000);
     for (const serial of hit) assert.ok(seen.get(serial)! <= mark, `${serial} still reached the controller`);
     const listed = await admin.devices();
     assert.equal(listed.total, COUNT);
@@ -100,7 +100,7 @@ void describe('fleet faults', () => {
     const serials = await admin.injectFault({ kind: 'controller-delay', fraction: 0.5, value: 10, durationMs: 20_000, serials: [] });
     assert.equal(serials.length, COUNT / 2);
     assert.equal((await admin.status()).faults['controller-delay'], COUNT / 2);
-    await waitFor('the delay fault cleared (20 s spec = 2 s)', async () => Object.keys((await admin.status()).faults).length === 0, 15_000);
+    await waitFor('the delay fault cleared (20 s spec = 2 s)', async () => Object.keys((await admin.status()).faults).length === 0, 30_000);
     await assert.rejects(admin.injectFault({ kind: 'disk-full', fraction: 0.1, serials: [] }), { kind: 'INVALID_ARGUMENT', message: /"disk-full" is not one of/ });
     await assert.rejects(admin.injectFault({ kind: 'controller-5xx', fraction: 1.5, serials: [] }), { kind: 'INVALID_ARGUMENT', message: /fraction must be in/ });
     await assert.rejects(admin.device('nope'), { kind: 'NOT_FOUND' });
@@ -128,7 +128,7 @@ void describe('fleet faults', () => {
     const s = await waitFor('devices rebooted and running again', async () => {
       const st = await admin.status();
       return st.restarts >= before.restarts + 2 && st.byPhase.running === COUNT && st;
-    }, 20_000);
+    }, 45_000);
     assert.equal(onboardings(s.requests), onboardings(before.requests), 'a rebooted device onboarded again');
   });
 });
