@@ -6,7 +6,7 @@
  *     to real cadence), queue depth at the start and end of the window (it must not grow), p50/p99 per endpoint;
  *   - RSS per device (total / N, and the growth from the first sample per device added).
  * Printed with the load average and a host speed probe before and after. Bounded in count and time.
- * Knobs: `--count N` (default 2000; run `--count 10000` on a quiet machine), EDGESIM_BENCH_FLEET_RAMP (devices/s,
+ * Knobs: `--count N` (default 500, what onboards within a minute on the shared 2-core machine; run `--count 10000` on a quiet machine), EDGESIM_BENCH_FLEET_RAMP (devices/s,
  * 1000), EDGESIM_BENCH_FLEET_TIME_SCALE (60), EDGESIM_BENCH_FLEET_STEADY_S (real seconds, 15).
  * Run: `node dist/bench/fleet.js [--count N]` after a build (or `node --import tsx bench/fleet.ts`).
  */
@@ -26,7 +26,7 @@ const compiled = here.split(path.sep).includes('dist');
 const root = compiled ? path.resolve(here, '../..') : path.resolve(here, '..');
 const cli = compiled ? [path.join(root, 'dist/src/cli/main.js')] : ['--import', 'tsx', path.join(root, 'src/cli/main.ts')];
 const countArg = process.argv.indexOf('--count');
-const count = Number(countArg > 0 ? process.argv[countArg + 1] : 2000);
+const count = Number(countArg > 0 ? process.argv[countArg + 1] : 500);
 const ramp = Number(process.env.EDGESIM_BENCH_FLEET_RAMP ?? 1000);
 const timeScale = Number(process.env.EDGESIM_BENCH_FLEET_TIME_SCALE ?? 60);
 const steadyS = Number(process.env.EDGESIM_BENCH_FLEET_STEADY_S ?? 15);

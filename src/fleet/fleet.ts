@@ -386,8 +386,12 @@ export class Fleet {
       this.setState('stopping');
       this.stopCtl.abort();
       this.cancelChurn?.();
+      // Devices first: stopping them aborts their requests, which the proving cycle or the ramp may be waiting on.
+      const stopDevices = (): Promise<unknown> =>
+        Promise.all(this.devices.map((d) => d.stop().catch((e: unknown) => this.log.warn('device stop failed', { node: d.serial, error: errorMessage(e) }))));
+      await stopDevices();
       await this.runPromise?.catch(() => undefined);
-      await Promise.all(this.devices.map((d) => d.stop().catch((e: unknown) => this.log.warn('device stop failed', { node: d.serial, error: errorMessage(e) }))));
+      await stopDevices(); // any the ramp was still starting
       this.client.close();
       this.state.close();
       this.setState('stopped');
