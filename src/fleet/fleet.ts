@@ -276,7 +276,7 @@ export class Fleet {
     this.pendingStarts.add(p);
   }
 
-  /** Reboots random running devices at the profile's rate (Poisson on the spec clock, checked every spec second). */
+  /** Reboots random running devices at the profile's rate: the expected count accrues every spec second, whole reboots fire. */
   private startChurn(): void {
     const perSecond = this.o.profile.rebootsPerHour / 3600;
     if (!(perSecond > 0)) return;

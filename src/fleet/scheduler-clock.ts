@@ -160,13 +160,21 @@ export class SchedulerClock implements Clock {
     this.timer = undefined;
     this.armedAt = Infinity;
     const now = performance.now();
-    for (let top = this.heap.peek(); top && top.at <= now; top = this.heap.peek()) {
-      this.heap.pop();
-      if (top.dead) continue;
-      this.fired++;
-      this.maxLateMs = Math.max(this.maxLateMs, now - top.at);
-      top.fire();
+    try {
+      for (let top = this.heap.peek(); top && top.at <= now; top = this.heap.peek()) {
+        this.heap.pop();
+        if (top.dead) continue;
+        this.fired++;
+        this.maxLateMs = Math.max(this.maxLateMs, now - top.at);
+        top.fire();
+      }
+    } finally {
+      // Re-armed even when a callback threw: one bad timer must not stop every device's.
+      this.rearm();
     }
+  }
+
+  private rearm(): void {
     let next = this.heap.peek();
     while (next?.dead) {
       this.heap.pop();

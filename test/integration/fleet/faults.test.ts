@@ -19,6 +19,8 @@ import { startFleet, type FleetProcess } from '../../helpers/fleet.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const COUNT = 100;
+/** From this suite's port range (18000–18999). */
+const METRICS_PORT = 18471;
 /** 20 devices of a 16-CPU model; about one reboot per real second across the fleet (36/h/device at time scale 10). */
 const PROFILE = `
 hardware:
@@ -51,7 +53,7 @@ void describe('fleet faults', () => {
     state = path.join(ctl.dir, 'fleet.db');
     const profile = path.join(ctl.dir, 'profile.yaml');
     await writeFile(profile, PROFILE);
-    fleet = startFleet(['--config-dir', folder, '--state', state, '--count', String(COUNT), '--ramp', '1000', '--time-scale', '10', '--profile', profile]);
+    fleet = startFleet(['--config-dir', folder, '--state', state, '--count', String(COUNT), '--ramp', '1000', '--time-scale', '10', '--profile', profile, '--metrics-listen', `127.0.0.1:${METRICS_PORT}`]);
     await fleet.until('all running', (s) => s.byPhase.running === COUNT);
     admin = new FleetAdminClient(fleetSocketPath(state));
   });
@@ -86,13 +88,21 @@ void describe('fleet faults', () => {
       const s = lastSeen();
       return [...s].filter(([serial, t]) => !hit.has(serial) && t > mark).length === COUNT - hit.size && s;
     }, 60_000);
-    for (const serial of hit) assert.ok(seen.get(serial)! <= mark, `${serial} still reached the controller`);
+    // Each hit device notices at its next config poll (≤ 6 s real): wait for that, then check the controller again.
+    await waitFor('every hit device sees the controller unreachable', async () =>
+      (await admin.devices()).devices.filter((d) => hit.has(d.serial)).every((d) => !d.reachable), 60_000);
+    const after = lastSeen();
+    for (const serial of hit) assert.ok(after.get(serial)! <= mark, `${serial} still reached the controller`);
+    assert.ok(seen.size === COUNT);
     const listed = await admin.devices();
     assert.equal(listed.total, COUNT);
-    for (const d of listed.devices) {
-      assert.equal(d.faults.includes('controller-unreachable'), hit.has(d.serial), d.serial);
-      if (hit.has(d.serial)) assert.equal(d.reachable, false, `${d.serial} reachable`);
-    }
+    for (const d of listed.devices) assert.equal(d.faults.includes('controller-unreachable'), hit.has(d.serial), d.serial);
+    const prom = await (await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text();
+    assert.match(prom, /^edgesim_fleet_faults\{kind="controller-unreachable"\} 10$/m);
+    const running = Number(/^edgesim_fleet_devices\{phase="running"\} (\d+)$/m.exec(prom)?.[1]);
+    assert.ok(running >= COUNT - 10 && running <= COUNT, `running devices in the metrics: ${running}`); // churn reboots a few
+    assert.match(prom, /^edgesim_fleet_requests_total\{endpoint="config",status="404"\} \d+$/m);
+    assert.ok(!/serial|edgesim-fleet-\d/.test(prom), 'a per-device series in the metrics');
     assert.equal(await admin.clearFault('controller-unreachable'), COUNT / 10);
   });
 
