@@ -31,7 +31,7 @@ const ramp = Number(process.env.EDGESIM_BENCH_FLEET_RAMP ?? 1000);
 const timeScale = Number(process.env.EDGESIM_BENCH_FLEET_TIME_SCALE ?? 60);
 const steadyS = Number(process.env.EDGESIM_BENCH_FLEET_STEADY_S ?? 15);
 /** Upper bound of the onboarding wait, whatever the speed. */
-const ONBOARD_LIMIT_S = Math.max(60, (count / 50) * 1.5);
+const ONBOARD_LIMIT_S = Math.max(120, count / 5);
 
 interface Snapshot {
   state: string;
