@@ -12,7 +12,9 @@ COPY proto ./proto
 COPY src ./src
 COPY test ./test
 COPY bench ./bench
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+COPY scripts/build-ui.mjs ./scripts/
+# tsc, then the dashboard bundle (dist/src/controller/ui-assets).
+RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 RUN apt-get update \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything edgesim needs on Debian 12 or 13, idempotently:
-# system packages (swtpm, tpm2-tools, etcd, iproute2, kubectl) and the npm dependencies, then builds.
+# system packages (swtpm, tpm2-tools, etcd, iproute2, kubectl, chromium) and the npm dependencies, then builds.
 # Safe to run repeatedly; does nothing that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,8 @@ command -v etcdctl >/dev/null      || need_pkgs+=(etcd-client)
 command -v ip >/dev/null           || need_pkgs+=(iproute2)
 command -v kubectl >/dev/null      || need_pkgs+=(kubernetes-client)
 command -v openssl >/dev/null      || need_pkgs+=(openssl)
+# Debian's Chromium: the dashboard's browser tests drive it headless (test/helpers/browser.ts).
+command -v chromium >/dev/null     || need_pkgs+=(chromium)
 
 if ((${#need_pkgs[@]})); then
   SUDO=""

@@ -150,11 +150,6 @@ export class ControllerApi {
     return decode(config.ConfigResponse, this.open(raw));
   }
 
-  /** POST id/<uuid>/info with a serialized ZInfoMsg; returns the HTTP answer (the queue classifies it). */
-  async postInfo(payload: Uint8Array, signal?: AbortSignal): Promise<ControllerResponse> {
-    return this.send('info', payload, signal);
-  }
-
   /** POST id/<uuid>/metrics (fire-and-forget in EVE: the caller only logs failures). */
   async postMetrics(msg: metrics.IZMetricMsg, signal?: AbortSignal): Promise<ControllerResponse> {
     return this.send('metrics', encode(metrics.ZMetricMsg, msg), signal);

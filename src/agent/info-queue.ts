@@ -26,7 +26,10 @@ export const PRIORITY = { attest: 0, app: 1, hardware: 2, other: 3 } as const;
 export type SendOutcome = 'sent' | 'retry' | 'drop' | 'unreachable';
 
 interface Slot extends StoredSlot {
-  /** Not before this epoch ms (not persisted: a restart retries at once). */
+  /**
+   * Not before this `clock.monotonic()` reading (a per-item delay is a duration: the clock-skew fault must not end
+   * or stretch it). Not persisted: a restart retries at once.
+   */
   notBefore: number;
 }
 
@@ -132,7 +135,7 @@ export class InfoQueue {
 
   /** One pass over the queue; exported for tests and `--once`. Returns false when the controller was unreachable. */
   async pass(): Promise<boolean> {
-    const now = this.opts.clock.now();
+    const now = this.opts.clock.monotonic();
     for (const slot of this.ordered()) {
       if (this.stopCtl.signal.aborted) return true;
       if (slot.notBefore > now) continue;
@@ -157,7 +160,7 @@ export class InfoQueue {
       if (!replaced) {
         slot.attempts++;
         slot.delayMs = Math.min(ITEM_MAX_MS, slot.delayMs ? slot.delayMs * 2 : ITEM_MIN_MS);
-        slot.notBefore = this.opts.clock.now() + this.opts.clock.scaled(slot.delayMs);
+        slot.notBefore = this.opts.clock.monotonic() + this.opts.clock.scaled(slot.delayMs);
         slot.seq = this.seq++;
         if (slot.attempts % 20 === 0) this.opts.logger.warn('item refused repeatedly', { key: slot.key, attempts: slot.attempts });
         await this.persist(slot);
@@ -185,7 +188,7 @@ export class InfoQueue {
       } else {
         // Next per-item deadline, else the minimum pass interval.
         const next = Math.min(...[...this.slots.values()].map((s) => s.notBefore));
-        waitMs = Number.isFinite(next) && this.slots.size ? Math.max(0, clock.specMs(next - clock.now())) : PASS_MAX_MS;
+        waitMs = Number.isFinite(next) && this.slots.size ? Math.max(0, clock.specMs(next - clock.monotonic())) : PASS_MAX_MS;
       }
       if (this.wake.signal.aborted) continue;
       try {

@@ -8,7 +8,7 @@ export interface QueueItem {
   action: string;
   priority: QueuePriority;
   payload: Uint8Array;
-  /** Dropped on any failure (EVE: the attest CERT post, periodic items); nothing sets it yet. */
+  /** Dropped on the first failure instead of retried. Nothing sets it yet. */
   discardOnFailure?: boolean;
 }
 

@@ -11,6 +11,7 @@ import {
   isControllerError,
   readObjectFile,
   readPemFile,
+  type FleetPage,
   type InfoItem,
 } from '../controller/index.js';
 import { cliAction, onInterrupt } from './process.js';
@@ -43,6 +44,17 @@ function infoRow(i: InfoItem): Record<string, string> {
   return { seq: String(i.seq), received: iso(i.receivedAt), type: i.ztype, content: text.length > 100 ? text.slice(0, 97) + '...' : text };
 }
 
+/** Prints the device counts of `controller devices --summary`. */
+function printFleetCounts(p: FleetPage): void {
+  const c = p.counts;
+  process.stdout.write(`${c.total} devices\n`);
+  printTable(Object.entries(c.phases).map(([phase, n]) => ({ phase, devices: String(n) })), ['phase', 'devices']);
+  const label = (ms: number): string => (ms < 60_000 ? `${ms / 1000} s` : ms < 3_600_000 ? `${ms / 60_000} min` : `${ms / 3_600_000} h`);
+  const labels = [...p.lastSeenBucketsMs.map((ms) => `< ${label(ms)}`), 'older', 'never'];
+  printTable(c.lastSeen.map((n, i) => ({ 'last seen': labels[i], devices: String(n) })), ['last seen', 'devices']);
+  process.stdout.write(`(unreachable: silent for more than ${p.unreachableMs / 1000} s)\n`);
+}
+
 const action = cliAction('controller', { badInput: (e) => isControllerError(e) && e.kind === 'INVALID_INPUT' });
 
 /** Registers `edgesim controller` and its verbs. */
@@ -64,8 +76,22 @@ export function registerControllerCommands(program: Command): void {
     .option('--log-level <spec>', 'log level, optionally per component, e.g. info,controller.api=debug', 'info')
     .option('--time-scale <k>', 'divide every wait by k (tests, demos)', '1')
     .option('--info-history <n>', 'info messages kept per device besides the latest of each type (older ones are trimmed)', String(DEFAULT_INFO_HISTORY))
+    .option('--no-ui', 'do not serve the dashboard (by default it is read-only at <admin API>/ui/)')
+    .option('--ui-listen <host:port>', 'serve the dashboard on this loopback address instead of the admin listener')
+    .option('--unreachable-after <seconds>', 'the dashboard counts a device silent this long as unreachable (scaled by --time-scale)', '180')
     .action(
-      action(async (o: { dataDir: string; listen: string; adminListen?: string; advertise?: string; logLevel: string; timeScale: string; infoHistory: string }) => {
+      action(async (o: {
+        dataDir: string;
+        listen: string;
+        adminListen?: string;
+        advertise?: string;
+        logLevel: string;
+        timeScale: string;
+        infoHistory: string;
+        ui: boolean;
+        uiListen?: string;
+        unreachableAfter: string;
+      }) => {
         const logger = createLogger(parseLogLevelSpec(o.logLevel));
         const server = await ControllerServer.create({
           dataDir: o.dataDir,
@@ -73,11 +99,14 @@ export function registerControllerCommands(program: Command): void {
           ...(o.adminListen ? { adminListen: o.adminListen } : {}),
           ...(o.advertise ? { advertise: o.advertise } : {}),
           infoHistory: Number(o.infoHistory),
+          ui: o.ui,
+          ...(o.uiListen ? { uiListen: o.uiListen } : {}),
+          unreachableAfterMs: Number(o.unreachableAfter) * 1000,
           logger,
           clock: createClock(Number(o.timeScale)),
         });
         const ep = server.endpoints();
-        process.stdout.write(`device API ${ep.deviceUrl}\nadmin API  ${ep.adminUrl}\n`);
+        process.stdout.write(`device API ${ep.deviceUrl}\nadmin API  ${ep.adminUrl}\n${ep.uiUrl ? `dashboard  ${ep.uiUrl}\n` : ''}`);
         const off = onInterrupt(() => void server.stop());
         await server.run();
         off();
@@ -126,11 +155,62 @@ export function registerControllerCommands(program: Command): void {
       }),
     );
 
-  withClientFlags(ctl.command('devices').description('List registered devices.\nExample: edgesim controller devices --output json'))
+  withClientFlags(
+    ctl
+      .command('devices')
+      .description(
+        'List registered devices. With --summary, --search, --limit or --offset: counts by phase and last-seen age ' +
+          'and one page of devices in registration order (stays fast with 10,000 devices).\n' +
+          'Examples: edgesim controller devices --output json\n          edgesim controller devices --search SIM-00 --limit 20 --offset 40\n' +
+          '          edgesim controller devices --summary',
+      ),
+  )
     .option('--output <format>', 'table or json', 'table')
+    .option('--summary', 'only the counts by phase (onboarding, attesting, running, unreachable) and by last-seen age')
+    .option('--search <text>', 'only devices whose serial, UUID or name contains this (case-insensitive)')
+    .option('--limit <n>', 'devices per page (1-500; default 50 when paging)')
+    .option('--offset <n>', 'devices to skip (paging)')
     .action(
-      action(async (o: ClientFlags & { output: string }) => {
-        const list = await (await client(o)).devices();
+      action(async (o: ClientFlags & { output: string; summary?: boolean; search?: string; limit?: string; offset?: string }) => {
+        const c = await client(o);
+        if (o.summary || o.search !== undefined || o.limit !== undefined || o.offset !== undefined) {
+          const num = (v: string | undefined, flag: string): number | undefined => {
+            if (v === undefined) return undefined;
+            if (!/^\d+$/.test(v)) throw new Error(`${flag} "${v}" is not a whole number`);
+            return Number(v);
+          };
+          const limit = num(o.limit, '--limit');
+          const offset = num(o.offset, '--offset');
+          const page = await c.fleet({
+            ...(o.search !== undefined ? { search: o.search } : {}),
+            ...(limit !== undefined ? { limit } : {}),
+            ...(offset !== undefined ? { offset } : {}),
+          });
+          if (o.output === 'json') {
+            process.stdout.write(JSON.stringify(o.summary ? { counts: page.counts, unreachableMs: page.unreachableMs, lastSeenBucketsMs: page.lastSeenBucketsMs } : page, null, 2) + '\n');
+            return;
+          }
+          if (o.summary) {
+            printFleetCounts(page);
+            return;
+          }
+          printTable(
+            page.rows.map((d) => ({
+              serial: d.serial,
+              name: d.name ?? '-',
+              uuid: d.uuid,
+              model: d.model ?? '-',
+              phase: d.phase,
+              config: d.configVersion === null ? '-' : `v${d.configVersion}`,
+              'last seen': iso(d.lastSeenAt),
+            })),
+            ['serial', 'name', 'uuid', 'model', 'phase', 'config', 'last seen'],
+          );
+          const last = page.offset + page.rows.length;
+          process.stdout.write(page.total === 0 ? 'no devices\n' : `${page.offset + 1}-${last} of ${page.total}${o.search ? ` matching "${o.search}"` : ''}\n`);
+          return;
+        }
+        const list = await c.devices();
         if (o.output === 'json') {
           process.stdout.write(JSON.stringify(list, null, 2) + '\n');
           return;

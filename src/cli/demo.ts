@@ -101,6 +101,7 @@ export function registerDemoCommands(program: Command): void {
         pathEnv: process.env.PATH ?? '',
         onView: print,
         onProgress: (m) => process.stderr.write(`${m}\n`),
+        onDashboard: (url) => process.stderr.write(`dashboard: ${url}\n`),
         clock: createClock(1),
         logger,
         signal: ctl.signal,

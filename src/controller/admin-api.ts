@@ -7,10 +7,10 @@ import { X509Certificate } from 'node:crypto';
 import { errorMessage, type Logger } from '../common/index.js';
 import { certs, deviceSenderCertHash } from '../eve/index.js';
 import { ControllerError, httpStatusOf, isControllerError } from './errors.js';
-import { readBody, sendJson } from './http-util.js';
+import { devicePageParams, readBody, sendJson } from './http-util.js';
 import type { ControllerPki } from './pki.js';
-import type { ControllerStore, DeviceRecord, InfoRecord } from './store.js';
-import type { AdminStatus, ConfigView, DeviceConfigBundle, DeviceSummary, InfoItem, OnboardSummary } from './admin-types.js';
+import { LAST_SEEN_BUCKETS_MS, type ControllerStore, type DeviceRecord, type InfoRecord } from './store.js';
+import type { AdminStatus, ConfigView, DeviceConfigBundle, DeviceSummary, FleetPage, InfoItem, OnboardSummary } from './admin-types.js';
 import { configSummary, configToObject, setDeviceConfig } from './device-config.js';
 import { applyCluster } from './cluster.js';
 
@@ -24,6 +24,10 @@ export interface AdminApiOptions {
   maxBodyBytes: number;
   /** URLs for `GET /admin/status`. */
   status: () => Omit<AdminStatus, 'devices'>;
+  /** Epoch ms now, for `GET /admin/fleet`. */
+  now: () => number;
+  /** A device silent this long (real ms) counts as unreachable in `GET /admin/fleet`. */
+  unreachableMs: number;
 }
 
 function subjectOf(pem: string): string {
@@ -144,6 +148,19 @@ export class AdminApi {
       sendJson(res, 201, { certHash: hash, subject: subjectOf(rec.certPem), serials: rec.serials } satisfies OnboardSummary);
     } else if (method === 'GET' && at('admin', 'onboard')) {
       sendJson(res, 200, store.listOnboard().map((r): OnboardSummary => ({ certHash: r.certHashHex, subject: subjectOf(r.certPem), serials: r.serials })));
+    } else if (method === 'GET' && at('admin', 'fleet')) {
+      const { search, limit, offset } = devicePageParams(url.searchParams);
+      const now = this.o.now();
+      const page = store.listDevicePage({ search, limit, offset, now, unreachableMs: this.o.unreachableMs });
+      sendJson(res, 200, {
+        counts: store.fleetCounts(now, this.o.unreachableMs),
+        unreachableMs: this.o.unreachableMs,
+        lastSeenBucketsMs: LAST_SEEN_BUCKETS_MS,
+        total: page.total,
+        offset,
+        limit,
+        rows: page.rows,
+      } satisfies FleetPage);
     } else if (method === 'GET' && at('admin', 'devices')) {
       sendJson(res, 200, store.listDevices().map((d) => deviceSummary(store, d)));
     } else if (method === 'GET' && at('admin', 'device', '*')) {

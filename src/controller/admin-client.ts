@@ -15,6 +15,7 @@ import type {
   ConfigSummary,
   ConfigView,
   DeviceConfigBundle,
+  FleetPage,
   DeviceSummary,
   InfoItem,
   OnboardSummary,
@@ -28,6 +29,8 @@ export const CONTROLLER_JSON = 'controller.json';
 export interface ControllerEndpoints {
   deviceUrl: string;
   adminUrl: string;
+  /** The dashboard's URL, when it is served. */
+  uiUrl?: string;
   server: string;
   pid: number;
 }
@@ -90,6 +93,15 @@ export class ControllerAdminClient {
   /** Registered devices. */
   devices(signal?: AbortSignal): Promise<DeviceSummary[]> {
     return this.call<DeviceSummary[]>('GET', '/admin/devices', undefined, signal);
+  }
+
+  /** Device counts by phase and last-seen age with one page of devices (registration order), optionally searched. */
+  fleet(q: { search?: string; limit?: number; offset?: number } = {}, signal?: AbortSignal): Promise<FleetPage> {
+    const p = new URLSearchParams();
+    if (q.search) p.set('search', q.search);
+    if (q.limit !== undefined) p.set('limit', String(q.limit));
+    if (q.offset !== undefined) p.set('offset', String(q.offset));
+    return this.call<FleetPage>('GET', `/admin/fleet?${p.toString()}`, undefined, signal);
   }
 
   /** One device by UUID, name or serial. */

@@ -2,6 +2,7 @@
  * JSON shapes of the admin HTTP API (loopback only), shared by the server (admin-api.ts) and the client
  * (admin-client.ts). Times are epoch milliseconds.
  */
+import type { DeviceListRow, FleetCounts } from './ui-types.js';
 
 /** `GET /admin/status`. */
 export interface AdminStatus {
@@ -45,6 +46,19 @@ export interface DeviceSummary {
   configVersion: number | null;
   createdAt: number;
   lastSeenAt: number | null;
+}
+
+/** `GET /admin/fleet?search=&limit=&offset=`: device counts and one page of the device table. */
+export interface FleetPage {
+  /** Counts by phase and last-seen age (`unreachableMs` decides "unreachable"). */
+  counts: FleetCounts;
+  unreachableMs: number;
+  /** Upper bounds of `counts.lastSeen` buckets, ms ago; then older, then never. */
+  lastSeenBucketsMs: readonly number[];
+  total: number;
+  offset: number;
+  limit: number;
+  rows: DeviceListRow[];
 }
 
 /** `PUT /admin/device/<ref>/config` reply and the metadata of `GET …/config`. */

@@ -58,6 +58,8 @@ export interface DeviceApiOptions {
   manufacturer: string;
   /** `UuidResponse.product_name`. */
   productName: string;
+  /** Called after a config was sent to a device (200, not 304): the dashboard lists the versions served. */
+  onConfigServed?: (uuid: string, version: number) => void;
 }
 
 /** A handler's answer. */
@@ -293,7 +295,9 @@ export class DeviceApi {
       config: decode(config.EdgeDevConfig, stored.config),
       configHash: stored.configHash,
     });
-    return { status: 200, body: await this.seal(resp) };
+    const body = await this.seal(resp);
+    this.o.onConfigServed?.(device.uuid, stored.version);
+    return { status: 200, body };
   }
 
   /** POST /attest (Adam `attestProcess`); always 201 + AC(ZAttestResponse) except 400 for a bad request. */

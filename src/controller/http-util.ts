@@ -1,6 +1,6 @@
 /**
- * Small HTTP helpers shared by the device API and the admin API: listen-address parsing, a size-capped
- * body reader, and JSON replies.
+ * Small HTTP helpers shared by the device API, the admin API and the dashboard: listen-address parsing, a
+ * size-capped body reader, JSON replies and query parameters.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
@@ -76,4 +76,27 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   const body = Buffer.from(JSON.stringify(value) + '\n');
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': body.length });
   res.end(body);
+}
+
+/** An integer query parameter in [min, max], `dflt` when absent; throws ControllerError('INVALID_INPUT') naming it. */
+export function intParam(q: URLSearchParams, name: string, dflt: number, min: number, max: number): number {
+  const raw = q.get(name);
+  if (raw === null || raw === '') return dflt;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new ControllerError('INVALID_INPUT', `${name}: must be an integer from ${min} to ${max}, got "${raw}"`, { field: name });
+  }
+  return v;
+}
+
+/** Most devices one page of a device listing returns. */
+export const DEVICE_PAGE_MAX = 500;
+
+/** `search`, `limit` (default 50) and `offset` of a paged device listing (admin API and dashboard). */
+export function devicePageParams(q: URLSearchParams): { search: string; limit: number; offset: number } {
+  return {
+    search: (q.get('search') ?? '').slice(0, 200),
+    limit: intParam(q, 'limit', 50, 1, DEVICE_PAGE_MAX),
+    offset: intParam(q, 'offset', 0, 0, Number.MAX_SAFE_INTEGER),
+  };
 }

@@ -16,3 +16,4 @@ export { ControllerError, isControllerError, type ControllerErrorKind } from './
 export { readObjectFile, readPemFile } from './object-file.js';
 export { PROTO_CONTENT_TYPE } from './device-api.js';
 export { DEFAULT_INFO_HISTORY } from './store.js';
+export type { TimelineRecord, TimelineStep } from './ui-types.js';

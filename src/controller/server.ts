@@ -1,6 +1,6 @@
 /**
  * Lifecycle of the embedded controller: the HTTPS device API and the loopback admin API over one store
- * and one PKI under the data dir. `create` acquires everything (and releases it on failure), `run`
+ * and one PKI under the data dir, and the read-only dashboard (`/ui/`). `create` acquires everything (and releases it on failure), `run`
  * resolves after `stop` has closed both servers and the database.
  */
 import https from 'node:https';
@@ -17,6 +17,8 @@ import { loadOrCreatePki, type ControllerPki } from './pki.js';
 import { DeviceApi } from './device-api.js';
 import { AdminApi } from './admin-api.js';
 import { CONTROLLER_JSON, type ControllerEndpoints } from './admin-client.js';
+import { DashboardUi } from './ui-server.js';
+import type { TimelineRecord } from './ui-types.js';
 
 /** Options of {@link ControllerServer.create}. */
 export interface ControllerServerOptions {
@@ -31,6 +33,12 @@ export interface ControllerServerOptions {
    * @default the bound device address (127.0.0.1 when listening on a wildcard)
    */
   advertise?: string;
+  /** Serve the read-only dashboard (`/ui/`) on the admin listener, or on `uiListen`. @default true */
+  ui?: boolean;
+  /** A separate loopback `host:port` for the dashboard (port 0 picks one); the admin listener then does not serve it. */
+  uiListen?: string;
+  /** The dashboard counts a device silent this long (spec ms, scaled by the clock) as unreachable. @default 180000 */
+  unreachableAfterMs?: number;
   /** Largest request body accepted on either API, bytes. @default 4 MiB */
   maxBodyBytes?: number;
   /**
@@ -52,6 +60,9 @@ interface CompiledOptions {
   dataDir: string;
   listen: HostPort;
   adminListen: HostPort | undefined;
+  ui: boolean;
+  uiListen: HostPort | undefined;
+  unreachableAfterMs: number;
   advertiseHost: string | undefined;
   advertisePort: number | undefined;
   maxBodyBytes: number;
@@ -72,6 +83,14 @@ function compileOptions(o: ControllerServerOptions): CompiledOptions {
     throw new ControllerError('INVALID_INPUT', `adminListen: ${adminListen.host} is not a loopback address`, {
       field: 'adminListen',
     });
+  }
+  const uiListen = o.uiListen === undefined ? undefined : parseHostPort(o.uiListen, 'uiListen');
+  if (uiListen && !isLoopbackHost(uiListen.host)) {
+    throw new ControllerError('INVALID_INPUT', `uiListen: ${uiListen.host} is not a loopback address`, { field: 'uiListen' });
+  }
+  const unreachableAfterMs = o.unreachableAfterMs ?? 180_000;
+  if (!(Number.isFinite(unreachableAfterMs) && unreachableAfterMs > 0)) {
+    throw new ControllerError('INVALID_INPUT', `unreachableAfterMs must be a positive number, got ${unreachableAfterMs}`, { field: 'unreachableAfterMs' });
   }
   let advertiseHost: string | undefined;
   let advertisePort: number | undefined;
@@ -100,6 +119,9 @@ function compileOptions(o: ControllerServerOptions): CompiledOptions {
     durability: o.durability ?? 'process',
     listen,
     adminListen,
+    ui: o.ui ?? true,
+    uiListen,
+    unreachableAfterMs,
     advertiseHost,
     advertisePort,
     maxBodyBytes,
@@ -150,6 +172,8 @@ export class ControllerServer {
     private readonly deviceServer: https.Server,
     private readonly adminServer: http.Server,
     private readonly adminApi: AdminApi,
+    private readonly ui: DashboardUi | undefined,
+    private readonly uiServer: http.Server | undefined,
     private readonly ep: ControllerEndpoints,
     private readonly dataDir: string,
   ) {
@@ -167,6 +191,8 @@ export class ControllerServer {
     let store: ControllerStore | undefined;
     let deviceServer: https.Server | undefined;
     let adminServer: http.Server | undefined;
+    let uiServer: http.Server | undefined;
+    let ui: DashboardUi | undefined;
     try {
       const tlsHosts = ['localhost', '127.0.0.1', '::1'];
       const mainHost = o.advertiseHost ?? (WILDCARDS.has(o.listen.host) ? '127.0.0.1' : o.listen.host);
@@ -181,6 +207,7 @@ export class ControllerServer {
         maxBodyBytes: o.maxBodyBytes,
         manufacturer: o.manufacturer,
         productName: o.productName,
+        onConfigServed: (uuid, version) => ui?.noteConfigServed(uuid, version),
       });
       deviceServer = https.createServer(
         {
@@ -191,7 +218,10 @@ export class ControllerServer {
           requestCert: true,
           rejectUnauthorized: false,
         },
-        (req, res) => deviceApi.handle(req, res),
+        (req, res) => {
+          ui?.noteRequest();
+          deviceApi.handle(req, res);
+        },
       );
       const devicePort = await listenOn(deviceServer, o.listen);
       const server = formatHostPort(mainHost, o.advertisePort ?? devicePort);
@@ -205,20 +235,43 @@ export class ControllerServer {
         logger: o.logger.child({ component: 'controller.admin' }),
         maxBodyBytes: o.maxBodyBytes,
         status: () => ({ deviceUrl, adminUrl: ep.adminUrl, server }),
+        now: () => o.clock.now(),
+        unreachableMs: o.clock.scaled(o.unreachableAfterMs),
       });
-      adminServer = http.createServer((req, res) => adminApi.handle(req, res));
+      if (o.ui) {
+        ui = new DashboardUi({ store, clock: o.clock, logger: o.logger.child({ component: 'controller.ui' }), unreachableMs: o.clock.scaled(o.unreachableAfterMs) });
+      }
+      const uiOnAdmin = o.ui && !o.uiListen ? ui : undefined;
+      adminServer = http.createServer((req, res) => {
+        if (uiOnAdmin && DashboardUi.owns(req.url)) uiOnAdmin.handle(req, res);
+        else adminApi.handle(req, res);
+      });
       const adminPort = await listenOn(adminServer, adminAt);
+      const adminUrl = `http://${formatHostPort(adminAt.host, adminPort)}`;
+      let uiUrl: string | undefined = uiOnAdmin ? `${adminUrl}/ui/` : undefined;
+      if (ui && o.uiListen) {
+        const only = ui;
+        uiServer = http.createServer((req, res) => {
+          if (DashboardUi.owns(req.url)) only.handle(req, res);
+          else if (req.url === '/') res.writeHead(302, { Location: '/ui/' }).end();
+          else res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+        });
+        uiUrl = `http://${formatHostPort(o.uiListen.host, await listenOn(uiServer, o.uiListen))}/ui/`;
+      }
       const ep: ControllerEndpoints = {
         deviceUrl,
-        adminUrl: `http://${formatHostPort(adminAt.host, adminPort)}`,
+        adminUrl,
+        ...(uiUrl ? { uiUrl } : {}),
         server,
         pid: process.pid,
       };
       // Atomic: clients and tests poll for this file and must never read it half-written.
       await writeFileAtomic(path.join(o.dataDir, CONTROLLER_JSON), JSON.stringify(ep, null, 2) + '\n', { mode: 0o644 });
       log.info('state', { from: 'created', to: 'running', deviceUrl: ep.deviceUrl, adminUrl: ep.adminUrl, server });
-      return new ControllerServer(log, store, pki, deviceServer, adminServer, adminApi, ep, o.dataDir);
+      return new ControllerServer(log, store, pki, deviceServer, adminServer, adminApi, ui, uiServer, ep, o.dataDir);
     } catch (e) {
+      ui?.close();
+      await closeServer(uiServer);
       await closeServer(adminServer);
       await closeServer(deviceServer);
       store?.close();
@@ -237,6 +290,11 @@ export class ControllerServer {
     return { ...this.ep };
   }
 
+  /** Shows a failover or scenario timeline in the dashboard's timeline view (no-op without the dashboard). */
+  recordTimeline(t: TimelineRecord): void {
+    this.ui?.recordTimeline(t);
+  }
+
   /** Resolves once the controller has stopped (after {@link stop}). */
   run(): Promise<void> {
     return this.done;
@@ -247,7 +305,8 @@ export class ControllerServer {
     this.stopping ??= (async () => {
       this.setState('stopping');
       this.adminApi.close();
-      await Promise.all([closeServer(this.adminServer), closeServer(this.deviceServer)]);
+      this.ui?.close();
+      await Promise.all([closeServer(this.adminServer), closeServer(this.deviceServer), closeServer(this.uiServer)]);
       await rm(path.join(this.dataDir, CONTROLLER_JSON), { force: true });
       this.store.close();
       this.setState('stopped');

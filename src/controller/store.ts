@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import type { Clock } from '../common/index.js';
+import type { DeviceListRow, DevicePhase, FleetCounts } from './ui-types.js';
 
 /** A certificate a device published with ATTEST_REQ_CERT, kept verbatim (eve-api.md §8: "stores the list verbatim"). */
 export interface AttestCertRecord {
@@ -98,6 +99,35 @@ export interface StoreEvents {
   info: [InfoRecord];
 }
 
+/** Query of {@link ControllerStore.listDevicePage}. */
+export interface DevicePageQuery {
+  /** Case-insensitive substring of serial, UUID or name; empty = all. */
+  search?: string;
+  limit: number;
+  offset: number;
+  /** Epoch ms now, and how long a device may stay silent before it counts as unreachable. */
+  now: number;
+  unreachableMs: number;
+}
+
+/** Upper bounds (ms ago) of the last-seen histogram buckets; a last bucket takes the older ones, another the never seen. */
+export const LAST_SEEN_BUCKETS_MS: readonly number[] = [10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000];
+
+/** The phase of a device row as SQL (one definition for counts, pages and filters): needs @stale (epoch ms). */
+const PHASE_SQL = `CASE
+  WHEN d.last_seen_at IS NOT NULL AND d.last_seen_at < @stale THEN 'unreachable'
+  WHEN d.integrity_token IS NOT NULL THEN 'running'
+  WHEN d.nonce IS NOT NULL OR d.attest_certs <> '[]' THEN 'attesting'
+  ELSE 'onboarding' END`;
+
+const SEARCH_SQL = `(@like = '' OR d.serial LIKE @like ESCAPE '\\' OR d.uuid LIKE @like ESCAPE '\\' OR d.name LIKE @like ESCAPE '\\')`;
+
+/** `%text%` for LIKE with its wildcards escaped; '' for no filter. */
+function likePattern(search: string | undefined): string {
+  const t = (search ?? '').trim();
+  return t === '' ? '' : `%${t.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
 /** Options of {@link ControllerStore.open}. */
 export interface StoreOptions {
   /** SQLite file path, or ':memory:'. */
@@ -173,6 +203,8 @@ CREATE TABLE IF NOT EXISTS info_latest (
 CREATE INDEX IF NOT EXISTS device_onboard_serial ON device(onboard_hash, serial);
 CREATE INDEX IF NOT EXISTS device_serial ON device(serial);
 CREATE INDEX IF NOT EXISTS device_name ON device(name);
+-- The dashboard's device table pages in registration order.
+CREATE INDEX IF NOT EXISTS device_created ON device(created_at, uuid);
 CREATE TABLE IF NOT EXISTS metrics (
   device_uuid TEXT PRIMARY KEY,
   received_at INTEGER NOT NULL,
@@ -416,6 +448,74 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
     return (this.q('SELECT * FROM device ORDER BY created_at, uuid').all() as DeviceRow[]).map(toDevice);
   }
 
+  /**
+   * One page of devices in registration order, filtered by {@link DevicePageQuery.search}, with the number of
+   * matches. Indexed paging; the search scans (a few ms at 10,000 devices).
+   */
+  listDevicePage(q: DevicePageQuery): { total: number; rows: DeviceListRow[] } {
+    const like = likePattern(q.search);
+    const total = (this.q(`SELECT count(*) AS n FROM device d WHERE ${SEARCH_SQL}`).get({ like }) as { n: number }).n;
+    const rows = this.q(
+      `SELECT d.uuid, d.name, d.serial, d.created_at, d.last_seen_at, ${PHASE_SQL} AS phase,
+         (SELECT version FROM config c WHERE c.device_uuid = d.uuid) AS config_version,
+         (SELECT i.received_at || ' ' || i.ztype FROM info_latest l JOIN info i ON i.seq = l.seq
+            WHERE l.device_uuid = d.uuid ORDER BY l.seq DESC LIMIT 1) AS last_info,
+         (SELECT trim(coalesce(json_extract(i.json, '$.dinfo.platform'), '') || ' ' || coalesce(json_extract(i.json, '$.dinfo.machineArch'), ''))
+            FROM info_latest l JOIN info i ON i.seq = l.seq WHERE l.device_uuid = d.uuid AND l.ztype = 'ZiDevice') AS model
+       FROM device d WHERE ${SEARCH_SQL} ORDER BY d.created_at, d.uuid LIMIT @limit OFFSET @offset`,
+    ).all({ like, stale: q.now - q.unreachableMs, limit: q.limit, offset: q.offset }) as {
+      uuid: string;
+      name: string | null;
+      serial: string;
+      created_at: number;
+      last_seen_at: number | null;
+      phase: DevicePhase;
+      config_version: number | null;
+      last_info: string | null;
+      model: string | null;
+    }[];
+    return {
+      total,
+      rows: rows.map((r) => {
+        const [at, type] = r.last_info === null ? [null, null] : r.last_info.split(' ');
+        return {
+          uuid: r.uuid,
+          name: r.name,
+          serial: r.serial,
+          phase: r.phase,
+          configVersion: r.config_version,
+          model: r.model || null,
+          createdAt: r.created_at,
+          lastSeenAt: r.last_seen_at,
+          lastInfoAt: at === null ? null : Number(at),
+          lastInfoType: type ?? null,
+        };
+      }),
+    };
+  }
+
+  /** Device counts by phase and by last-seen age (one scan of the device table). */
+  fleetCounts(now: number, unreachableMs: number): FleetCounts {
+    const bucket = `CASE WHEN d.last_seen_at IS NULL THEN ${LAST_SEEN_BUCKETS_MS.length + 1} ${LAST_SEEN_BUCKETS_MS.map(
+      (ms, i) => `WHEN d.last_seen_at >= @now - ${ms} THEN ${i}`,
+    ).join(' ')} ELSE ${LAST_SEEN_BUCKETS_MS.length} END`;
+    const rows = this.q(`SELECT ${PHASE_SQL} AS phase, ${bucket} AS bucket, count(*) AS n FROM device d GROUP BY 1, 2`).all({
+      now,
+      stale: now - unreachableMs,
+    }) as { phase: DevicePhase; bucket: number; n: number }[];
+    const out: FleetCounts = {
+      total: 0,
+      phases: { onboarding: 0, attesting: 0, running: 0, unreachable: 0 },
+      lastSeen: new Array<number>(LAST_SEEN_BUCKETS_MS.length + 2).fill(0),
+    };
+    for (const r of rows) {
+      out.total += r.n;
+      out.phases[r.phase] += r.n;
+      out.lastSeen[r.bucket] += r.n;
+    }
+    return out;
+  }
+
   /** Replaces the device's published attestation certs (Adam overwrites, eve-api.md §8). */
   setAttestCerts(uuid: string, certs: readonly AttestCertRecord[]): void {
     this.q('UPDATE device SET attest_certs = ? WHERE uuid = ?').run(JSON.stringify(certs), uuid);
@@ -620,6 +720,14 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
       .all(uuid, filter.sinceSeq ?? 0, filter.sinceMs ?? 0) as InfoRow[];
     const types = filter.ztypes && filter.ztypes.length > 0 ? new Set(filter.ztypes) : undefined;
     return rows.map(toInfo).filter((r) => !types || types.has(r.ztype));
+  }
+
+  /** The newest info message of each ztype the device sent, oldest first. */
+  latestInfos(uuid: string): InfoRecord[] {
+    const rows = this.q(
+      'SELECT i.* FROM info_latest l JOIN info i ON i.seq = l.seq WHERE l.device_uuid = ? ORDER BY i.seq',
+    ).all(uuid) as InfoRow[];
+    return rows.map(toInfo);
   }
 
   /** Replaces the device's latest metrics, now (its own transaction). */

@@ -19,7 +19,7 @@ import { createClock, errorMessage, findCommand, pollUntil } from '../common/ind
 import { ControllerAdminClient, ControllerServer, type InfoItem } from '../controller/index.js';
 import { KubeClient } from '../k3s/index.js';
 import { SwtpmProcess } from '../tpm/index.js';
-import { runFailoverScenario, type FailoverNode, type FailoverScenarioResult } from './failover.js';
+import { failoverTimelineRecord, runFailoverScenario, type FailoverNode, type FailoverScenarioResult } from './failover.js';
 import { StartMarks, startTimeline, type StartStep } from './start-profile.js';
 import { NETNS_CLUSTER_IFNAME, NETNS_CLUSTER_PREFIX, NetnsTopology, netnsClusterIp, netnsUnavailableReason } from './netns.js';
 
@@ -69,6 +69,8 @@ export interface DemoOptions {
   timeoutMs?: number;
   /** Called with each new view of the cluster (the CLI prints it). */
   onView: (view: DemoView) => void;
+  /** Called once with the dashboard URL when the controller is up (the CLI prints it). */
+  onDashboard?: (url: string) => void;
   /** Progress lines of a scenario (the CLI prints them to stderr). */
   onProgress?: (message: string) => void;
   clock: Clock;
@@ -195,7 +197,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     void controller.run();
     marks.mark('demo: controller up');
     const admin = new ControllerAdminClient(controller.endpoints().adminUrl);
-    log.info('controller started', { deviceUrl: controller.endpoints().deviceUrl, adminUrl: controller.endpoints().adminUrl });
+    const { deviceUrl, adminUrl, uiUrl } = controller.endpoints();
+    log.info('controller started', { deviceUrl, adminUrl, uiUrl });
+    if (uiUrl) o.onDashboard?.(uiUrl);
 
     const useSwtpm = o.tpm === 'swtpm' || (o.tpm !== 'soft' && (await findCommand('swtpm', o.pathEnv)) !== undefined && (await findCommand('tpm2_send', o.pathEnv)) !== undefined);
     await Promise.all(
@@ -288,6 +292,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       throw e;
     }
     if (o.signal.aborted) return { ...view, scenario };
+    controller.recordTimeline(failoverTimelineRecord(failover));
     view = await collectView(admin, nodes, reports, applied.id, workDir, started, net);
     o.onView(view);
     return { ...view, scenario, failover };

@@ -8,7 +8,7 @@
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage, pollUntil } from '../common/index.js';
 import { recordFailoverTimeline, type FailoverTimeline } from './failover-timeline.js';
-import type { ControllerAdminClient } from '../controller/index.js';
+import type { ControllerAdminClient, TimelineRecord } from '../controller/index.js';
 import { toK8sNodeName, type KubeClient } from '../k3s/index.js';
 
 /** How often the scenario looks at the controller's reports, spec ms (the kubelet's status frequency). */
@@ -152,22 +152,64 @@ export type FailoverRow = {
   detail: string;
 };
 
+/** EVE's own timeline (cluster.md §10), spec ms after the loss, per step; `approx` for "~". */
+const EVE_TIMELINE: Record<keyof FailoverTimeline['spec'], { ms: number; approx?: boolean } | undefined> = {
+  notReadySeenMs: { ms: 40_000 },
+  podEvictedMs: { ms: 55_000 },
+  newPodScheduledMs: { ms: 55_000 },
+  newPodRunningMs: undefined,
+  newHostReportingMs: { ms: 65_000, approx: true },
+};
+
+const STEP_LABELS: Record<keyof FailoverTimeline['spec'], string> = {
+  notReadySeenMs: 'NotReady seen',
+  podEvictedMs: 'old pod evicted',
+  newPodScheduledMs: 'new pod scheduled',
+  newPodRunningMs: 'new pod running',
+  newHostReportingMs: 'new host reporting',
+};
+
+const eveText = (key: keyof FailoverTimeline['spec']): string => {
+  const e = EVE_TIMELINE[key];
+  return e ? `${e.approx ? '~' : ''}T+${e.ms / 1000} s` : '';
+};
+
+/** The timeline for the controller's dashboard (timeline view): the steps seen, with EVE's time beside each. */
+export function failoverTimelineRecord(r: FailoverScenarioResult): TimelineRecord {
+  const tl = r.timeline;
+  const keys = Object.keys(STEP_LABELS) as (keyof FailoverTimeline['spec'])[];
+  return {
+    id: `failover-${tl.killedAtMs}`,
+    title: `failover of ${FAILOVER_APP.name} (${r.lostNode} lost)`,
+    startedAt: tl.killedAtMs,
+    timeScale: tl.timeScale,
+    complete: tl.complete,
+    steps: keys.flatMap((k) => {
+      const real = tl[k];
+      const spec = tl.spec[k];
+      if (real === undefined || spec === undefined) return [];
+      const eve = EVE_TIMELINE[k];
+      return [{ label: STEP_LABELS[k], realMs: real, specMs: spec, ...(eve ? { referenceMs: eve.ms } : {}) }];
+    }),
+  };
+}
+
 /** The timeline as table rows for people (the CLI prints them). */
 export function failoverRows(r: FailoverScenarioResult): FailoverRow[] {
   const tl = r.timeline;
   const s = (ms: number | undefined): string => (ms === undefined ? '—' : `${(ms / 1000).toFixed(1)} s`);
-  const row = (event: string, key: keyof FailoverTimeline['spec'], eve: string, detail: string): FailoverRow => ({
-    event,
+  const row = (key: keyof FailoverTimeline['spec'], detail: string): FailoverRow => ({
+    event: STEP_LABELS[key],
     real: s(tl[key]),
     spec: s(tl.spec[key]),
-    eve,
+    eve: eveText(key),
     detail,
   });
   return [
-    row('NotReady seen', 'notReadySeenMs', 'T+40 s', tl.notReadyMessage !== undefined ? `"${tl.notReadyMessage}"` : ''),
-    row('old pod evicted', 'podEvictedMs', 'T+55 s', `on ${r.lostNode}`),
-    row('new pod scheduled', 'newPodScheduledMs', 'T+55 s', tl.newNode ? `on ${tl.newNode}` : ''),
-    row('new pod running', 'newPodRunningMs', '', tl.newNode ? `on ${tl.newNode}` : ''),
-    row('new host reporting', 'newHostReportingMs', '~T+65 s', tl.newReporter ? `cluster_app_running from ${tl.newReporter}` : ''),
+    row('notReadySeenMs', tl.notReadyMessage !== undefined ? `"${tl.notReadyMessage}"` : ''),
+    row('podEvictedMs', `on ${r.lostNode}`),
+    row('newPodScheduledMs', tl.newNode ? `on ${tl.newNode}` : ''),
+    row('newPodRunningMs', tl.newNode ? `on ${tl.newNode}` : ''),
+    row('newHostReportingMs', tl.newReporter ? `cluster_app_running from ${tl.newReporter}` : ''),
   ];
 }

@@ -182,7 +182,7 @@ export async function waitForBootstrapServer(opts: JoinHandshakeOptions): Promis
         attempts: attempt - 1,
       });
     }
-    const startedAt = clock.now();
+    const startedAt = clock.monotonic();
     const r = await round(attempt);
     opts.onProbe?.(r);
     if (r.outcome === 'ready') {
@@ -200,7 +200,7 @@ export async function waitForBootstrapServer(opts: JoinHandshakeOptions): Promis
       );
     }
     // Ticker cadence: the next round starts one interval after this one started, not after it ended.
-    const spentSpecMs = clock.specMs(clock.now() - startedAt);
+    const spentSpecMs = clock.specMs(clock.monotonic() - startedAt);
     await clock.sleep(Math.max(0, intervalMs - spentSpecMs), opts.signal);
   }
 }

@@ -5,18 +5,24 @@
  *    error (never the token) and never joins; the others are unaffected.
  * 2. dev3 gets its own block, as tie-breaker (labelled, cordoned): all report ZInfoClusterNode READY; the leader's ZInfoKubeCluster lists 3 nodes JOINED
  *    with their device UUIDs and cluster IPs; exactly one node sends ZInfoKubeCluster; kubectl sees the 3 nodes.
- * 3. The cluster block is removed from dev3: it returns to single node; the survivors report 2 nodes.
+ * 3. The cluster block is removed from dev3: it returns to single node and reports its own node with the nil cluster
+ *    id and JOINING (the config item is held, empty; no etcd label: §7.4, as EVE-k); the survivors report 2 nodes.
+ * Then: a joiner bumped three times in its join wait reaches READY; a renumbered node keeps only its new address;
+ * the kube-stats leader stopped gracefully releases its lease, so a survivor leads long before the 300 s expiry.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { NIL_UUID } from '../../src/agent/parse-config.js';
+import { EVE_KUBE_APP_NAMESPACE, KUBE_STATS_LEASE_NAME, LEASE_DURATION_MS } from '../../src/k3s/index.js';
 import { applyCluster, clusterIp, startNodes, type TestCluster, type TestNode } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
 let t: TestCluster;
+const TIME_SCALE = 10;
 
 before(async () => {
-  t = await startNodes(3, { timeScale: 10 });
+  t = await startNodes(3, { timeScale: TIME_SCALE });
 });
 after(async () => {
   await t?.dispose();
@@ -142,6 +148,12 @@ test('cluster lifecycle: wrong-device token refused, 3 nodes join and report, on
   delete cfg3.cluster;
   await t.ctl.admin.setConfig(dev3.uuid, cfg3);
   await waitFor('dev3 back to single node', () => dev3.agent.status().cluster?.role === 'single', 60_000);
+  const alone = await waitFor('dev3 reporting its single node', async () => {
+    const items = await t.ctl.admin.info(dev3.uuid, { types: ['ZiKubeCluster'] });
+    const c = (items.at(-1)?.info as { cluster_info?: KubeClusterJson } | undefined)?.cluster_info;
+    return c?.cluster_id === NIL_UUID && c.nodes?.length ? c : undefined;
+  }, 60_000, 500);
+  assert.deepEqual(alone.nodes!.map((x) => x.admission_status), ['NODE_ADMISSION_JOINING'], 'the empty config item held, no etcd label');
   const after = await waitFor('the survivors to report 2 nodes', async () => {
     const r = await latestReport(clusterId);
     return r && r.from !== 'dev3' && joinedAndLabelled(r.report, 2) ? r : undefined;
@@ -209,4 +221,19 @@ test('a node renumbered to a new cluster IP reports READY with only the new addr
   const lo = loAddresses();
   assert.doesNotMatch(lo, new RegExp(`inet ${oldIp.replaceAll('.', '\\.')}/`), 'the old address is gone');
   assert.match(lo, new RegExp(`inet ${newIp.replaceAll('.', '\\.')}/24`), 'the new address is there with its prefix');
+});
+
+test('the kube-stats leader stopped gracefully releases its lease: a survivor leads long before it would expire', async (ctx) => {
+  const leader = await waitFor('a kube-stats leader', () => t.nodes.find((n) => n.agent.status().cluster?.isLeader), 60_000, 100);
+  const survivors = t.nodes.filter((n) => n !== leader);
+  const start = performance.now();
+  await leader.stop();
+  const next = await waitFor('a survivor leading', () => survivors.find((n) => n.agent.status().cluster?.isLeader), 90_000, 100);
+  const specMs = (performance.now() - start) * TIME_SCALE;
+  ctx.diagnostic(`${leader.name} stopped; ${next.name} leads after ${Math.round(specMs)} ms (spec)`);
+  // Released (ReleaseOnCancel): taken at a survivor's next retry (15 s). Not released: only once the record has
+  // gone unchanged for the whole lease (300 s) — the order monitor stop → k3s stop is what makes the difference.
+  assert.ok(specMs < LEASE_DURATION_MS / 2, `${next.name} took over after ${Math.round(specMs / 1000)} s (spec), lease ${LEASE_DURATION_MS / 1000} s`);
+  const holder = (await next.agent.clusterReconciler!.runtime.kube()!.getLease(EVE_KUBE_APP_NAMESPACE, KUBE_STATS_LEASE_NAME)).spec?.holderIdentity;
+  assert.equal(holder, next.agent.status().cluster?.nodeName, 'the Lease names the new leader');
 });

@@ -70,7 +70,7 @@ export class SystemdNotifier {
   private stopped = false;
   private warned = false;
   private readonly offs: Array<() => void> = [];
-  /** Loops inside a pass, with the notifier clock's time when the pass began. */
+  /** Loops inside a pass, with the notifier clock's monotonic reading when the pass began (a duration, not a time). */
   private readonly busySince = new Map<AgentLoop, number>();
   /** The start of the stall last warned about, so one stall logs once. */
   private warnedStallAt: number | undefined;
@@ -115,7 +115,7 @@ export class SystemdNotifier {
       this.offs.push(
         agent.observe({
           loopPass: (loop, busy) => {
-            if (busy) this.busySince.set(loop, clock.now());
+            if (busy) this.busySince.set(loop, clock.monotonic());
             else this.busySince.delete(loop);
           },
         }),
@@ -128,7 +128,7 @@ export class SystemdNotifier {
   /** Pings unless the agent failed or one of its loops has been inside one pass for longer than `stuckAfterMs`. */
   private ping(stuckAfterMs: number): void {
     if (this.stopped || this.opts.agent.status().phase === 'failed') return;
-    const now = this.opts.clock.now();
+    const now = this.opts.clock.monotonic();
     for (const [loop, since] of this.busySince) {
       if (now - since <= stuckAfterMs) continue;
       if (this.warnedStallAt !== since) this.log.warn('agent loop stuck: withholding the watchdog ping', { loop, busyForMs: now - since });

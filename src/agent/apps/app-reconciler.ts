@@ -96,7 +96,7 @@ interface AppRuntime {
   kubeName: string;
   designated: boolean;
   workloadExists: boolean;
-  /** What the workload was last made to match, and when (spec: looked at every 10 s). */
+  /** What the workload was last made to match, and when (monotonic ms; spec: looked at every 10 s). */
   ensuredIntent: string;
   ensuredAtMs: number;
   restartCounter: number;
@@ -120,15 +120,16 @@ export class AppReconciler {
   private retained: Retained = { apps: [], volumes: [], contentTrees: [] };
   private apiSeen = false;
   private bootFailbackDone = false;
+  /** Durations below are on `clock.monotonic()` (the clock-skew fault moves only `now()`, for timestamps). */
   private lastApiOkMs: number;
   private fingerprint = '';
-  private lastChangeMs = 0;
+  private lastChangeMs = -Infinity;
   private readonly loops: Promise<void>;
 
   private constructor(private readonly o: AppReconcilerOptions) {
     this.log = o.logger.child({ component: 'agent.apps' });
     this.signal = o.signal ? AbortSignal.any([o.signal, this.stopCtl.signal]) : this.stopCtl.signal;
-    this.lastApiOkMs = o.clock.now();
+    this.lastApiOkMs = o.clock.monotonic();
     this.actions = { log: this.log, emit: o.emit, signal: this.signal };
     this.volumes = VolumeReconciler.create({
       kube: () => this.kube(),
@@ -145,7 +146,7 @@ export class AppReconciler {
     const appLoop = runLoop({
       name: 'app',
       pass: () => this.appPass(),
-      intervalMs: () => (this.o.clock.now() - this.lastChangeMs < this.o.clock.scaled(SETTLING_WINDOW_MS) ? SETTLING_LOOP_MS : APP_LOOP_MS),
+      intervalMs: () => (this.o.clock.monotonic() - this.lastChangeMs < this.o.clock.scaled(SETTLING_WINDOW_MS) ? SETTLING_LOOP_MS : APP_LOOP_MS),
       waker: this.appWaker,
       clock: o.clock,
       log: this.log,
@@ -201,17 +202,23 @@ export class AppReconciler {
     this.retained = d.retained;
     const cfg = d.effective;
     const apps = new Set(cfg.apps.map((a) => a.uuid));
-    for (const a of this.cfg?.apps ?? []) {
-      if (apps.has(a.uuid)) continue;
+    const gone = (this.cfg?.apps ?? []).filter((a) => !apps.has(a.uuid));
+    const removals = gone.map((a): Removal => {
       const rt = this.apps.get(a.uuid);
       this.apps.delete(a.uuid);
-      this.removals.push({ app: a, kubeName: rt?.kubeName ?? safeKubeName(a), owner: !!rt && (rt.designated || !!rt.obs?.hostedHere) });
+      return { app: a, kubeName: rt?.kubeName ?? safeKubeName(a), owner: !!rt && (rt.designated || !!rt.obs?.hostedHere) };
+    });
+    // The config is replaced before its removals are queued (and before anything is awaited): a pass that took a
+    // removal and then ensured the same app from the config it replaced re-created a workload that another node
+    // had just deleted, and nothing removed it again.
+    this.cfg = cfg;
+    this.removals.push(...removals);
+    for (const a of gone) {
       this.log.info('app deleted from config', { appId: a.uuid, name: a.displayName });
       this.o.emit('app.deleted', `${a.displayName} deleted from the config`, { appId: a.uuid });
       if (devId) await this.o.publishInfo(a.uuid, appInfoMessage(devId, now, { AppID: a.uuid }));
     }
     await this.volumes.onConfig(cfg);
-    this.cfg = cfg;
     this.appWaker.wake();
   }
 
@@ -255,20 +262,22 @@ export class AppReconciler {
         // Nodes are read at most once per pass and only when a decision needs them (takeover gate, creator check).
         view = { pods, nodes: () => (nodes ??= kube.listNodes({}, this.signal)) };
         this.apiSeen = true;
-        this.lastApiOkMs = this.o.clock.now();
+        this.lastApiOkMs = this.o.clock.monotonic();
         this.noteChanges(pods);
       } catch (e) {
         if (isAbortError(e) || this.signal.aborted) throw e;
         this.log.debug('pod list failed', { error: errorMessage(e) });
       }
     }
-    const apiDown = !view && this.apiSeen && this.o.clock.now() - this.lastApiOkMs >= this.o.clock.scaled(APP_API_DOWN_MS);
+    const apiDown = !view && this.apiSeen && this.o.clock.monotonic() - this.lastApiOkMs >= this.o.clock.scaled(APP_API_DOWN_MS);
     if (kube && view) {
       // A removal that failed (API hiccup) stays queued for the next pass.
       for (const r of this.removals.splice(0)) if (!(await removeWorkload(this.actions, kube, r, view))) this.removals.push(r);
       if (!this.bootFailbackDone && descheduleOnBoot(cfg)) this.bootFailbackDone = await failbackOnBoot(this.actions, kube, cfg, nodeName, view);
     }
     for (const app of cfg.apps) {
+      // A newer config arrived while this pass waited: the pass it woke decides (an app it removed is not ensured).
+      if (this.cfg !== cfg) return;
       try {
         await this.appPassOne(app, { devId, nodeName, kube, view, apiDown });
       } catch (e) {
@@ -283,14 +292,14 @@ export class AppReconciler {
     const fp = JSON.stringify(pods.map((p) => [p.name, p.nodeName, p.phase, !!p.deletionTimestamp]).sort());
     if (fp !== this.fingerprint) {
       this.fingerprint = fp;
-      this.lastChangeMs = this.o.clock.now();
+      this.lastChangeMs = this.o.clock.monotonic();
     }
   }
 
   private runtimeOf(app: AppConfig, kubeName: string, designated: boolean): AppRuntime {
     let rt = this.apps.get(app.uuid);
     if (!rt) {
-      rt = { obs: undefined, kubeName, designated, workloadExists: false, ensuredIntent: '', ensuredAtMs: 0, restartCounter: app.restartCounter, lastDigest: undefined, status: undefined };
+      rt = { obs: undefined, kubeName, designated, workloadExists: false, ensuredIntent: '', ensuredAtMs: -Infinity, restartCounter: app.restartCounter, lastDigest: undefined, status: undefined };
       this.apps.set(app.uuid, rt);
     }
     return rt;
@@ -315,11 +324,11 @@ export class AppReconciler {
     if (c.kube && c.view) {
       // The workload is looked at every 10 s (affinity repair), and at once when its intent changed or no pod exists.
       const intent = JSON.stringify([kubeName, app.activate, app.affinity, designated, storageState === undefined]);
-      const due = intent !== rt.ensuredIntent || obs.kubeStatus === 'NotInCluster' || this.o.clock.now() - rt.ensuredAtMs >= this.o.clock.scaled(APP_LOOP_MS);
+      const due = intent !== rt.ensuredIntent || obs.kubeStatus === 'NotInCluster' || this.o.clock.monotonic() - rt.ensuredAtMs >= this.o.clock.scaled(APP_LOOP_MS);
       if ((designated || obs.hostedHere) && due) {
         rt.workloadExists = await ensureWorkload(this.actions, c.kube, app, { kubeName, previousName, designated, nodeName: c.nodeName, storageReady: storageState === undefined, obs, nodes: c.view.nodes });
         rt.ensuredIntent = intent;
-        rt.ensuredAtMs = this.o.clock.now();
+        rt.ensuredAtMs = this.o.clock.monotonic();
       }
       if (obs.scheduledOnThisNode && app.affinity === 'preferred' && obs.terminatingElsewhere.length > 0) {
         waitingFor = await detachOldWorkload(this.actions, c.kube, app, obs, await c.view.nodes());

@@ -30,7 +30,10 @@ export interface ContentTreeStatus {
   progress: number;
 }
 
-/** State of `tree` at `nowMs` when its download started at `startedAtMs` and takes `downloadMs` (real ms). */
+/**
+ * State of `tree` at `nowMs` when its download started at `startedAtMs` and takes `downloadMs` (real ms; both times
+ * on the monotonic clock, so a wall-clock step does not finish or restart a download).
+ */
 export function contentTreeStatus(
   tree: ContentTreeConfig,
   p: { ownUuid: string; startedAtMs: number; nowMs: number; downloadMs: number },

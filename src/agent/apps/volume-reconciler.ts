@@ -99,25 +99,30 @@ export class VolumeReconciler {
     const devId = this.o.deviceUuid();
     const now = this.o.clock.now();
     const vols = new Set(cfg.volumes.map((v) => v.uuid));
-    for (const v of this.cfg?.volumes ?? []) {
-      if (vols.has(v.uuid)) continue;
+    const goneVolumes = (this.cfg?.volumes ?? []).filter((v) => !vols.has(v.uuid));
+    const pvcs: string[] = [];
+    for (const v of goneVolumes) {
       const pvc = this.pvcs.get(v.uuid);
-      if (pvc) this.pvcRemovals.push(pvc);
+      if (pvc) pvcs.push(pvc);
       this.pvcs.delete(v.uuid);
       this.volumeStatuses.delete(v.uuid);
       this.digests.delete(v.uuid);
-      if (devId) await this.o.publishInfo(v.uuid, volumeInfoMessage(devId, now, v.uuid, undefined));
     }
     const trees = new Set(cfg.contentTrees.map((t) => t.uuid));
-    for (const t of this.cfg?.contentTrees ?? []) {
-      if (trees.has(t.uuid)) continue;
-      const reported = this.treeStatuses.get(t.uuid)?.local;
+    const goneTrees = (this.cfg?.contentTrees ?? []).filter((t) => !trees.has(t.uuid)).map((t) => ({ uuid: t.uuid, reported: !!this.treeStatuses.get(t.uuid)?.local }));
+    for (const t of goneTrees) {
       this.treeStatuses.delete(t.uuid);
       this.treeStarted.delete(t.uuid);
       this.digests.delete(t.uuid);
-      if (devId && reported) await this.o.publishInfo(t.uuid, contentTreeInfoMessage(devId, now, t.uuid, undefined));
     }
+    // The config is replaced before its PVC removals are queued (and before anything is awaited): a pass that
+    // deleted a claim and then went on with the config it replaced created the claim again.
     this.cfg = cfg;
+    this.pvcRemovals.push(...pvcs);
+    if (devId) {
+      for (const v of goneVolumes) await this.o.publishInfo(v.uuid, volumeInfoMessage(devId, now, v.uuid, undefined));
+      for (const t of goneTrees) if (t.reported) await this.o.publishInfo(t.uuid, contentTreeInfoMessage(devId, now, t.uuid, undefined));
+    }
     this.waker.wake();
   }
 
@@ -144,11 +149,12 @@ export class VolumeReconciler {
     const cfg = this.cfg;
     const devId = this.o.deviceUuid();
     if (!cfg || !devId) return;
-    const now = this.o.clock.now();
+    const now = this.o.clock.now(); // timestamps of the reports
+    const elapsedAt = this.o.clock.monotonic(); // the download's duration (clock skew must not shorten it)
     const trees = new Map<string, ContentTreeStatus>();
     for (const t of cfg.contentTrees) {
-      if (!this.treeStarted.has(t.uuid)) this.treeStarted.set(t.uuid, now);
-      const s = contentTreeStatus(t, { ownUuid: devId, startedAtMs: this.treeStarted.get(t.uuid)!, nowMs: now, downloadMs: this.o.clock.scaled(this.o.downloadMs ?? DEFAULT_DOWNLOAD_MS) });
+      if (!this.treeStarted.has(t.uuid)) this.treeStarted.set(t.uuid, elapsedAt);
+      const s = contentTreeStatus(t, { ownUuid: devId, startedAtMs: this.treeStarted.get(t.uuid)!, nowMs: elapsedAt, downloadMs: this.o.clock.scaled(this.o.downloadMs ?? DEFAULT_DOWNLOAD_MS) });
       trees.set(t.uuid, s);
       if (s.local) await this.report(t.uuid, `${s.state}/${s.progress}`, () => contentTreeInfoMessage(devId, now, t.uuid, s));
       if (s.local && s.state === info.ZSwState.LOADED && this.treeStatuses.get(t.uuid)?.state !== info.ZSwState.LOADED) {

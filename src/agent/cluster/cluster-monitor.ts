@@ -19,13 +19,55 @@ const API_DOWN_MS = 120_000; // 2 min of failed API calls → DOWN / APIUnreacha
 const LABEL_TICK_MS = 15_000; // kube-init health tick re-applies node-uuid until verified
 const ELECTION_RETRY_MS = 15_000; // a lost election run is retried after this
 
+/** What one read of the own Node came to: the node, or the error of a failed read. */
+export type OwnNodeRead = { node: KubeNodeStatus } | { error: unknown };
+
+/**
+ * The own node's status after one read (§7.7): the read node's Ready condition; after `API_DOWN_MS` (spec) of
+ * failed reads DOWN; a node the API does not know NOTREADY; any other failure undefined (the last status stands).
+ * `sinceOkMs` and `downAfterMs` are real ms (the caller scales).
+ */
+export function ownNodeStatus(read: OwnNodeRead, sinceOkMs: number, downAfterMs: number): info.ZInfoClusterNodeStatus | undefined {
+  if ('node' in read) return nodeStatusOf(read.node);
+  if (sinceOkMs >= downAfterMs) return info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_DOWN;
+  if (/not ?found/i.test(errorMessage(read.error))) return info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_NOTREADY;
+  return undefined;
+}
+
+/**
+ * Whether ZInfoClusterNode is sent: only in a cluster, with a known status, when it changed or k3s was restarted
+ * since the last report (the controller hears READY again after a restart).
+ */
+export function reportOwnStatus(a: { inCluster: boolean; status: info.ZInfoClusterNodeStatus | undefined; sent: info.ZInfoClusterNodeStatus | undefined; starts: number; sentStarts: number }): boolean {
+  return a.inCluster && a.status !== undefined && (a.status !== a.sent || a.starts !== a.sentStarts);
+}
+
+/**
+ * The tie-breaker labels (cluster.md §12) once exactly 3 nodes exist and all carry their device UUID:
+ * `tie-breaker-node` true on `self`, false on the other two; undefined while that is not so.
+ */
+export function tieBreakerLabels(nodes: Pick<KubeNodeStatus, 'name' | 'nodeUuid'>[], self: string): Map<string, string> | undefined {
+  if (nodes.length !== 3 || nodes.some((n) => !n.nodeUuid) || !nodes.some((n) => n.name === self)) return undefined;
+  return new Map(nodes.map((n) => [n.name, n.name === self ? 'true' : 'false']));
+}
+
+/**
+ * The leader's collection interval: 30 s as EVE; while nodes are still joining (not Ready, or not yet labelled
+ * with their device UUID) the view changes, so look again at the node-check rate (Simulator choice).
+ */
+export function collectIntervalMs(nodes: Pick<ClusterStatusNode, 'ready' | 'nodeId'>[]): number {
+  const settling = nodes.length === 0 || nodes.some((n) => !n.ready || !n.nodeId);
+  return settling ? NODE_CHECK_MS : KUBE_STATS_MS;
+}
+
 /** Options of {@link ClusterMonitor}. */
 export interface ClusterMonitorOptions {
   /** The kube client once k3s wrote its kubeconfig, else undefined. */
   kube: () => KubeClient | undefined;
   /**
    * The cluster of this mode, read on every pass (a tie-breaker set later is seen without a restart); undefined in
-   * single-node mode (nothing is reported then).
+   * single-node mode: no ZInfoClusterNode then, and the leader's ZInfoKubeCluster carries the nil cluster id with
+   * the admissions of a node without cluster config (kube-report.ts `nodeAdmission`).
    */
   cluster: () => Pick<ClusterTarget, 'clusterId' | 'tieBreakerNodeId'> | undefined;
   nodeName: string;
@@ -95,31 +137,28 @@ export class ClusterMonitor {
     const kube = await this.kubeReady(signal);
     const uuid = this.o.deviceUuid() ?? '';
     let labelled = false;
-    let lastLabelTry = 0;
+    let lastLabelTry: number | undefined;
     let lastOk = clock.monotonic();
     let sent: info.ZInfoClusterNodeStatus | undefined;
     let sentStarts = this.o.k3sStarts?.() ?? 0;
     let tieBreakerDone = false;
     for (;;) {
-      let status: info.ZInfoClusterNodeStatus | undefined;
+      let read: OwnNodeRead;
       try {
         const node = await kube.getNode(nodeName, signal);
         lastOk = clock.monotonic();
         if (!labelled && node.labels[LABEL_NODE_UUID] === uuid) labelled = true;
-        if (!labelled && (lastLabelTry === 0 || clock.monotonic() - lastLabelTry >= clock.scaled(LABEL_TICK_MS))) {
+        if (!labelled && (lastLabelTry === undefined || clock.monotonic() - lastLabelTry >= clock.scaled(LABEL_TICK_MS))) {
           lastLabelTry = clock.monotonic();
           // Verified on the next read of the node; retried on the 15 s health tick while it does not show.
           await kube.labelNode(nodeName, { [LABEL_NODE_UUID]: uuid }, signal).catch(() => undefined);
         }
-        status = nodeStatusOf(node);
+        read = { node };
       } catch (e) {
         if (isAbortError(e) || signal.aborted) return;
-        if (clock.monotonic() - lastOk >= clock.scaled(API_DOWN_MS)) {
-          status = info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_DOWN;
-        } else if (/not ?found/i.test(errorMessage(e))) {
-          status = info.ZInfoClusterNodeStatus.Z_INFO_CLUSTER_NODE_STATUS_NOTREADY;
-        }
+        read = { error: e };
       }
+      const status = ownNodeStatus(read, clock.monotonic() - lastOk, clock.scaled(API_DOWN_MS));
       const cluster = this.o.cluster();
       if (cluster?.tieBreakerNodeId && cluster.tieBreakerNodeId === uuid && !tieBreakerDone) {
         tieBreakerDone = await this.applyTieBreaker(kube, signal).catch((e: unknown) => {
@@ -129,7 +168,7 @@ export class ClusterMonitor {
         });
       }
       const starts = this.o.k3sStarts?.() ?? 0;
-      if (status !== undefined && cluster && (status !== sent || starts !== sentStarts)) {
+      if (status !== undefined && reportOwnStatus({ inCluster: !!cluster, status, sent, starts, sentStarts })) {
         sent = status;
         sentStarts = starts;
         await this.reportNodeStatus(status);
@@ -160,10 +199,9 @@ export class ClusterMonitor {
   private async applyTieBreaker(kube: KubeClient, signal: AbortSignal): Promise<boolean> {
     const { nodeName } = this.o;
     const nodes = await kube.listNodes({}, signal);
-    if (nodes.length !== 3 || nodes.some((n) => !n.nodeUuid)) return false;
-    for (const n of nodes) {
-      await kube.labelNode(n.name, { 'tie-breaker-node': n.name === nodeName ? 'true' : 'false' }, signal);
-    }
+    const labels = tieBreakerLabels(nodes, nodeName);
+    if (!labels) return false;
+    for (const [name, value] of labels) await kube.labelNode(name, { 'tie-breaker-node': value }, signal);
     await kube.cordonNode(nodeName, true, signal);
     for (const n of nodes) await kube.labelNode(n.name, { 'tie-breaker-config-applied': '1' }, signal);
     this.o.emit('cluster.tiebreaker', `${nodeName} is the tie-breaker: labelled and cordoned`);
@@ -226,18 +264,8 @@ export class ClusterMonitor {
         if (isAbortError(e) || signal.aborted) return;
         this.o.logger.warn('cluster stats collection failed', { error: errorMessage(e) });
       }
-      await this.o.clock.sleep(this.collectIntervalMs(), signal).catch(() => undefined);
+      await this.o.clock.sleep(collectIntervalMs(this.observed.nodes), signal).catch(() => undefined);
     }
-  }
-
-  /**
-   * 30 s as EVE; while nodes are still joining (not Ready, or not yet labelled with their device UUID) the view
-   * changes, so look again sooner (Simulator choice).
-   */
-  private collectIntervalMs(): number {
-    const { nodes } = this.observed;
-    const settling = nodes.length === 0 || nodes.some((n) => !n.ready || !n.nodeId);
-    return settling ? NODE_CHECK_MS : KUBE_STATS_MS;
   }
 }
 

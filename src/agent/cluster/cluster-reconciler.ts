@@ -191,8 +191,8 @@ export class ClusterReconciler {
   }
 
   /**
-   * Stops monitors (the stats-leader lease is released while k3s still runs), the status server and k3s (unless
-   * `leaveK3sRunning`), and removes the cluster address. Idempotent.
+   * Stops the monitor first (the stats-leader lease is released while k3s still serves it), then the status server,
+   * then, unless `leaveK3sRunning`, k3s and the cluster address (a k3s left running keeps its address). Idempotent.
    */
   stop(opts: { leaveK3sRunning?: boolean } = {}): Promise<void> {
     this.stopped ??= this.doStop(opts);

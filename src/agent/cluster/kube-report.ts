@@ -9,10 +9,17 @@ import { NIL_UUID } from '../parse-config.js';
 const ts = (iso: string | undefined): google.protobuf.ITimestamp | undefined =>
   iso ? timestampFromMs(Date.parse(iso)) : undefined;
 
-/** §7.4: with the local cluster item present (always, once a config was parsed): etcd label → JOINED, else JOINING.
- * Simulator choice (§4.6): a Ready node without the control-plane label (agent mode) is JOINED. */
-function admission(n: KubeNodeStatus): info.NodeAdmission {
-  if (n.labels[LABEL_ETCD] !== undefined) return info.NodeAdmission.NODE_ADMISSION_JOINED;
+/**
+ * §7.4 as EVE's `getKubeNodeInfo` computes it: from whether the reporting node holds the `EdgeNodeClusterConfig`
+ * item and whether the listed node carries the etcd role label. No item: etcd label → LEAVING, none →
+ * NOT_CLUSTERED. With the item: etcd label → JOINED, none → JOINING. Only the etcd label counts, as in EVE: a
+ * single-node k3s server has the control-plane label but no etcd.
+ * Simulator choice (§4.6): with a config, a Ready node without the control-plane label (agent mode) is JOINED.
+ */
+export function nodeAdmission(n: Pick<KubeNodeStatus, 'labels' | 'ready'>, clusterConfig: boolean): info.NodeAdmission {
+  const etcd = n.labels[LABEL_ETCD] !== undefined;
+  if (!clusterConfig) return etcd ? info.NodeAdmission.NODE_ADMISSION_LEAVING : info.NodeAdmission.NODE_ADMISSION_NOT_CLUSTERED;
+  if (etcd) return info.NodeAdmission.NODE_ADMISSION_JOINED;
   if (n.labels[LABEL_CONTROL_PLANE] === undefined && n.ready === 'True') return info.NodeAdmission.NODE_ADMISSION_JOINED;
   return info.NodeAdmission.NODE_ADMISSION_JOINING;
 }
@@ -24,7 +31,10 @@ const POD_STATUS: Record<string, info.KubePodStatus> = {
   Failed: info.KubePodStatus.KUBE_POD_STATUS_FAILED,
 };
 
-/** ZInfoKubeCluster (§7.2, §7.3) from the node list and the `eve-kube-app` pods. */
+/**
+ * ZInfoKubeCluster (§7.2, §7.3) from the node list and the `eve-kube-app` pods; `clusterId` is the reporting node's
+ * cluster, undefined when it holds no cluster block (single-node: the nil UUID).
+ */
 export function kubeClusterInfo(nodes: KubeNodeStatus[], pods: KubePodStatus[], clusterId: string | undefined): info.IZInfoKubeCluster {
   return {
     nodes: [...nodes]
@@ -44,7 +54,10 @@ export function kubeClusterInfo(nodes: KubeNodeStatus[], pods: KubePodStatus[], 
         api_server_sersion: n.kubeletVersion ?? '',
         internal_ip: n.internalIp ?? '',
         schedulable: n.schedulable,
-        admission_status: admission(n),
+        // zedagent publishes the item after every config parse, an empty one when there is no cluster block, and
+        // zedkube collects stats only once it holds it (§7.4): so it is always held here, and LEAVING and
+        // NOT_CLUSTERED are never sent — a single node without a block reports itself JOINING, as EVE-k does.
+        admission_status: nodeAdmission(n, true),
         node_id: n.nodeUuid ?? '',
       })),
     eve_apps: pods

@@ -32,17 +32,6 @@ export function hasAddress(ifname: string, ip: string, prefix?: number): boolean
   return prefix === undefined ? found.length > 0 : found.includes(`${ip}/${prefix}`);
 }
 
-/** Whether the interface exists and is administratively up (reads /sys via `ip -j link`). */
-export async function linkUp(ifname: string): Promise<boolean> {
-  try {
-    const { stdout } = await run('ip', ['-j', 'link', 'show', 'dev', ifname]);
-    const [link] = JSON.parse(stdout) as Array<{ flags?: string[] }>;
-    return !!link?.flags?.includes('UP');
-  } catch {
-    return false;
-  }
-}
-
 async function ip(args: string[]): Promise<void> {
   try {
     await run('ip', args, { timeout: 10_000 });

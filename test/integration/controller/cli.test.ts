@@ -154,6 +154,32 @@ void describe('edgesim controller CLI', () => {
     assert.deepEqual(jsonLines.map((l) => (JSON.parse(l) as { ztype: string }).ztype), ['ZiKubeCluster', 'ZiApp']);
   });
 
+  void it('devices --summary, --search, --limit, --offset; controller.json names the dashboard', async () => {
+    const ep = JSON.parse(await readFile(path.join(dataDir, 'controller.json'), 'utf8')) as { adminUrl: string; uiUrl?: string };
+    assert.equal(ep.uiUrl, `${ep.adminUrl}/ui/`);
+    const summary = await cli('devices', '--summary');
+    assert.equal(summary.code, 0, summary.stderr);
+    assert.match(summary.stdout, /^1 devices$/m);
+    assert.match(summary.stdout, /^onboarding\s+1$/m);
+    assert.match(summary.stdout, /^< 10 s\s+1$/m, 'seen just now (the info posts)');
+    const page = JSON.parse((await cli('devices', '--search', 'sim-00', '--limit', '5', '--output', 'json')).stdout) as {
+      total: number;
+      limit: number;
+      rows: { serial: string; phase: string }[];
+    };
+    assert.deepEqual([page.total, page.limit, page.rows.map((r) => [r.serial, r.phase])], [1, 5, [['SIM-0002', 'onboarding']]]);
+    const table = await cli('devices', '--offset', '0');
+    assert.match(table.stdout, /^SERIAL\s+NAME\s+UUID\s+MODEL\s+PHASE/m);
+    assert.match(table.stdout, /^1-1 of 1$/m);
+    assert.match((await cli('devices', '--search', 'nothing-like-it')).stdout, /^no devices$/m);
+    const badLimit = await cli('devices', '--limit', '0');
+    assert.notEqual(badLimit.code, 0);
+    assert.match(badLimit.stderr, /limit: must be an integer from 1 to 500, got "0"/);
+    const badOffset = await cli('devices', '--offset', 'x');
+    assert.notEqual(badOffset.code, 0);
+    assert.match(badOffset.stderr, /--offset "x" is not a whole number/);
+  });
+
   void it('cluster apply builds an EdgeNodeCluster whose token decrypts with the device ECDH key', async () => {
     const admin = await ControllerAdminClient.fromDataDir(dataDir);
     const uuid = (await admin.devices())[0].uuid;

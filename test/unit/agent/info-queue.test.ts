@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { InfoQueue, PRIORITY, type QueueItem, type SendOutcome } from '../../../src/agent/info-queue.js';
+import { FaultSet, skewedClock } from '../../../src/agent/faults.js';
 import { createClock, silentLogger } from '../../../src/common/index.js';
 
 const clock = createClock(1);
@@ -82,5 +83,27 @@ test('discard-on-failure items are dropped on any failure', () =>
     await q.enqueue({ ...item('attest:cert', 'x', PRIORITY.attest), discardOnFailure: true });
     await q.pass();
     assert.equal(q.depth, 0);
+    await q.stop();
+  }));
+
+test('a retried item keeps its per-item delay when the clock-skew fault steps the wall clock forward', () =>
+  withDir(async (dir) => {
+    const faults = new FaultSet(clock);
+    const sent: string[] = [];
+    const q = await InfoQueue.create({
+      dir,
+      clock: skewedClock(clock, faults),
+      logger: silentLogger,
+      send: async (i) => {
+        sent.push(i.key);
+        return 'retry';
+      },
+    });
+    await q.enqueue(item('a', 'x'));
+    await q.pass();
+    assert.deepEqual(sent, ['a'], 'first try, refused: 1 min delay');
+    faults.inject('clock-skew', { value: 3_600_000 });
+    await q.pass();
+    assert.deepEqual(sent, ['a'], 'an hour of skew is not an hour waited');
     await q.stop();
   }));
