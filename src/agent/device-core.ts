@@ -58,6 +58,8 @@ export interface DeviceCoreOptions {
   timers: TimerOverrides;
   /** One full cycle, then return; every failure throws instead of being retried. */
   once: boolean;
+  /** Turn the config rollback guard off (config-order.ts). @default false */
+  allowConfigRollback?: boolean;
   /**
    * What ZInfoDevice says beyond the core: the cluster port and EVE-k capabilities of an agent running k3s, the
    * hardware model a fleet's profile gives a device.
@@ -93,7 +95,7 @@ export class DeviceCore {
       emit: (kind: string, message: string, fields?: Record<string, unknown>) => this.emit(kind, message, fields),
     };
     this.session = new ControllerSession({ ...ctx, folder: opts.folder, keys: opts.keys, identity: opts.identity, store: opts.store });
-    this.config = new ConfigPoller({ ...ctx, session: this.session, store: opts.store, faults: opts.faults, observers: opts.observers, queue, timers: opts.timers });
+    this.config = new ConfigPoller({ ...ctx, session: this.session, store: opts.store, faults: opts.faults, observers: opts.observers, queue, timers: opts.timers, allowConfigRollback: opts.allowConfigRollback });
     this.reporters = new Reporters({
       ...ctx,
       session: this.session,

@@ -21,6 +21,7 @@ const groups: Record<string, () => Promise<Register>> = {
   cipher: async () => (await import('./cipher.js')).registerCipherCommands,
   controller: async () => (await import('./controller.js')).registerControllerCommands,
   ctl: async () => (await import('./ctl.js')).registerCtlCommands,
+  scenario: async () => (await import('./scenario.js')).registerScenarioCommands,
   k3s: async () => (await import('./k3s.js')).registerK3sCommands,
   tpm: async () => (await import('./tpm.js')).registerTpmCommands,
 };
