@@ -21,7 +21,7 @@ import type { FaultSet } from './faults.js';
 import { InfoQueue, PRIORITY, type QueueItem, type SendOutcome } from './info-queue.js';
 import type { AgentObservers } from './observers.js';
 import type { DeviceConfig } from './parse-config.js';
-import { Reporters, type DevicePort } from './reporters.js';
+import { Reporters, type DeviceExtras } from './reporters.js';
 
 /** Lifecycle of a device. */
 export type AgentPhase = 'initialized' | 'onboarding' | 'attesting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -60,8 +60,11 @@ export interface DeviceCoreOptions {
   once: boolean;
   /** Turn the config rollback guard off (config-order.ts). @default false */
   allowConfigRollback?: boolean;
-  /** What ZInfoDevice says beyond the core (the cluster port and EVE-k capabilities of an agent running k3s). */
-  deviceExtras?: () => { ports: DevicePort[]; kubevirt: boolean };
+  /**
+   * What ZInfoDevice says beyond the core: the cluster port and EVE-k capabilities of an agent running k3s, the
+   * hardware model a fleet's profile gives a device.
+   */
+  deviceExtras?: () => DeviceExtras;
 }
 
 /** The per-device protocol object both `edgesim agent` and `edgesim fleet` create. */
