@@ -11,8 +11,9 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { host, procStats, quantile as q } from './lib/host.js';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -31,40 +32,6 @@ const cpuProfDir = process.env.EDGESIM_BENCH_CPU_PROF;
 /** Upper bound of requests per level, whatever the speed. */
 const MAX_PER_LEVEL = 200_000;
 const BODIES_PER_DEVICE = 4;
-
-function hostSpeedProbeMs(): number {
-  const t0 = performance.now();
-  let x = 0;
-  for (let i = 0; i < 50_000_000; i++) x = (x + i) % 1_000_003;
-  if (x < 0) console.log(x);
-  return performance.now() - t0;
-}
-const host = (): string =>
-  `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${availableParallelism()} cores); speed probe ${hostSpeedProbeMs().toFixed(0)} ms`;
-
-/** utime+stime in seconds from a /proc stat file (fields 14 and 15 of proc(5), counted after the comm field). */
-function cpuSeconds(statFile: string): number {
-  const stat = readFileSync(statFile, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-/**
- * CPU seconds of a process (all threads) and of its main thread (the event loop; the rest is the libuv pool that
- * verifies signatures, and V8's helpers), and its RSS / peak RSS in MiB (Linux /proc).
- */
-function procStats(pid: number): { cpuS: number; mainS: number; rssMiB: number; hwmMiB: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return {
-    cpuS: cpuSeconds(`/proc/${pid}/stat`),
-    mainS: cpuSeconds(`/proc/${pid}/task/${pid}/stat`),
-    rssMiB: kb('VmRSS') / 1024,
-    hwmMiB: kb('VmHWM') / 1024,
-  };
-}
-
-const q = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 
 const clock = createClock();
 console.log(`before: ${host()}`);

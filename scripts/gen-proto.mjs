@@ -97,13 +97,13 @@ function oneofsLast(code) {
   return out;
 }
 
-// The admin API types. The generator writes extensionless relative type imports (CommonJS style); a
+// The admin API types (the agent's AgentAdmin and the fleet's FleetAdmin). The generator writes extensionless relative type imports (CommonJS style); a
 // package.json marking the folder CommonJS lets the Node16 resolver accept them. The files hold types only, so
 // nothing of them is loaded at run time.
 const adminDir = path.join(outDir, 'admin');
 execFileSync(
   bin('proto-loader-gen-types'),
-  ['--longs=Number', '--enums=String', '--defaults', '--includeComments', '--grpcLib=@grpc/grpc-js', '-I', 'proto', '-O', adminDir, 'admin/admin.proto'],
+  ['--longs=Number', '--enums=String', '--defaults', '--includeComments', '--grpcLib=@grpc/grpc-js', '-I', 'proto', '-O', adminDir, 'admin/admin.proto', 'admin/fleet.proto'],
   { cwd: root, encoding: 'utf8' },
 );
 writeFileSync(path.join(adminDir, 'package.json'), '{ "type": "commonjs" }\n');

@@ -99,6 +99,7 @@ export class Agent {
           metricIntervalMs: opts.metricIntervalMs,
         },
         once: opts.once,
+        allowConfigRollback: opts.allowConfigRollback,
         deviceExtras: () => ref.agent!.deviceExtras(),
       });
       const agent = new Agent(opts, faults, keys, identity, client, core, observers);

@@ -2,7 +2,8 @@
  * The config poller (EVE's handleconfig.go): POST config every `timer.config.interval` (uniform [0.3·T, T]),
  * 304 = unchanged, 403 = re-attest, 404 = no config yet; every reply's signature is verified, the last good config
  * is checkpointed (with a backup) and used at start when the controller is unreachable; a config that fails
- * verification changes nothing and is logged once. Accepted configs go to the listeners (reconcilers).
+ * verification changes nothing and is logged once, and so does an older config than the one in force (the rollback
+ * guard, config-order.ts, unless `allowConfigRollback`). Accepted configs go to the listeners (reconcilers).
  */
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage, jitter } from '../common/index.js';
@@ -10,6 +11,7 @@ import { isAuthError, type config } from '../eve/index.js';
 import { isTpmError } from '../tpm/index.js';
 import { ControllerReplyError, type ControllerApi } from './controller-api.js';
 import { ControllerUnreachableError } from './controller-client.js';
+import { checkConfigOrder } from './config-order.js';
 import type { ControllerSession } from './controller-session.js';
 import type { DeviceStore } from './device-store.js';
 import type { FaultSet } from './faults.js';
@@ -32,6 +34,13 @@ export interface ConfigPollerContext {
   observers: AgentObservers;
   queue: InfoQueue;
   timers: { configIntervalMs?: number | undefined; deviceInfoIntervalMs?: number | undefined; metricIntervalMs?: number | undefined };
+  /** Accept a config older than the one in force (controllers whose versions are not ordered). @default false */
+  allowConfigRollback?: boolean | undefined;
+}
+
+/** A verified config that is older than the one in force (refused by the rollback guard). */
+class ConfigRollbackError extends Error {
+  override readonly name = 'ConfigRollbackError';
 }
 
 export class ConfigPoller {
@@ -113,7 +122,7 @@ export class ConfigPoller {
     try {
       const res = await api.fetchConfig({ configHash: this.configHash, integrityToken: session.integrityToken }, signal);
       if (!session.reachable) this.c.queue.kick(); // connectivity is back: retry queued info now
-      session.reachable = true;
+      session.markReachable();
       if (this.lastError && res.kind === 'unchanged') this.lastError = undefined;
       if (res.kind === 'unchanged') {
         this.log.debug('config unchanged');
@@ -124,11 +133,11 @@ export class ConfigPoller {
     } catch (e) {
       if (signal.aborted) throw e;
       if (e instanceof ControllerUnreachableError) {
-        session.reachable = false;
-        this.log.warn('config fetch failed: controller unreachable', { error: e.reason });
+        session.markUnreachable(e); // logged once per outage
+        this.log.debug('config fetch failed: controller unreachable', { error: e.reason });
         return 'unreachable';
       }
-      session.reachable = true;
+      session.markReachable();
       if (e instanceof ControllerReplyError && e.status === 403) {
         this.log.warn('config refused (403): attestation restarts');
         session.invalidateToken();
@@ -168,6 +177,10 @@ export class ConfigPoller {
   private async accept(response: config.ConfigResponse, raw: Buffer, source: 'controller' | 'checkpoint'): Promise<void> {
     const cfg = parseDeviceConfig(response.config ?? {});
     const previous = this.current;
+    if (source === 'controller' && !this.c.allowConfigRollback) {
+      const order = checkConfigOrder(previous, cfg);
+      if (!order.accept) throw new ConfigRollbackError(`refused as a rollback: ${order.reason}`);
+    }
     if (source === 'controller') await this.c.store.configCheckpoint.save(raw);
     this.configHash = response.configHash;
     this.current = cfg;

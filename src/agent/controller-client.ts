@@ -22,6 +22,8 @@ export class ControllerUnreachableError extends Error {
   constructor(
     readonly url: string,
     readonly reason: string,
+    /** The request's deadline passed (a frozen or overloaded controller, a black-holed network). */
+    readonly timedOut = false,
   ) {
     super(`controller unreachable: ${url}: ${reason}`);
   }
@@ -42,7 +44,10 @@ export interface ControllerClientOptions {
   server: string;
   /** Trusted roots (the config folder's root-certificate.pem), added to the system pool as EVE does. */
   rootCertPem: Buffer;
-  /** Per-request timeout in ms (EVE `timer.send.timeout` 120 s). @default 120000 */
+  /**
+   * Deadline of one request in ms, from the call to the last byte of the answer: waiting for a pooled connection,
+   * connecting, TLS, sending and the answer all count (EVE `timer.send.timeout` 120 s). @default 120000
+   */
   timeoutMs?: number;
   /** Returns the active faults, consulted on every request. */
   faults?: () => TransportFaults;
@@ -117,6 +122,9 @@ export class ControllerClient {
     if (faults.status5xx) {
       return { status: faults.status5xx, body: Buffer.alloc(0), contentType: undefined, elapsedMs: 0 };
     }
+    // One deadline for the whole request, the queue for a pooled connection and the stale-connection retry included.
+    const deadline = AbortSignal.timeout(this.timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
     const headers: Record<string, string> = { 'X-Request-Id': randomUUID() };
     if (body) headers['Content-Type'] = 'application/x-proto-binary';
     if (opts.onboarding) {
@@ -124,11 +132,18 @@ export class ControllerClient {
       if (opts.onboarding.softSerial) headers['X-Soft-Serial'] = opts.onboarding.softSerial;
     }
     try {
-      return await this.exchange(url, body, headers, opts.signal);
+      try {
+        return await this.exchange(url, body, headers, signal);
+      } catch (e) {
+        // A pooled connection the server closed while idle fails at once with ECONNRESET: retry once on a new one.
+        if (!(e instanceof StaleConnectionError)) throw e;
+        return await this.exchange(url, body, headers, signal, true);
+      }
     } catch (e) {
-      // A pooled connection the server closed while idle fails at once with ECONNRESET: retry once on a new one.
-      if (!(e instanceof StaleConnectionError)) throw e;
-      return this.exchange(url, body, headers, opts.signal, true);
+      if (deadline.aborted && !opts.signal?.aborted) {
+        throw new ControllerUnreachableError(url, `no answer within ${this.timeoutMs} ms`, true);
+      }
+      throw e;
     }
   }
 
@@ -149,7 +164,6 @@ export class ControllerClient {
           // tls.connect takes the prebuilt context; https.RequestOptions' type omits it.
           ...({ secureContext: this.secureContext } satisfies tls.ConnectionOptions),
           agent: this.pool,
-          timeout: this.timeoutMs,
           ...(signal ? { signal } : {}),
         },
         (res) => {
@@ -166,7 +180,6 @@ export class ControllerClient {
           );
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
       req.on('error', (e) => {
         const stale = !retried && req.reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET';
         reject(stale ? new StaleConnectionError() : new ControllerUnreachableError(url, e.message));

@@ -45,8 +45,8 @@ export interface SessionContext {
 }
 
 export class ControllerSession {
-  /** Whether the last exchange got an HTTP answer. */
-  reachable = false;
+  /** Whether the last exchange got an HTTP answer; undefined before the first one. */
+  private reachability: boolean | undefined;
   /** Kept in memory only: every start attests again (EVE keeps it in /run). */
   integrityToken: Buffer | undefined;
   /** Set by a 403 on config: the attest loop runs attestation again. */
@@ -58,6 +58,32 @@ export class ControllerSession {
 
   constructor(private readonly c: SessionContext) {
     this.log = c.logger.child({ component: 'agent' });
+  }
+
+  /** Whether the last exchange got an HTTP answer (false before the first one). */
+  get reachable(): boolean {
+    return this.reachability === true;
+  }
+
+  /** An exchange got an HTTP answer; the way back from unreachable is logged and emitted once. */
+  markReachable(): void {
+    if (this.reachability === false) {
+      this.log.info('controller reachable again');
+      this.c.emit('controller.reachable', 'the controller answers again');
+    }
+    this.reachability = true;
+  }
+
+  /**
+   * An exchange got no HTTP answer (refused, TLS, the request deadline): the controller counts as unreachable from
+   * this first failure on; logged and emitted once per outage, not once per request.
+   */
+  markUnreachable(e: ControllerUnreachableError): void {
+    if (this.reachability !== false) {
+      this.log.warn('controller unreachable', { error: e.reason, timedOut: e.timedOut });
+      this.c.emit('controller.unreachable', `the controller does not answer: ${e.reason}`, { timedOut: e.timedOut });
+    }
+    this.reachability = false;
   }
 
   /** Called after the controller certs changed (a block that could not be decrypted is retried, cluster.md §2.3). */
@@ -72,11 +98,11 @@ export class ControllerSession {
   async exchange(send: () => Promise<ControllerResponse>): Promise<ControllerResponse | 'unreachable'> {
     try {
       const res = await send();
-      this.reachable = true;
+      this.markReachable();
       return res;
     } catch (e) {
       if (e instanceof ControllerUnreachableError) {
-        this.reachable = false;
+        if (!this.c.signal.aborted) this.markUnreachable(e);
         return 'unreachable';
       }
       throw e;
@@ -123,7 +149,7 @@ export class ControllerSession {
   /** GET /certs, verify, checkpoint when changed, tell the listeners. */
   async refreshCerts(): Promise<void> {
     const { verified, raw } = await this.c.api.fetchCerts(this.c.signal);
-    this.reachable = true;
+    this.markReachable();
     const changed = this.c.api.certs?.hashSetKey !== verified.hashSetKey;
     if (changed) {
       await this.c.store.certCheckpoint.save(raw);
@@ -174,7 +200,7 @@ export class ControllerSession {
         }
         const got = await api.fetchUuid(this.c.signal);
         api.deviceUuid = got.uuid;
-        this.reachable = true;
+        this.markReachable();
         await this.c.store.writeUuid(got.uuid);
         this.log.info('onboarded', { deviceUuid: got.uuid });
         this.c.emit('onboarded', `device UUID ${got.uuid}`, { deviceUuid: got.uuid });
@@ -204,7 +230,7 @@ export class ControllerSession {
         this.log.debug('attestation certs published', { respType: cert.respType });
         this.integrityToken = await attestOnce(api, keys, signal);
         this.attestNeeded = false;
-        this.reachable = true;
+        this.markReachable();
         this.log.info('attested', { quote: keys.kind === 'tpm' ? 'TPM2_Quote' : 'TPM-less' });
         this.c.emit('attested', `integrity token received (${keys.kind === 'tpm' ? 'TPM2_Quote' : 'TPM-less quote'})`);
         return;

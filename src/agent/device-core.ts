@@ -21,7 +21,7 @@ import type { FaultSet } from './faults.js';
 import { InfoQueue, PRIORITY, type QueueItem, type SendOutcome } from './info-queue.js';
 import type { AgentObservers } from './observers.js';
 import type { DeviceConfig } from './parse-config.js';
-import { Reporters, type DevicePort } from './reporters.js';
+import { Reporters, type DeviceExtras } from './reporters.js';
 
 /** Lifecycle of a device. */
 export type AgentPhase = 'initialized' | 'onboarding' | 'attesting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -58,8 +58,13 @@ export interface DeviceCoreOptions {
   timers: TimerOverrides;
   /** One full cycle, then return; every failure throws instead of being retried. */
   once: boolean;
-  /** What ZInfoDevice says beyond the core (the cluster port and EVE-k capabilities of an agent running k3s). */
-  deviceExtras?: () => { ports: DevicePort[]; kubevirt: boolean };
+  /** Turn the config rollback guard off (config-order.ts). @default false */
+  allowConfigRollback?: boolean;
+  /**
+   * What ZInfoDevice says beyond the core: the cluster port and EVE-k capabilities of an agent running k3s, the
+   * hardware model a fleet's profile gives a device.
+   */
+  deviceExtras?: () => DeviceExtras;
 }
 
 /** The per-device protocol object both `edgesim agent` and `edgesim fleet` create. */
@@ -90,7 +95,7 @@ export class DeviceCore {
       emit: (kind: string, message: string, fields?: Record<string, unknown>) => this.emit(kind, message, fields),
     };
     this.session = new ControllerSession({ ...ctx, folder: opts.folder, keys: opts.keys, identity: opts.identity, store: opts.store });
-    this.config = new ConfigPoller({ ...ctx, session: this.session, store: opts.store, faults: opts.faults, observers: opts.observers, queue, timers: opts.timers });
+    this.config = new ConfigPoller({ ...ctx, session: this.session, store: opts.store, faults: opts.faults, observers: opts.observers, queue, timers: opts.timers, allowConfigRollback: opts.allowConfigRollback });
     this.reporters = new Reporters({
       ...ctx,
       session: this.session,

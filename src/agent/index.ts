@@ -10,3 +10,10 @@ export type { DeviceConfig, EdgeNodeClusterConfig, AppConfig, ClusterParse } fro
 export type { ClusterOptions } from './options.js';
 export { resolveK3sLaunch, type K3sLaunch } from './cluster/k3s-runtime.js';
 export type { ClusterStatus, ClusterRole } from './cluster/cluster-status.js';
+// What `edgesim fleet` composes per device (src/fleet): the same transport, config folder, faults and observers.
+export { ControllerClient, ControllerUnreachableError, type ControllerClientOptions, type ControllerResponse, type RequestOptions } from './controller-client.js';
+export { ControllerApi, ControllerReplyError } from './controller-api.js';
+export { readDeviceConfigFolder, DeviceConfigError, type DeviceConfigFolder } from './device-config.js';
+export { skewedClock, faultyKeyStore } from './faults.js';
+export { AgentObservers } from './observers.js';
+export { parseStoredSlot, serializeStoredSlot } from './device-store.js';

@@ -36,6 +36,11 @@ export interface AgentOptions {
   metricIntervalMs?: number;
   /** Per-request timeout in ms. @default 120000 (EVE timer.send.timeout) */
   requestTimeoutMs?: number;
+  /**
+   * Accept a verified config older than the one in force (a lower numeric version in the same controller epoch, or
+   * an epoch that went backwards); by default such a config is refused, reported and logged once. @default false
+   */
+  allowConfigRollback?: boolean;
   /** Run one full cycle (onboard, attest, config, info sent) and return; failure throws. */
   once?: boolean;
   /** k3s and cluster settings; absent = the agent runs no k3s. */
@@ -68,6 +73,7 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
     deviceInfoIntervalMs: positive('--info-interval', o.deviceInfoIntervalMs),
     metricIntervalMs: positive('--metric-interval', o.metricIntervalMs),
     requestTimeoutMs: positive('--request-timeout', o.requestTimeoutMs) ?? 120_000,
+    allowConfigRollback: o.allowConfigRollback ?? false,
     once: o.once ?? false,
     cluster: o.cluster,
     clock: o.clock,

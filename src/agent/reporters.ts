@@ -13,7 +13,7 @@ import type { ConfigPoller } from './config-poller.js';
 import type { ControllerApi } from './controller-api.js';
 import type { ControllerSession } from './controller-session.js';
 import type { AgentObservers } from './observers.js';
-import { deviceInfoMessage, metricsMessage } from './reports.js';
+import { deviceInfoMessage, metricsMessage, type HardwareFigures } from './reports.js';
 
 /** A network port as ZInfoDevice lists it. */
 export interface DevicePort {
@@ -21,6 +21,13 @@ export interface DevicePort {
   label: string;
   addrs: string[];
   up: boolean;
+}
+
+/** What ZInfoDevice says beyond the core. */
+export interface DeviceExtras {
+  ports: DevicePort[];
+  kubevirt: boolean;
+  hardware?: HardwareFigures | undefined;
 }
 
 export interface ReportersContext {
@@ -33,8 +40,8 @@ export interface ReportersContext {
   keys: KeyStore;
   observers: AgentObservers;
   publishInfo(key: string, msg: info.IZInfoMsg): Promise<void>;
-  /** Ports and EVE-k capabilities beyond the core (an agent running k3s). */
-  extras?: () => { ports: DevicePort[]; kubevirt: boolean };
+  /** Ports and EVE-k capabilities beyond the core (an agent running k3s), a simulated hardware model (a fleet). */
+  extras?: () => DeviceExtras;
 }
 
 export class Reporters {
@@ -72,6 +79,7 @@ export class Reporters {
           : info.AttestationState.ATTESTATION_STATE_NONCE_WAIT,
         ports: extras.ports,
         kubevirt: extras.kubevirt,
+        hardware: extras.hardware,
       },
       this.c.clock.now(),
     );

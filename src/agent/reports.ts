@@ -20,6 +20,15 @@ export interface DeviceInfoInput {
   /** EVE-k capabilities (cluster.md §7.9). */
   kubevirt: boolean;
   lastConfigError?: string;
+  /** A simulated hardware model (a fleet's profile); absent = this machine's CPUs and memory. */
+  hardware?: HardwareFigures | undefined;
+}
+
+/** What ZInfoDevice carries of a hardware model. */
+export interface HardwareFigures {
+  ncpu?: number;
+  memoryMB?: number;
+  storageMB?: number;
 }
 
 /** Builds ZInfoMsg{ztype ZiDevice, dinfo}. */
@@ -32,8 +41,9 @@ export function deviceInfoMessage(i: DeviceInfoInput, nowMs: number): info.IZInf
       machineArch: os.arch() === 'x64' ? 'x86_64' : os.arch(),
       cpuArch: os.arch() === 'x64' ? 'x86_64' : os.arch(),
       platform: 'edgesim',
-      ncpu: os.cpus().length,
-      memory: Math.round(os.totalmem() / 1024 / 1024),
+      ncpu: i.hardware?.ncpu ?? os.cpus().length,
+      memory: i.hardware?.memoryMB ?? Math.round(os.totalmem() / 1024 / 1024),
+      ...(i.hardware?.storageMB !== undefined ? { storage: i.hardware.storageMB } : {}),
       bootTime: timestampFromMs(i.bootTimeMs),
       HostName: i.hostname,
       HSMStatus: i.tpm ? info.HwSecurityModuleStatus.ENABLED : info.HwSecurityModuleStatus.NOTFOUND,

@@ -21,6 +21,8 @@ interface AgentFlags extends AgentOpsFlags {
   statusPort?: string;
   dryRun?: boolean;
   leaveK3sRunning?: boolean;
+  allowConfigRollback?: boolean;
+  requestTimeout?: string;
   logLevel?: string;
   logFormat?: string;
 }
@@ -65,7 +67,13 @@ export function registerAgentCommands(program: Command): void {
       .option('--single-node-ip <ip>', 'node IP of single-node k3s before a cluster config (one per node on a shared loopback)', '127.0.0.1')
       .option('--status-port <port>', 'cluster status server port (EVE: 12346)')
       .option('--dry-run', 'render k3s drop-ins and network changes without applying them')
-      .option('--leave-k3s-running', 'on stop, leave k3s running instead of stopping it'),
+      .option('--leave-k3s-running', 'on stop, leave k3s running instead of stopping it')
+      .option('--request-timeout <s>', 'deadline of one controller request in seconds, connect to last byte (EVE timer.send.timeout)', '120')
+      .option(
+        '--allow-config-rollback',
+        'accept a signed config older than the one in force (lower numeric version, or controller epoch going back); ' +
+          'by default it is refused and reported — use this for controllers whose versions are not ordered',
+      ),
   )).action(async (flags: AgentFlags) => {
     const logger = loggerFromFlags(flags, true);
     if (flags.dumpConfig) return dumpConfig(flags);
@@ -76,6 +84,8 @@ export function registerAgentCommands(program: Command): void {
       stateDir: flags.stateDir,
       tpm: flags.tpm,
       once: !!flags.once,
+      ...(flags.allowConfigRollback ? { allowConfigRollback: true } : {}),
+      ...(flags.requestTimeout ? { requestTimeoutMs: seconds(flags.requestTimeout)! } : {}),
       ...(flags.configInterval ? { configIntervalMs: seconds(flags.configInterval)! } : {}),
       ...(flags.infoInterval ? { deviceInfoIntervalMs: seconds(flags.infoInterval)! } : {}),
       ...(flags.metricInterval ? { metricIntervalMs: seconds(flags.metricInterval)! } : {}),

@@ -305,13 +305,16 @@ export function registerControllerCommands(program: Command): void {
           '{device: UUID|name|serial, ip (default prefix+2+index), isWorker (false), name (sets device_name)}; ' +
           'joinServer (member, default the first); type (default CLUSTER_TYPE_REPLICATED_STORAGE); tieBreaker (member); ' +
           'useEncryptCert (true: ECDH with the encrypt cert, false: with the signing cert).\n' +
-          'Example: edgesim controller cluster apply -f cluster.yaml',
+          'Example: edgesim controller cluster apply -f cluster.yaml\n' +
+          'Token rotation: edgesim controller cluster apply -f cluster.yaml --rotate-token',
       )
       .requiredOption('-f, --file <file>', 'cluster definition (.yaml/.yml/.json)')
+      .option('--rotate-token', "generate a new cluster token and send it to every member (each agent rewrites its k3s drop-ins and restarts k3s)")
       .option('--output <format>', 'table or json', 'table'),
   ).action(
-    action(async (o: ClientFlags & { file: string; output: string }) => {
-      const r = await (await client(o)).applyCluster(await readObjectFile(o.file));
+    action(async (o: ClientFlags & { file: string; output: string; rotateToken?: boolean }) => {
+      const def = await readObjectFile(o.file);
+      const r = await (await client(o)).applyCluster(o.rotateToken ? { ...(def), rotateToken: true } : def);
       if (o.output === 'json') {
         process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         return;

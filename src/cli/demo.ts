@@ -79,7 +79,7 @@ export function registerDemoCommands(program: Command): void {
         if (!flags.exitWhenReady && scenario === 'cluster') process.stdout.write(JSON.stringify(v) + '\n');
         return;
       }
-      const table = formatTable(v.nodes.map((r) => ({ ...r, leader: r.leader ? '*' : '' })), ['node', 'role', 'clusterIp', 'status', 'leader', 'lastReport']);
+      const table = formatTable(v.nodes.map((r) => ({ ...r, leader: r.leader ? '*' : '' })), ['node', 'role', 'clusterIp', 'status', 'leaderView', 'leader', 'lastReport']);
       const head = `edgesim demo (${v.network}) — cluster ${v.clusterId} — ${(v.elapsedMs / 1000).toFixed(1)} s${v.allReady ? ' — all nodes READY' : ''}`;
       if (tty) process.stdout.write(`\x1b[2J\x1b[H${head}\n\n${table}\n\n(Ctrl-C stops and cleans up; logs in ${v.workDir})\n`);
       else if (table !== lastPrinted) process.stdout.write(`${head}\n${table}\n\n`);

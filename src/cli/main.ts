@@ -17,9 +17,11 @@ type Register = (program: Command) => void;
 const groups: Record<string, () => Promise<Register>> = {
   agent: async () => (await import('./agent.js')).registerAgentCommands,
   demo: async () => (await import('./demo.js')).registerDemoCommands,
+  fleet: async () => (await import('./fleet.js')).registerFleetCommands,
   cipher: async () => (await import('./cipher.js')).registerCipherCommands,
   controller: async () => (await import('./controller.js')).registerControllerCommands,
   ctl: async () => (await import('./ctl.js')).registerCtlCommands,
+  scenario: async () => (await import('./scenario.js')).registerScenarioCommands,
   k3s: async () => (await import('./k3s.js')).registerK3sCommands,
   tpm: async () => (await import('./tpm.js')).registerTpmCommands,
 };

@@ -43,6 +43,11 @@ export interface ClusterSpec {
   tieBreaker?: string;
   /** ECDH with the controller's encrypt cert (true) or its signing cert (false, Eden's pod default). @default true */
   useEncryptCert?: boolean;
+  /**
+   * Generate a new cluster token on this apply and send it to every member (k3s token rotation; the agents rewrite
+   * their drop-ins and restart k3s). Not kept in the stored definition. @default false
+   */
+  rotateToken?: boolean;
 }
 
 /** What `applyCluster` did for each member. */
@@ -82,13 +87,14 @@ interface CompiledClusterSpec {
   type: number;
   tieBreaker: string | undefined;
   useEncryptCert: boolean;
+  rotateToken: boolean;
 }
 
 /** Validates the raw definition and fills defaults. */
 function compileSpec(raw: unknown): CompiledClusterSpec {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw bad('(root)', 'must be an object');
   const s = raw as Record<string, unknown>;
-  const known = new Set(['name', 'id', 'interface', 'prefix', 'members', 'joinServer', 'type', 'tieBreaker', 'useEncryptCert']);
+  const known = new Set(['name', 'id', 'interface', 'prefix', 'members', 'joinServer', 'type', 'tieBreaker', 'useEncryptCert', 'rotateToken']);
   for (const k of Object.keys(s)) if (!known.has(k)) throw bad(k, 'unknown field');
   const str = (k: string, required: boolean): string | undefined => {
     const v = s[k];
@@ -129,7 +135,9 @@ function compileSpec(raw: unknown): CompiledClusterSpec {
     type = t;
   }
   if (s.useEncryptCert !== undefined && typeof s.useEncryptCert !== 'boolean') throw bad('useEncryptCert', 'must be true or false');
+  if (s.rotateToken !== undefined && typeof s.rotateToken !== 'boolean') throw bad('rotateToken', 'must be true or false');
   return {
+    rotateToken: s.rotateToken === true,
     name,
     id,
     interface: iface,
@@ -156,7 +164,8 @@ function resolve(store: ControllerStore, ref: string, field: string): DeviceReco
 /**
  * Creates or updates a cluster and writes each member's config: the current config with `cluster`
  * replaced, the token's CipherContext added to `cipherContexts` (unless one with the same id exists),
- * optional `device_name`, and a new version. The token is generated once per cluster and kept.
+ * optional `device_name`, and a new version. The token is generated once per cluster and kept (a new one with
+ * `rotateToken`).
  * @throws ControllerError `INVALID_INPUT` (definition), `NOT_FOUND` (member), `STATE` (member without ECDH cert)
  */
 export async function applyCluster(store: ControllerStore, pki: ControllerPki, raw: unknown): Promise<ClusterApplyResult> {
@@ -192,8 +201,10 @@ export async function applyCluster(store: ControllerStore, pki: ControllerPki, r
   const id = spec.id ?? store.listClusters().find((c) => c.name === spec.name)?.id ?? randomUUID();
   // A k3s token: opaque string; kept in SQLite (0600 data dir) and never logged.
   const previous = store.listClusters().find((c) => c.id === id)?.spec as StoredClusterSpec | undefined;
-  const stored: StoredClusterSpec = { definition: raw, memberUuids: members.map((m) => m.device.uuid) };
-  const rec = store.upsertCluster(id, spec.name, stored, () => randomBytes(32).toString('hex'));
+  const definition = { ...(raw as Record<string, unknown>) };
+  delete definition.rotateToken; // a request of this apply, not part of the cluster
+  const stored: StoredClusterSpec = { definition, memberUuids: members.map((m) => m.device.uuid) };
+  const rec = store.upsertCluster(id, spec.name, stored, () => randomBytes(32).toString('hex'), spec.rotateToken);
   registerSecret(rec.token);
 
   const ctlCert = spec.useEncryptCert ? pki.encrypt : pki.signing;

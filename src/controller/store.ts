@@ -184,6 +184,12 @@ CREATE TABLE IF NOT EXISTS config (
   version INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 );
+-- The last config version issued per device; survives a config delete, so versions never go back (agents refuse
+-- an older version than the one they run, README "Config rollback guard").
+CREATE TABLE IF NOT EXISTS config_counter (
+  device_uuid TEXT PRIMARY KEY REFERENCES device(uuid) ON DELETE CASCADE,
+  version INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS info (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   device_uuid TEXT NOT NULL,
@@ -228,6 +234,10 @@ const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
   (db) => {
     db.exec(`INSERT OR REPLACE INTO info_latest (device_uuid, ztype, seq)
              SELECT device_uuid, ztype, max(seq) FROM info GROUP BY device_uuid, ztype`);
+  },
+  // 1 → 2: config_counter from the configs that exist.
+  (db) => {
+    db.exec('INSERT OR REPLACE INTO config_counter (device_uuid, version) SELECT device_uuid, version FROM config');
   },
 ];
 
@@ -559,16 +569,18 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
   // ---- configs ----
 
   /**
-   * Stores a device config. `build(version)` gets the next version number and returns the serialized
+   * Stores a device config. `build(version)` gets the next version number (one more than the last issued, also after
+   * a delete) and returns the serialized
    * config with its hash; runs in one transaction so concurrent sets get distinct versions. Also
    * records `name` as the device's name (null clears it).
    */
   setConfig(uuid: string, name: string | null, build: (version: number) => { config: Buffer; configHash: string }): ConfigRecord {
     return this.db.transaction(() => {
-      const prev = this.q('SELECT version FROM config WHERE device_uuid = ?').get(uuid) as
+      const prev = this.q('SELECT version FROM config_counter WHERE device_uuid = ?').get(uuid) as
         | { version: number }
         | undefined;
       const version = (prev?.version ?? 0) + 1;
+      this.q('INSERT OR REPLACE INTO config_counter (device_uuid, version) VALUES (?, ?)').run(uuid, version);
       const { config, configHash } = build(version);
       const now = this.clock.now();
       this.q(
@@ -745,15 +757,15 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
 
   // ---- clusters ----
 
-  /** Creates or updates a cluster by id; keeps the existing token when there is one (`token()` only runs for new clusters). */
-  upsertCluster(id: string, name: string, spec: unknown, token: () => string): ClusterRecord {
+  /** Creates or updates a cluster by id; keeps the existing token unless `rotate` (`token()` runs for new clusters and rotations). */
+  upsertCluster(id: string, name: string, spec: unknown, token: () => string, rotate = false): ClusterRecord {
     return this.db.transaction(() => {
       const prev = this.q('SELECT token FROM cluster WHERE id = ?').get(id) as { token: string } | undefined;
-      const tok = prev?.token ?? token();
+      const tok = rotate || !prev ? token() : prev.token;
       const now = this.clock.now();
       this.q(
           `INSERT INTO cluster (id, name, spec, token, updated_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT(id) DO UPDATE SET name = excluded.name, spec = excluded.spec, updated_at = excluded.updated_at`,
+           ON CONFLICT(id) DO UPDATE SET name = excluded.name, spec = excluded.spec, token = excluded.token, updated_at = excluded.updated_at`,
         )
         .run(id, name, JSON.stringify(spec), tok, now);
       return { id, name, spec, token: tok, updatedAt: now };

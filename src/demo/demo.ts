@@ -8,20 +8,15 @@
  * `ethernet1` mapped to `eth1` on a shared bridge, cluster IPs 10.244.244.2…, the controller reached over a
  * management bridge).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
-import { createClock, errorMessage, findCommand, pollUntil } from '../common/index.js';
-import { ControllerAdminClient, ControllerServer, type InfoItem } from '../controller/index.js';
-import { KubeClient } from '../k3s/index.js';
-import { SwtpmProcess } from '../tpm/index.js';
+import { createClock } from '../common/index.js';
+import type { ControllerAdminClient, InfoItem } from '../controller/index.js';
+import { DemoCluster, type DemoNetwork, type DemoNode } from './demo-cluster.js';
 import { failoverTimelineRecord, runFailoverScenario, type FailoverNode, type FailoverScenarioResult } from './failover.js';
 import { StartMarks, startTimeline, type StartStep } from './start-profile.js';
-import { NETNS_CLUSTER_IFNAME, NETNS_CLUSTER_PREFIX, NetnsTopology, netnsClusterIp, netnsUnavailableReason } from './netns.js';
 
 /** What the demo does once the cluster is applied. */
 export type DemoScenario = 'cluster' | 'failover';
@@ -93,6 +88,8 @@ export interface DemoNodeView {
   role: string;
   clusterIp: string;
   status: string;
+  /** The node as the leader's latest ZInfoKubeCluster lists it: Ready, NotReady, or '-' when not listed. */
+  leaderView: string;
   leader: boolean;
   lastReport: string;
 }
@@ -107,59 +104,6 @@ export interface DemoView {
   network: 'loopback' | 'netns';
   /** Set once every node reported READY: ms from demo start. */
   readyAfterMs?: number;
-}
-
-interface DemoNode {
-  name: string;
-  dir: string;
-  swtpm?: SwtpmProcess;
-  agent?: ChildProcess;
-  uuid: string;
-}
-
-/** Where the nodes live: addresses, interface names and how their processes are started. */
-interface DemoNetwork {
-  kind: 'loopback' | 'netns';
-  /** Device API bind address of the controller. */
-  controllerHost: string;
-  clusterPrefix: string;
-  clusterIp(i: number): string;
-  clusterIfname: string;
-  singleNodeIp(i: number): string;
-  /** argv that runs `argv` for node i (inside its namespace in netns mode). */
-  command(i: number, argv: string[]): string[];
-}
-
-const LOOPBACK: DemoNetwork = {
-  kind: 'loopback',
-  controllerHost: '127.0.0.1',
-  clusterPrefix: '127.0.100.0/24',
-  clusterIp: (i) => `127.0.100.${i + 2}`,
-  clusterIfname: 'lo',
-  singleNodeIp: (i) => `127.0.101.${i + 2}`,
-  command: (_i, argv) => argv,
-};
-
-function netnsNetwork(t: NetnsTopology): DemoNetwork {
-  return {
-    kind: 'netns',
-    controllerHost: t.controllerIp,
-    clusterPrefix: NETNS_CLUSTER_PREFIX,
-    clusterIp: netnsClusterIp,
-    clusterIfname: NETNS_CLUSTER_IFNAME,
-    singleNodeIp: (i) => t.nodes[i].mgmtIp,
-    command: (i, argv) => t.exec(i, argv),
-  };
-}
-
-/** Resolves `--netns auto|on|off` to whether namespaces are used; 'on' fails with the reason when unavailable. */
-async function wantNetns(mode: 'auto' | 'on' | 'off', log: Logger): Promise<boolean> {
-  if (mode === 'off') return false;
-  const why = await netnsUnavailableReason();
-  if (why === undefined) return true;
-  if (mode === 'on') throw new Error(`--netns on: ${why}`);
-  log.info('network namespaces unavailable, using loopback addresses', { reason: why });
-  return false;
 }
 
 /**
@@ -179,68 +123,27 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const exitWhenReady = o.exitWhenReady === true || scenario === 'failover';
   const workDir = o.workDir ?? (await mkdtemp(path.join(os.tmpdir(), 'edgesim-demo-')));
   const log = o.logger.child({ component: 'demo' });
-  const nodes: DemoNode[] = [];
-  let controller: ControllerServer | undefined;
-  let topology: NetnsTopology | undefined;
-  const forwarders: Forwarder[] = [];
+  let cluster: DemoCluster | undefined;
   try {
-    if (await wantNetns(o.netns ?? 'auto', log)) topology = await NetnsTopology.create({ nodes: n, logger: log });
-    const net = topology ? netnsNetwork(topology) : LOOPBACK;
-    controller = await ControllerServer.create({
-      dataDir: path.join(workDir, 'controller'),
-      // netns mode: the device API binds the root end of the management veth (the cert carries that address).
-      listen: `${net.controllerHost}:0`,
-      adminListen: '127.0.0.1:0',
-      logger: log.child({ component: 'controller' }),
+    cluster = await DemoCluster.start({
+      nodes: n,
+      timeScale,
+      tpm: o.tpm ?? 'auto',
+      netns: o.netns ?? 'auto',
+      configIntervalS: o.configIntervalS ?? 1,
+      workDir,
+      selfCommand: o.selfCommand,
+      pathEnv: o.pathEnv,
+      timeoutMs,
+      onMark: (step) => marks.mark(step),
+      ...(o.onDashboard ? { onDashboard: o.onDashboard } : {}),
       clock: o.clock,
+      logger: o.logger,
+      signal: o.signal,
     });
-    void controller.run();
-    marks.mark('demo: controller up');
-    const admin = new ControllerAdminClient(controller.endpoints().adminUrl);
-    const { deviceUrl, adminUrl, uiUrl } = controller.endpoints();
-    log.info('controller started', { deviceUrl, adminUrl, uiUrl });
-    if (uiUrl) o.onDashboard?.(uiUrl);
-
-    const useSwtpm = o.tpm === 'swtpm' || (o.tpm !== 'soft' && (await findCommand('swtpm', o.pathEnv)) !== undefined && (await findCommand('tpm2_send', o.pathEnv)) !== undefined);
-    await Promise.all(
-      Array.from({ length: n }, async (_, i) => {
-        const name = `dev${i + 1}`;
-        const dir = path.join(workDir, name);
-        const node: DemoNode = { name, dir, uuid: '' };
-        nodes[i] = node;
-        await mkdir(dir, { recursive: true });
-        await admin.exportDeviceConfig({ outDir: path.join(dir, 'config'), serial: `demo-${name}` });
-        if (useSwtpm) {
-          node.swtpm = await SwtpmProcess.create({
-            stateDir: path.join(dir, 'swtpm'),
-            // Each namespace has its own loopback: the agent reaches only an swtpm started inside its namespace,
-            // where the standard port is free.
-            ...(topology ? { wrap: net.command(i, []), port: NETNS_SWTPM_PORT } : {}),
-            logger: log,
-            clock: o.clock,
-            signal: o.signal,
-          });
-        }
-        if (i === 0) marks.mark(useSwtpm ? 'demo: config folder, swtpm up' : 'demo: config folder');
-        node.agent = startAgent(o, net, node, i, timeScale);
-        if (i === 0) marks.mark('demo: agent spawned');
-      }),
-    );
-    // Wait until every node onboarded and attested (its ECDH cert is needed to encrypt its token).
-    const devices = await waitUntil(o, timeoutMs, 'every node onboarded and attested', async () => {
-      const list = await admin.devices();
-      const bySerial = new Map(list.map((d) => [d.serial, d]));
-      const all = nodes.map((x) => bySerial.get(`demo-${x.name}`));
-      return all.every((d) => d?.attested && d.attestCerts.length > 0) ? all.map((d) => d!) : undefined;
-    });
-    nodes.forEach((x, i) => (x.uuid = devices[i].uuid));
-    const applied = await admin.applyCluster({
-      name: 'demo-cluster',
-      interface: 'ethernet1',
-      prefix: net.clusterPrefix,
-      members: nodes.map((x, i) => ({ device: x.uuid, ip: net.clusterIp(i), name: `edge-${x.name}` })),
-    });
-    log.info('cluster applied', { clusterId: applied.id, network: net.kind });
+    const c = cluster;
+    const { admin, nodes, net } = c;
+    const applied = await c.applyCluster();
     marks.mark('demo: every node attested, cluster applied');
 
     const reports: NodeReports[] = [];
@@ -272,15 +175,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     try {
       failover = await runFailoverScenario({
         admin,
-        nodes: nodes.map((x): FailoverNode => ({ name: x.name, uuid: x.uuid, kill: () => killNode(x) })),
-        // Node 2 survives; in netns mode its API is reachable only inside its namespace, hence the forwarder.
-        survivorKube: async () => {
-          const kubeconfig = path.join(nodes[1].dir, 'state', KUBECONFIG_IN_STATE);
-          if (!topology) return KubeClient.fromKubeconfigFile(kubeconfig, { logger: log, clock: o.clock });
-          const fwd = await Forwarder.start(o, net, 1, net.clusterIp(1), K3S_API_PORT, path.join(nodes[1].dir, 'kube-api.sock'));
-          forwarders.push(fwd);
-          return fwd.kubeClient(kubeconfig, log, o.clock);
-        },
+        nodes: nodes.map((x, i): FailoverNode => ({ name: x.name, uuid: x.uuid, kill: () => c.killNode(i) })),
+        // Node 2 survives; in netns mode its API is reachable only inside its namespace (DemoCluster.kube forwards).
+        survivorKube: () => c.kube(1),
         clock: createClock(timeScale),
         timeoutMs,
         onProgress: (m) => o.onProgress?.(m),
@@ -292,174 +189,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       throw e;
     }
     if (o.signal.aborted) return { ...view, scenario };
-    controller.recordTimeline(failoverTimelineRecord(failover));
+    c.recordTimeline(failoverTimelineRecord(failover));
     view = await collectView(admin, nodes, reports, applied.id, workDir, started, net);
     o.onView(view);
     return { ...view, scenario, failover };
   } finally {
-    for (const f of forwarders) await f.stop();
-    await Promise.all(nodes.map((x) => stopNode(x)));
-    await controller?.stop().catch(() => undefined);
-    await topology?.destroy();
+    await cluster?.stop();
     if (!o.workDir) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
-function startAgent(o: DemoOptions, net: DemoNetwork, node: DemoNode, i: number, timeScale: number): ChildProcess {
-  const args = [
-    ...o.selfCommand,
-    'agent',
-    '--config-dir',
-    path.join(node.dir, 'config'),
-    '--state-dir',
-    path.join(node.dir, 'state'),
-    '--tpm',
-    node.swtpm?.tcti ?? 'soft',
-    '--time-scale',
-    String(timeScale),
-    '--config-interval',
-    String((o.configIntervalS ?? 1) * timeScale), // spec seconds; the agent divides by the time scale
-    '--k3s-bin',
-    'standin',
-    '--iface-map',
-    `ethernet1=${net.clusterIfname}`,
-    '--single-node-ip',
-    net.singleNodeIp(i),
-    '--log-format',
-    'json',
-  ];
-  const out = createWriteStream(path.join(node.dir, 'agent.log'));
-  // `ip netns exec` execs the agent, so the child's pid (and SIGTERM) is the agent's own.
-  const [exe, ...argv] = net.command(i, args);
-  const child = spawn(exe, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: false });
-  child.stdout.pipe(out);
-  child.stderr.pipe(out);
-  return child;
-}
-
-/** Where the agent has k3s write its kubeconfig, under its state dir (agent/cluster/k3s-runtime.ts). */
-const KUBECONFIG_IN_STATE = path.join('k3s', 'data', 'k3s.yaml');
-/** swtpm's data port inside a node namespace (the port swtpm's own documentation uses). */
-const NETNS_SWTPM_PORT = 2321;
-/** The k3s API port (cluster.md §3). */
-const K3S_API_PORT = 6443;
-
-/**
- * Kills a node as a power loss would: the process groups the agent leads children of (k3s runs in its own group,
- * k3s/supervisor.ts; its etcd follows through the stand-in's watchdog pipe) are listed first, then the agent and
- * those groups get SIGKILL, so the agent cannot restart k3s in between.
- */
-async function killNode(x: DemoNode): Promise<void> {
-  const a = x.agent;
-  if (!a?.pid || a.exitCode !== null || a.signalCode !== null) return;
-  const groups = await childGroupLeaders(a.pid);
-  const exited = new Promise<void>((r) => a.once('exit', () => r()));
-  a.kill('SIGKILL');
-  await exited;
-  for (const g of groups) {
-    try {
-      process.kill(-g, 'SIGKILL');
-    } catch {
-      // The group is already gone.
-    }
-  }
-}
-
-/** Pids of the children of `pid` that lead their own process group (from /proc/<pid>/stat: ppid, pgrp). */
-async function childGroupLeaders(pid: number): Promise<number[]> {
-  const out: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    // Fields after the parenthesised command: state ppid pgrp …
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[1]) === pid && Number(fields[2]) === Number(entry)) out.push(Number(entry));
-  }
-  return out;
-}
-
-/**
- * netns mode: the demo process lives in the root namespace, a node's kube API only inside the node's. A small
- * forwarder runs inside the namespace (node, listening on a unix socket — the file system is shared) and a TCP
- * listener on 127.0.0.1 here pipes each connection into it; the API's certificate covers 127.0.0.1 (k3s's SANs).
- */
-class Forwarder {
-  private constructor(
-    private readonly child: ChildProcess,
-    private readonly server: Server,
-    private readonly sockets: Set<Socket>,
-    readonly port: number,
-  ) {}
-
-  static async start(o: DemoOptions, dnet: DemoNetwork, i: number, host: string, port: number, sock: string): Promise<Forwarder> {
-    await rm(sock, { force: true });
-    const [exe, ...argv] = dnet.command(i, [process.execPath, '-e', FORWARDER_SCRIPT, sock, host, String(port)]);
-    const child = spawn(exe, argv, { stdio: ['pipe', 'ignore', 'inherit'] });
-    // The forwarder prints nothing; it exits when its stdin closes (this process gone) or on SIGTERM.
-    await waitUntil(o, 15_000, `kube API forwarder socket ${sock}`, async () => ((await readdir(path.dirname(sock))).includes(path.basename(sock)) ? true : undefined));
-    // Open connections are tracked: the kube client keeps them alive, and server.close() waits for every one.
-    const sockets = new Set<Socket>();
-    const server = createServer((c) => {
-      const u = connect(sock);
-      for (const s of [c, u]) {
-        sockets.add(s);
-        s.once('close', () => sockets.delete(s));
-      }
-      c.pipe(u).pipe(c);
-      c.on('error', () => u.destroy());
-      u.on('error', () => c.destroy());
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', resolve);
-    });
-    return new Forwarder(child, server, sockets, (server.address() as AddressInfo).port);
-  }
-
-  /** A client on `kubeconfig` with its server replaced by this forwarder's local end. */
-  kubeClient(kubeconfig: string, logger: Logger, clock: Clock): KubeClient {
-    return KubeClient.fromKubeconfigFile(kubeconfig, { logger, clock }, { server: `https://127.0.0.1:${this.port}` });
-  }
-
-  /** Closes the listener and every open connection, then ends the in-namespace half (SIGKILL after 5 s). */
-  async stop(): Promise<void> {
-    const closed = new Promise<void>((r) => this.server.close(() => r()));
-    for (const s of this.sockets) s.destroy();
-    await closed;
-    const c = this.child;
-    if (c.exitCode === null && c.signalCode === null) {
-      const exited = new Promise<void>((r) => c.once('exit', () => r()));
-      c.kill('SIGTERM');
-      const t = setTimeout(() => c.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(t);
-    }
-  }
-}
-
-/** The in-namespace half of {@link Forwarder}: `node -e FORWARDER_SCRIPT <socket> <host> <port>`. */
-const FORWARDER_SCRIPT = [
-  "const net = require('node:net');",
-  'const [sock, host, port] = process.argv.slice(1);',
-  'net.createServer((c) => { const u = net.connect(Number(port), host); c.pipe(u).pipe(c);',
-  "  c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); }).listen(sock);",
-  "process.stdin.on('end', () => process.exit(0)); process.stdin.resume();",
-].join('\n');
-
-async function stopNode(x: DemoNode): Promise<void> {
-  const a = x.agent;
-  if (a && a.exitCode === null && a.signalCode === null) {
-    const exited = new Promise<void>((r) => a.once('exit', () => r()));
-    a.kill('SIGTERM');
-    const t = setTimeout(() => a.kill('SIGKILL'), 20_000);
-    await exited;
-    clearTimeout(t);
-  }
-  await x.swtpm?.stop().catch(() => undefined);
-}
-
 interface KubeClusterJson {
-  nodes?: Array<{ name?: string; node_id?: string; internal_ip?: string; role_server?: boolean; conditions?: Array<{ set?: boolean }> }>;
+  nodes?: Array<{ name?: string; node_id?: string; internal_ip?: string; role_server?: boolean; conditions?: Array<{ type?: string; set?: boolean }> }>;
   cluster_id?: string;
 }
 
@@ -485,6 +226,16 @@ async function readNewReports(admin: ControllerAdminClient, node: DemoNode, r: N
     const kube = m.cluster_info as KubeClusterJson | undefined;
     if (kube?.cluster_id === clusterId) r.kube = { value: kube, at: item.receivedAt };
   }
+}
+
+/**
+ * The node's Ready condition as the leader reported it: a short partition the leader saw shows here even when the
+ * node's own report never changed.
+ */
+export function leaderViewOf(entry: NonNullable<KubeClusterJson['nodes']>[number] | undefined): string {
+  if (!entry) return '-';
+  const ready = entry.conditions?.find((c) => c.type === undefined || c.type === 'KUBE_NODE_CONDITION_TYPE_READY');
+  return ready?.set ? 'Ready' : 'NotReady';
 }
 
 async function collectView(
@@ -524,6 +275,7 @@ async function collectView(
       role: entry ? (entry.role_server ? 'server' : 'agent') + (i === 0 ? ' (bootstrap)' : '') : i === 0 ? 'bootstrap' : 'joining',
       clusterIp: entry?.internal_ip ?? net.clusterIp(i),
       status: (status?.value ?? 'pending').replace('Z_INFO_CLUSTER_NODE_STATUS_', ''),
+      leaderView: leaderViewOf(entry),
       leader: x.uuid === leaderUuid,
       lastReport: last ? `${Math.max(0, Math.round((now - last) / 1000))}s ago` : '-',
     };
@@ -540,15 +292,5 @@ async function collectView(
     // When the controller received the last report that made it so, not when this view noticed.
     ...(allReady ? { readyAfterMs: lastNeededAt - started.wall } : {}),
   };
-}
-
-async function waitUntil<T>(o: DemoOptions, timeoutMs: number, what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  return pollUntil(probe, {
-    what,
-    timeoutMs,
-    pause: (signal) => o.clock.sleepReal(250, signal),
-    signal: o.signal,
-    onProbeError: (e) => o.logger.debug('demo probe failed', { error: errorMessage(e) }),
-  });
 }
 

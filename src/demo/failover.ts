@@ -62,7 +62,7 @@ export async function runFailoverScenario(o: FailoverScenarioOptions): Promise<F
   const deployed = performance.now();
   for (const n of o.nodes) {
     const cur = (await o.admin.getConfig(n.uuid, o.signal)).config;
-    await o.admin.setConfig(n.uuid, { ...cur, apps: [appConfigJson(home.uuid)] }, o.signal);
+    await o.admin.setConfig(n.uuid, { ...cur, apps: [appConfigJson(FAILOVER_APP, home.uuid)] }, o.signal);
   }
   o.onProgress(`app ${FAILOVER_APP.name} (PREFERRED, designated ${lostNode}) deployed to every node's config`);
   log.info('failover app deployed', { designated: home.uuid });
@@ -98,14 +98,14 @@ export async function runFailoverScenario(o: FailoverScenarioOptions): Promise<F
   };
 }
 
-/** The AppInstanceConfig in the controller's protojson field names: a small PREFERRED app without volumes. */
-function appConfigJson(designated: string): Record<string, unknown> {
+/** An AppInstanceConfig in the controller's protojson field names: a small app without volumes, designated to a node. */
+export function appConfigJson(app: { uuid: string; name: string }, designated: string, affinity: 'preferred' | 'required' = 'preferred'): Record<string, unknown> {
   return {
-    uuidandversion: { uuid: FAILOVER_APP.uuid, version: '1' },
-    displayname: FAILOVER_APP.name,
+    uuidandversion: { uuid: app.uuid, version: '1' },
+    displayname: app.name,
     activate: true,
     designated_node_id: designated,
-    affinity: 'AFFINITY_TYPE_PREFERRED',
+    affinity: affinity === 'required' ? 'AFFINITY_TYPE_REQUIRED' : 'AFFINITY_TYPE_PREFERRED',
     fixedresources: { vcpus: 1, memory: 262144, maxmem: 262144 },
   };
 }

@@ -23,9 +23,10 @@ export const ADMIN_SERVICE = 'edgesim.admin.v1.AgentAdmin';
 
 // proto/ sits at the package root: three levels above src/agent/admin, four above dist/src/agent/admin.
 const here = path.dirname(fileURLToPath(import.meta.url));
-const PROTO_FILE = [path.join(here, '../../../proto/admin/admin.proto'), path.join(here, '../../../../proto/admin/admin.proto')].find(
-  (p) => existsSync(p),
-);
+const protoFile = (name: string): string | undefined =>
+  [path.join(here, '../../../proto/admin', name), path.join(here, '../../../../proto/admin', name)].find((p) => existsSync(p));
+const PROTO_FILE = protoFile('admin.proto');
+const LOADER_OPTIONS = { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: false };
 
 /**
  * Loads the AgentAdmin service definition (request/response codecs of every method). The options are the
@@ -33,8 +34,15 @@ const PROTO_FILE = [path.join(here, '../../../proto/admin/admin.proto'), path.jo
  */
 export function loadAdminService(): ServiceDefinition {
   if (!PROTO_FILE) throw new Error(`proto/admin/admin.proto not found above ${here}`);
-  const def = loadSync(PROTO_FILE, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: false });
+  const def = loadSync(PROTO_FILE, LOADER_OPTIONS);
   return def[ADMIN_SERVICE] as ServiceDefinition;
+}
+
+/** The fleet's admin service (edgesim.admin.v1.FleetAdmin, proto/admin/fleet.proto), with the same loader options. */
+export function loadFleetAdminService(): ServiceDefinition {
+  const file = protoFile('fleet.proto');
+  if (!file) throw new Error(`proto/admin/fleet.proto not found above ${here}`);
+  return loadSync(file, LOADER_OPTIONS)['edgesim.admin.v1.FleetAdmin'] as ServiceDefinition;
 }
 
 /** A fault as the API carries it (value: ms for controller-delay and clock-skew, HTTP status for controller-5xx). */

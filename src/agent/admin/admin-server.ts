@@ -92,8 +92,11 @@ function serviceError(e: unknown): Partial<grpc.StatusObject> {
   return { code: grpc.status.INTERNAL, details };
 }
 
-/** Removes a stale socket left by a crashed agent; refuses when a live agent still answers or the path is no socket. */
-async function claimSocketPath(socketPath: string): Promise<void> {
+/**
+ * Removes a stale socket left by a crashed agent (or fleet); refuses when a live one still answers or the path is no
+ * socket.
+ */
+export async function claimSocketPath(socketPath: string): Promise<void> {
   let isSocket: boolean;
   try {
     isSocket = (await lstat(socketPath)).isSocket();

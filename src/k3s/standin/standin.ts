@@ -10,6 +10,7 @@ import net from 'node:net';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage, registerSecret } from '../../common/index.js';
+import { writeFileAtomicSync } from '../../common/atomic-file.js';
 import { ApiServer } from './api-server.js';
 import { tokenPassword, type JoinHandler } from './api-router.js';
 import type { StandinConfig } from './config.js';
@@ -197,10 +198,11 @@ export class K3sStandin {
     this.apiUrl = `https://${hostPort(cfg.nodeIp, cfg.httpsListenPort)}`;
     const kubeconfigServer = loopback.length ? `https://127.0.0.1:${cfg.httpsListenPort}` : this.apiUrl;
 
-    // k3s keeps the full token (K10<CA hash>::server:<password>) in server/token and server/node-token.
+    // k3s keeps the full token (K10<CA hash>::server:<password>) in server/token and server/node-token; always 0600,
+    // also over a file left with a looser mode (writeFileSync's mode applies only when it creates the file).
     const full = `K10${createHash('sha256').update(bootData.ca.certPem).digest('hex')}::server:${tokenPassword(cfg.token || bootData.adminToken)}`;
-    fs.writeFileSync(path.join(serverDir, 'token'), full + '\n', { mode: 0o600 });
-    fs.writeFileSync(path.join(serverDir, 'node-token'), full + '\n', { mode: 0o600 });
+    writeFileAtomicSync(path.join(serverDir, 'token'), full + '\n', { mode: 0o600 });
+    writeFileAtomicSync(path.join(serverDir, 'node-token'), full + '\n', { mode: 0o600 });
     const kc = { server: kubeconfigServer, caPem: bootData.ca.certPem, token: bootData.adminToken };
     writeKubeconfig(path.join(serverDir, 'cred', 'admin.kubeconfig'), { ...kc, server: this.apiUrl }, 0o600);
     writeKubeconfig(cfg.writeKubeconfig, kc, cfg.writeKubeconfigMode);

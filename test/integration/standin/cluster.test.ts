@@ -8,6 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { Etcd3, type IMember } from 'etcd3';
 import { StandinCluster, haveKubectl, kubectl, missingPrerequisite, readiness, waitFor } from './harness.js';
@@ -65,6 +66,12 @@ describe('k3s stand-in: three servers', { skip, timeout: 150_000 }, () => {
     assert.equal((await other.listNode()).items.length, 3);
     // The kubeconfig is private, as the brief asks (0600).
     assert.equal(fs.statSync(kubeconfig).mode & 0o777, 0o600);
+    // So are the copies of the cluster token k3s keeps (the stand-in writes them as k3s does).
+    for (const f of ['token', 'node-token']) {
+      const file = path.join(cluster.nodes.get('edge-dev1')!.dataDir, 'server', f);
+      assert.equal(fs.statSync(file).mode & 0o777, 0o600, file);
+      assert.match(fs.readFileSync(file, 'utf8'), /^K10[0-9a-f]{64}::server:/);
+    }
     // One voting etcd member per server; no learner left behind.
     const members = await etcdMembers(IP.n1);
     assert.deepEqual(members.map((m) => [m.name, m.isLearner]).sort(), [['edge-dev1', false], ['edge-dev2', false], ['edge-dev3', false]]);

@@ -87,6 +87,26 @@ void describe('cluster apply', () => {
     assert.equal(currentConfig(store, U(1))?.cluster?.cluster_id, r.id);
   });
 
+  void it('rotates the token on request, keeps it otherwise, and does not store the request', async () => {
+    const name = 'c-rotate';
+    const base = { name, interface: 'ethernet1', prefix: '10.244.245.0/24', members: [{ device: 'S1' }, { device: 'S2' }] };
+    const token = (): string => store.listClusters().find((c) => c.name === name)!.token;
+    await applyCluster(store, pki, base);
+    const first = token();
+    await applyCluster(store, pki, base);
+    assert.equal(token(), first, 'a plain re-apply keeps the token');
+    const r = await applyCluster(store, pki, { ...base, rotateToken: true });
+    const second = token();
+    assert.notEqual(second, first, 'a new token');
+    assert.match(second, /^[0-9a-f]{64}$/);
+    assert.equal(r.members.length, 2, 'every member gets the new token');
+    const stored = store.listClusters().find((c) => c.name === name)!.spec as { definition: Record<string, unknown> };
+    assert.equal('rotateToken' in stored.definition, false, 'the stored definition does not rotate again');
+    await applyCluster(store, pki, base);
+    assert.equal(token(), second);
+    await assert.rejects(applyCluster(store, pki, { ...base, rotateToken: 'yes' }), /rotateToken: must be true or false/);
+  });
+
   void it('refuses bad definitions naming the field', async () => {
     const cases: [unknown, RegExp][] = [
       [{ ...spec, prefix: '10.244.244.0' }, /prefix/],

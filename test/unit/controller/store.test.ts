@@ -72,6 +72,8 @@ void describe('ControllerStore', () => {
     assert.deepEqual(store.getConfig('u1')?.config, Buffer.from([2]));
     assert.equal(store.deleteConfig('u1'), true);
     assert.equal(store.getConfig('u1'), undefined);
+    // A config set after a delete continues the count: versions never go back (the agents' rollback guard).
+    assert.equal(store.setConfig('u1', null, (v) => ({ config: Buffer.from([v]), configHash: `h${v}` })).version, 3);
   });
 
   void it('appends info, emits it, and filters by seq, time and type', () => {
@@ -182,7 +184,7 @@ void describe('ControllerStore migrations', () => {
       );
       s.close();
       const db = new Database(file, { readonly: true });
-      assert.equal(db.pragma('user_version', { simple: true }), 1);
+      assert.equal(db.pragma('user_version', { simple: true }), 2);
       const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'device'").all() as { name: string }[]).map((r) => r.name);
       assert.ok(indexes.includes('device_onboard_serial'), indexes.join());
       db.close();

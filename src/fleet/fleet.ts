@@ -1,0 +1,456 @@
+/**
+ * `edgesim fleet run`: N EVE devices in one process. Each is the agent's DeviceCore (src/fleet/fleet-device.ts);
+ * what they share is built once here: the scheduler clock (one heap, one timer), the keep-alive pool to the
+ * controller (bounded in flight), the SQLite state store, the logger, the observers and one metrics registry.
+ *
+ * `create()` validates the options and opens the state file; `run()` proves the inputs with the first device's
+ * full cycle (a clear FleetError otherwise, nothing recorded that a later correct run trips over), then ramps the
+ * rest at `rampPerSecond` and keeps them running until `stop()`, applying the profile's churn.
+ */
+import { createHash, randomInt } from 'node:crypto';
+import path from 'node:path';
+import { Gauge, Registry } from 'prom-client';
+import type { Logger } from '../common/index.js';
+import { errorMessage } from '../common/index.js';
+import {
+  AgentObservers,
+  FAULT_KINDS,
+  FaultError,
+  readDeviceConfigFolder,
+  type DeviceConfigFolder,
+  type FaultKind,
+  type TimerOverrides,
+} from '../agent/index.js';
+import { FleetDevice, type FleetDevicePhase } from './fleet-device.js';
+import { FleetError, explainStartFailure } from './preflight.js';
+import { EMPTY_PROFILE, assignTraits, type DeviceTraits, type FleetProfile } from './profile.js';
+import { ObservedControllerClient, RequestMetrics, type EndpointPeriod } from './request-metrics.js';
+import type { SchedulerClock } from './scheduler-clock.js';
+import { shardSerials, type Shard } from './shard.js';
+import { FleetStateStore } from './state-store.js';
+
+export interface FleetOptions {
+  /** The EVE config folder all devices share (server, root-certificate.pem, onboard.cert.pem/onboard.key.pem). */
+  configDir: string;
+  /** The SQLite state file (created 0600). */
+  statePath: string;
+  /** Devices in the whole fleet (all shards together). */
+  count: number;
+  /** @default 'edgesim-fleet-' */
+  serialPrefix?: string;
+  /** Number of the first serial. @default 0 */
+  serialStart?: number;
+  /** This process's part of the fleet. @default 0/1 */
+  shard?: Shard;
+  /** Devices started per second (real time). @default 100 */
+  rampPerSecond?: number;
+  /** Requests in flight to the controller at once (the keep-alive pool's size). @default 32 */
+  maxInFlight?: number;
+  /** Per-request timeout in ms. @default 120000 (EVE timer.send.timeout) */
+  requestTimeoutMs?: number;
+  timers?: TimerOverrides;
+  profile?: FleetProfile;
+  /** The scheduler clock (its time scale is the fleet's `--time-scale`). */
+  clock: SchedulerClock;
+  logger: Logger;
+}
+
+/** Lifecycle of the fleet process. */
+export type FleetState = 'created' | 'proving' | 'ramping' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** The live view's figures over one period. */
+export interface FleetSnapshot {
+  atMs: number;
+  state: FleetState;
+  shard: string;
+  devices: number;
+  byPhase: Partial<Record<FleetDevicePhase, number>>;
+  onboarded: number;
+  queueDepth: number;
+  requests: Record<string, EndpointPeriod>;
+  faults: Partial<Record<FaultKind, number>>;
+  restarts: number;
+  scheduler: { pending: number; maxLateMs: number };
+  rssMiB: number;
+  /** V8 heap in use (what the devices' objects take; RSS adds allocator slack, code and OpenSSL). */
+  heapUsedMiB: number;
+}
+
+/** One device as `fleet devices` / `fleet device` show it. */
+export interface FleetDeviceView {
+  serial: string;
+  uuid: string | undefined;
+  phase: FleetDevicePhase;
+  queueDepth: number;
+  reachable: boolean;
+  faults: string[];
+  restarts: number;
+  lastError: string | undefined;
+  /** `<manufacturer> <productName>` of the profile's model; undefined = the default. */
+  hardware: string | undefined;
+}
+
+/** Counts over the devices of the process (`fleet status`). */
+export interface FleetStatus {
+  state: FleetState;
+  shard: string;
+  devices: number;
+  byPhase: Partial<Record<FleetDevicePhase, number>>;
+  onboarded: number;
+  queueDepth: number;
+  faults: Partial<Record<FaultKind, number>>;
+  restarts: number;
+  /** `"<endpoint> <outcome>"` → requests since start. */
+  requests: Record<string, number>;
+}
+
+interface Compiled extends Required<Omit<FleetOptions, 'timers' | 'profile'>> {
+  timers: TimerOverrides;
+  profile: FleetProfile;
+}
+
+function compile(o: FleetOptions): Compiled {
+  const positiveInt = (flag: string, v: number): number => {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${flag} must be a positive integer, got ${v}`);
+    return v;
+  };
+  const ramp = o.rampPerSecond ?? 100;
+  if (!(ramp > 0) || !Number.isFinite(ramp)) throw new Error(`--ramp must be a positive number of devices per second, got ${ramp}`);
+  const start = o.serialStart ?? 0;
+  if (!Number.isInteger(start) || start < 0) throw new Error(`--serial-start must be a non-negative integer, got ${start}`);
+  const prefix = o.serialPrefix ?? 'edgesim-fleet-';
+  if (!/^[a-zA-Z0-9_-]{0,200}$/.test(prefix)) throw new Error(`--serial-prefix "${prefix}": use up to 200 characters of [a-zA-Z0-9_-]`);
+  if (!o.configDir) throw new Error('--config-dir is required');
+  if (!o.statePath) throw new Error('--state is required');
+  return {
+    configDir: path.resolve(o.configDir),
+    statePath: path.resolve(o.statePath),
+    count: positiveInt('--count', o.count),
+    serialPrefix: prefix,
+    serialStart: start,
+    shard: o.shard ?? { index: 0, count: 1 },
+    rampPerSecond: ramp,
+    maxInFlight: positiveInt('--max-in-flight', o.maxInFlight ?? 32),
+    requestTimeoutMs: positiveInt('--request-timeout', o.requestTimeoutMs ?? 120_000),
+    timers: o.timers ?? {},
+    profile: o.profile ?? EMPTY_PROFILE,
+    clock: o.clock,
+    logger: o.logger,
+  };
+}
+
+/** The meta row that ties a state file to its controller: the server and the root certificate's SHA-256. */
+const CONTROLLER_META = 'controller';
+
+export class Fleet {
+  private stateValue: FleetState = 'created';
+  private readonly devices: FleetDevice[];
+  private readonly bySerial: Map<string, FleetDevice>;
+  private readonly traits: Map<string, DeviceTraits>;
+  private readonly stopCtl = new AbortController();
+  private readonly log: Logger;
+  private runPromise: Promise<void> | undefined;
+  private stopPromise: Promise<void> | undefined;
+  private cancelChurn: (() => void) | undefined;
+  private readonly pendingStarts = new Set<Promise<void>>();
+
+  private constructor(
+    private readonly o: Compiled,
+    private readonly folder: DeviceConfigFolder,
+    private readonly state: FleetStateStore,
+    private readonly client: ObservedControllerClient,
+    private readonly controllerId: string,
+    /** Prometheus registry of the fleet (aggregates only). */
+    readonly registry: Registry,
+    /** Requests of all devices by endpoint and outcome. */
+    readonly requests: RequestMetrics,
+  ) {
+    this.log = o.logger.child({ component: 'fleet' });
+    const observers = new AgentObservers();
+    const serials = shardSerials({ total: o.count, shard: o.shard, prefix: o.serialPrefix, start: o.serialStart });
+    this.traits = assignTraits(serials, o.profile);
+    const ctx = { folder, client, state, clock: o.clock, logger: o.logger, observers, timers: o.timers };
+    this.devices = serials.map((s) => new FleetDevice(s, ctx, this.traits.get(s)?.hardware));
+    this.bySerial = new Map(this.devices.map((d) => [d.serial, d]));
+    this.registerGauges();
+  }
+
+  /** Validates the options, reads the config folder and opens the state file (refusing one of another controller). */
+  static async create(options: FleetOptions): Promise<Fleet> {
+    const o = compile(options);
+    const folder = await readDeviceConfigFolder(o.configDir);
+    const controllerId = `${folder.server} ${createHash('sha256').update(folder.rootCertPem).digest('hex')}`;
+    const state = await FleetStateStore.open(o.statePath, o.logger);
+    try {
+      const recorded = state.meta(CONTROLLER_META);
+      if (recorded !== undefined && recorded !== controllerId) {
+        throw new FleetError(
+          'state-mismatch',
+          `--state ${o.statePath} holds devices of the controller at ${recorded.split(' ')[0]} (or another root certificate); ` +
+            `give a new --state file for ${folder.server}`,
+        );
+      }
+      const registry = new Registry();
+      const requests = new RequestMetrics(registry);
+      const client = new ObservedControllerClient(
+        {
+          server: folder.server,
+          rootCertPem: folder.rootCertPem,
+          timeoutMs: o.requestTimeoutMs,
+          maxInFlight: o.maxInFlight,
+          sleep: (ms, signal) => o.clock.sleep(ms, signal),
+        },
+        requests,
+      );
+      return new Fleet(o, folder, state, client, controllerId, registry, requests);
+    } catch (e) {
+      state.close();
+      throw e;
+    }
+  }
+
+  get lifecycle(): FleetState {
+    return this.stateValue;
+  }
+
+  private setState(to: FleetState): void {
+    if (to === this.stateValue) return;
+    this.log.info('fleet state', { from: this.stateValue, to });
+    this.stateValue = to;
+  }
+
+  /** Proves the inputs with the first device, ramps the rest, runs until stop(). Rejects with FleetError on bad input. */
+  run(): Promise<void> {
+    this.runPromise ??= this.runInner();
+    return this.runPromise;
+  }
+
+  private async runInner(): Promise<void> {
+    const signal = this.stopCtl.signal;
+    const [first] = this.devices;
+    if (!first) {
+      this.setState('running');
+      return;
+    }
+    this.setState('proving');
+    try {
+      // The first device runs one full cycle (certs, onboarding, attestation, config, info delivered) without faults.
+      await first.start(true);
+    } catch (e) {
+      this.setState('failed');
+      if (signal.aborted) return;
+      throw explainStartFailure(e, this.folder.server, this.o.configDir);
+    }
+    this.state.setMeta(CONTROLLER_META, this.controllerId);
+    this.setState('ramping');
+    const t0 = this.o.clock.monotonic();
+    for (let i = 0; i < this.devices.length && !signal.aborted; i++) {
+      const due = t0 + (i * 1000) / this.o.rampPerSecond;
+      const ahead = due - this.o.clock.monotonic();
+      if (ahead > 2) await this.o.clock.sleepReal(ahead, signal).catch(() => undefined);
+      if (signal.aborted) break;
+      this.startDevice(this.devices[i]);
+      // Bounded: provisioning is CPU work; more at once only queues it.
+      if (this.pendingStarts.size >= 64) await Promise.race(this.pendingStarts);
+    }
+    await Promise.all(this.pendingStarts);
+    if (signal.aborted) return;
+    this.setState('running');
+    this.startChurn();
+  }
+
+  private startDevice(d: FleetDevice): void {
+    const traits = this.traits.get(d.serial);
+    const p = (async () => {
+      for (const f of traits?.faults ?? []) {
+        d.faults.inject(f.kind, { ...(f.value !== undefined ? { value: f.value } : {}), ...(f.durationMs !== undefined ? { durationMs: f.durationMs } : {}) });
+      }
+      if (traits?.clockSkewMs !== undefined) d.faults.inject('clock-skew', { value: traits.clockSkewMs });
+      await d.start();
+    })()
+      .catch((e: unknown) => {
+        d.lastError = errorMessage(e);
+        this.log.warn('device did not start', { node: d.serial, error: d.lastError });
+      })
+      .finally(() => this.pendingStarts.delete(p));
+    this.pendingStarts.add(p);
+  }
+
+  /** Reboots random running devices at the profile's rate: the expected count accrues every spec second, whole reboots fire. */
+  private startChurn(): void {
+    const perSecond = this.o.profile.rebootsPerHour / 3600;
+    if (!(perSecond > 0)) return;
+    let owed = 0;
+    this.cancelChurn = this.o.clock.every(1000, () => {
+      const running = this.devices.filter((d) => d.phase === 'running');
+      owed += running.length * perSecond;
+      for (; owed >= 1 && running.length > 0; owed--) {
+        const d = running.splice(randomInt(running.length), 1)[0];
+        d.reboot().catch((e: unknown) => this.log.warn('reboot failed', { node: d.serial, error: errorMessage(e) }));
+      }
+    });
+  }
+
+  /**
+   * Injects a fault of the agent's catalogue into `fraction` of the devices (exactly round(fraction · n), chosen at
+   * random) or into the named `serials`. Returns the serials it reached.
+   */
+  injectFault(kind: string, o: { fraction?: number; serials?: string[]; value?: number; durationMs?: number }): string[] {
+    if (!(FAULT_KINDS as readonly string[]).includes(kind)) throw new FaultError(`fault "${kind}" is not one of: ${FAULT_KINDS.join(', ')}`);
+    let targets: FleetDevice[];
+    if (o.serials?.length) {
+      targets = o.serials.map((s) => {
+        const d = this.bySerial.get(s);
+        if (!d) throw new FaultError(`serial "${s}" is not a device of this fleet process`);
+        return d;
+      });
+    } else {
+      const f = o.fraction ?? 1;
+      if (!(f > 0 && f <= 1)) throw new FaultError(`fraction must be in (0, 1], got ${f}`);
+      const pool = [...this.devices];
+      const n = Math.round(f * pool.length);
+      for (let i = 0; i < n; i++) {
+        const j = i + randomInt(pool.length - i);
+        [pool[i], pool[j]] = [pool[j], pool[i]];
+      }
+      targets = pool.slice(0, n);
+    }
+    for (const d of targets) {
+      d.faults.inject(kind, { ...(o.value !== undefined ? { value: o.value } : {}), ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}) });
+    }
+    this.log.info('fault injected', { kind, devices: targets.length });
+    return targets.map((d) => d.serial);
+  }
+
+  /** Clears a fault kind (or 'all') on every device; returns how many devices had it. */
+  clearFault(kind: string): number {
+    let n = 0;
+    for (const d of this.devices) if (d.faults.clear(kind).length) n++;
+    return n;
+  }
+
+  /** Counts by phase and fault, queue depth, restarts and request totals, now. */
+  status(): FleetStatus {
+    const byPhase: Partial<Record<FleetDevicePhase, number>> = {};
+    const faults: Partial<Record<FaultKind, number>> = {};
+    let queueDepth = 0;
+    let restarts = 0;
+    let onboarded = 0;
+    for (const d of this.devices) {
+      byPhase[d.phase] = (byPhase[d.phase] ?? 0) + 1;
+      queueDepth += d.queueDepth;
+      restarts += d.restarts;
+      if (d.onboarded) onboarded++;
+      for (const f of d.faults.list()) faults[f.kind] = (faults[f.kind] ?? 0) + 1;
+    }
+    return {
+      state: this.stateValue,
+      shard: `${this.o.shard.index}/${this.o.shard.count}`,
+      devices: this.devices.length,
+      byPhase,
+      onboarded,
+      queueDepth,
+      faults,
+      restarts,
+      requests: this.requests.totals(),
+    };
+  }
+
+  /** The live view's figures: the status plus rates and latency since the previous snapshot (a new period starts). */
+  snapshot(): FleetSnapshot {
+    const s = this.o.clock.stats();
+    return {
+      atMs: this.o.clock.now(),
+      ...this.status(),
+      // Rates and latency of the period replace the totals.
+      requests: this.requests.takePeriod(),
+      scheduler: { pending: s.pending, maxLateMs: Math.round(s.maxLateMs) },
+      ...memory(),
+    };
+  }
+
+  /** Every device of this process (serial order), or one page of them. */
+  list(offset = 0, limit = Infinity): FleetDeviceView[] {
+    return this.devices.slice(offset, offset + limit).map((d) => view(d));
+  }
+
+  /** One device by serial; undefined when it is not in this process. */
+  device(serial: string): FleetDeviceView | undefined {
+    const d = this.bySerial.get(serial);
+    return d ? view(d) : undefined;
+  }
+
+  /** Stops ramping and churn, stops every device (queues flushed to the store), closes the pool and the file. */
+  stop(): Promise<void> {
+    this.stopPromise ??= (async () => {
+      this.setState('stopping');
+      this.stopCtl.abort();
+      this.cancelChurn?.();
+      // Devices first: stopping them aborts their requests, which the proving cycle or the ramp may be waiting on.
+      const stopDevices = (): Promise<unknown> =>
+        Promise.all(this.devices.map((d) => d.stop().catch((e: unknown) => this.log.warn('device stop failed', { node: d.serial, error: errorMessage(e) }))));
+      await stopDevices();
+      await this.runPromise?.catch(() => undefined);
+      await stopDevices(); // any the ramp was still starting
+      this.client.close();
+      this.state.close();
+      this.setState('stopped');
+    })();
+    return this.stopPromise;
+  }
+
+  private registerGauges(): void {
+    const devices = this.devices;
+    new Gauge({
+      name: 'edgesim_fleet_devices',
+      help: 'Devices of this fleet process by phase.',
+      labelNames: ['phase'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const by = new Map<string, number>();
+        for (const d of devices) by.set(d.phase, (by.get(d.phase) ?? 0) + 1);
+        for (const [phase, n] of by) this.set({ phase }, n);
+      },
+    });
+    new Gauge({
+      name: 'edgesim_fleet_queue_depth',
+      help: 'Info messages queued on all devices of this process, not yet accepted by the controller.',
+      registers: [this.registry],
+      collect() {
+        this.set(devices.reduce((n, d) => n + d.queueDepth, 0));
+      },
+    });
+    new Gauge({
+      name: 'edgesim_fleet_faults',
+      help: 'Devices with an active fault, by kind.',
+      labelNames: ['kind'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const by = new Map<string, number>();
+        for (const d of devices) for (const f of d.faults.list()) by.set(f.kind, (by.get(f.kind) ?? 0) + 1);
+        for (const [kind, n] of by) this.set({ kind }, n);
+      },
+    });
+  }
+}
+
+function memory(): { rssMiB: number; heapUsedMiB: number } {
+  const m = process.memoryUsage();
+  return { rssMiB: Math.round(m.rss / 1048576), heapUsedMiB: Math.round(m.heapUsed / 1048576) };
+}
+
+function view(d: FleetDevice): FleetDeviceView {
+  return {
+    serial: d.serial,
+    uuid: d.uuid,
+    phase: d.phase,
+    queueDepth: d.queueDepth,
+    reachable: d.reachable,
+    faults: d.faults.list().map((f) => f.kind),
+    restarts: d.restarts,
+    lastError: d.lastError,
+    hardware: d.hardware ? `${d.hardware.manufacturer} ${d.hardware.productName}` : undefined,
+  };
+}

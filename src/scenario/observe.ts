@@ -1,0 +1,215 @@
+/**
+ * What the controller has received from the scenario's nodes (ZInfoClusterNode, ZInfoKubeCluster, ZInfoApp,
+ * ZInfoDevice), fetched incrementally, and the pure checks of expectations and invariants over it. Times are the
+ * controller's receive times (epoch ms, the same machine's clock as the runner's).
+ */
+import type { ControllerAdminClient } from '../controller/index.js';
+import type { Expectation } from './spec.js';
+
+export interface KubeView {
+  at: number;
+  from: number;
+  /** The cluster the report is about (the nil UUID from a single node). */
+  clusterId: string;
+  /** Ready condition by device UUID as the sender's ZInfoKubeCluster lists it. */
+  ready: Map<string, boolean>;
+}
+
+export interface AppView {
+  at: number;
+  running: boolean;
+}
+
+export interface NodeObservation {
+  seq: number;
+  statuses: Array<{ value: string; at: number }>;
+  apps: Map<string, AppView>;
+  /** Addresses of the cluster port in the latest ZInfoDevice (empty: no cluster port). */
+  clusterAddrs?: { addrs: string[]; at: number };
+}
+
+/** The scenario's side of each node: what it did to it, for the checks. */
+export interface NodeFacts {
+  uuid: string;
+  /** The cluster IP it was given (undefined once turned single or before the cluster). */
+  clusterIp: string | undefined;
+  /** Killed and not restarted, or partitioned and not healed: its last reports are stale. */
+  down: boolean;
+  /** Its reports before this time are stale (restart). */
+  freshSinceMs: number;
+  /** Its cluster status reports before this time are stale (k3s restarted with a rotated token: it reports again). */
+  statusFreshSinceMs?: number;
+}
+
+export class Observation {
+  readonly nodes: NodeObservation[];
+  readonly kube: KubeView[] = [];
+
+  constructor(n: number) {
+    this.nodes = Array.from({ length: n }, () => ({ seq: 0, statuses: [], apps: new Map<string, AppView>() }));
+  }
+
+  /** Fetches what arrived since the last call (errors — the controller stopped — leave it as it was). */
+  async refresh(admin: ControllerAdminClient | undefined, uuids: string[], clusterIfname = 'ethernet1'): Promise<void> {
+    if (!admin) return;
+    await Promise.all(
+      uuids.map(async (uuid, i) => {
+        const o = this.nodes[i];
+        const items = await admin.info(uuid, { after: o.seq }).catch(() => []);
+        for (const item of items) {
+          o.seq = Math.max(o.seq, item.seq);
+          this.ingest(i, item.info as Record<string, unknown>, item.receivedAt, clusterIfname);
+        }
+      }),
+    );
+  }
+
+  /** Adds one ZInfoMsg (protojson field names) of node `i`. */
+  ingest(i: number, m: Record<string, unknown>, at: number, clusterIfname = 'ethernet1'): void {
+    const o = this.nodes[i];
+    const status = (m.cluster_node as { node_status?: string } | undefined)?.node_status;
+    if (status !== undefined) o.statuses.push({ value: status.replace('Z_INFO_CLUSTER_NODE_STATUS_', ''), at });
+    const kube = m.cluster_info as { cluster_id?: string; nodes?: Array<{ node_id?: string; conditions?: Array<{ type?: string; set?: boolean }> }> } | undefined;
+    if (kube?.nodes) {
+      const ready = new Map<string, boolean>();
+      for (const n of kube.nodes) {
+        const c = n.conditions?.find((x) => x.type === undefined || x.type === 'KUBE_NODE_CONDITION_TYPE_READY');
+        if (n.node_id) ready.set(n.node_id, c?.set === true);
+      }
+      this.kube.push({ at, from: i, clusterId: kube.cluster_id ?? NIL_UUID, ready });
+    }
+    const a = m.ainfo as { AppID?: string; state?: string; cluster_app_running?: boolean } | undefined;
+    if (a?.AppID) o.apps.set(a.AppID, { at, running: a.state === 'RUNNING' && a.cluster_app_running === true });
+    const d = m.dinfo as { systemAdapter?: { status?: Array<{ ports?: Array<{ name?: string; IPAddrs?: string[] }> }> } } | undefined;
+    if (d) {
+      const ports = d.systemAdapter?.status?.[0]?.ports ?? [];
+      o.clusterAddrs = { addrs: ports.filter((p) => p.name === clusterIfname).flatMap((p) => p.IPAddrs ?? []), at };
+    }
+  }
+
+  latestStatus(i: number): string | undefined {
+    return this.nodes[i].statuses.at(-1)?.value;
+  }
+
+  /** Live nodes whose latest fresh report says `app` runs (cluster_app_running). */
+  runningOn(appUuid: string, facts: NodeFacts[]): number[] {
+    const out: number[] = [];
+    this.nodes.forEach((o, i) => {
+      const a = o.apps.get(appUuid);
+      if (a?.running && !facts[i].down && a.at >= facts[i].freshSinceMs) out.push(i);
+    });
+    return out;
+  }
+}
+
+/** The outcome of one check: held, and what was seen (for the report). */
+export interface CheckResult {
+  held: boolean;
+  seen: string;
+}
+
+const dev = (i: number): string => `dev${i + 1}`;
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Whether `e` holds in `obs` for reports received since `sinceMs` (the expectation's start): a status or leader view
+ * reported since then, or the current state for the app, readiness and address checks.
+ */
+export function checkExpectation(e: Expectation, obs: Observation, facts: NodeFacts[], sinceMs: number, appUuid: (name: string) => string): CheckResult {
+  switch (e.kind) {
+    case 'node-status': {
+      const latest = obs.latestStatus(e.node);
+      const seenSince = obs.nodes[e.node].statuses.some((s) => s.at >= sinceMs && s.value === e.status);
+      return { held: seenSince || latest === (e.status), seen: `${dev(e.node)} latest ${latest ?? 'none'}` };
+    }
+    case 'leader-sees': {
+      const uuid = facts[e.node].uuid;
+      const views = obs.kube.filter((k) => k.at >= sinceMs && k.ready.has(uuid) && !facts[k.from].down);
+      const hit = views.find((k) => k.ready.get(uuid) === e.ready);
+      const last = views.at(-1);
+      return {
+        held: hit !== undefined,
+        seen: hit ? `${dev(hit.from)} lists ${dev(e.node)} ${e.ready ? 'Ready' : 'NotReady'}` : last ? `${dev(last.from)} lists ${dev(e.node)} ${last.ready.get(uuid) ? 'Ready' : 'NotReady'}` : 'no ZInfoKubeCluster since the step',
+      };
+    }
+    case 'app-running': {
+      const on = obs.runningOn(appUuid(e.app), facts);
+      const held = on.length === 1 && (e.on === undefined || on[0] === e.on) && (e.notOn === undefined || on[0] !== e.notOn);
+      return { held, seen: on.length ? `running on ${on.map(dev).join(', ')}` : 'reported running by no node' };
+    }
+    case 'all-ready':
+      return allReady(obs, facts);
+    case 'cluster-address': {
+      const a = obs.nodes[e.node].clusterAddrs;
+      const has = (a?.addrs.length ?? 0) > 0;
+      return { held: has === e.present && (!e.present || a!.addrs.some((x) => x.split('/')[0] === facts[e.node].clusterIp)), seen: `${dev(e.node)} cluster port ${has ? a!.addrs.join(',') : 'none'}` };
+    }
+  }
+}
+
+/**
+ * Every clustered node reports READY (a report since its last restart or heal) and the newest ZInfoKubeCluster — sent
+ * after every such restart — lists each of them Ready.
+ */
+export function allReady(obs: Observation, facts: NodeFacts[]): CheckResult {
+  const members = facts.map((f, i) => ({ f, i })).filter((x) => x.f.clusterIp !== undefined);
+  const since = (i: number): number => Math.max(facts[i].freshSinceMs, facts[i].statusFreshSinceMs ?? 0);
+  const fresh = (i: number): string | undefined => {
+    const last = obs.nodes[i].statuses.at(-1);
+    return last && last.at >= since(i) ? last.value : undefined;
+  };
+  const notReady = members.filter((x) => x.f.down || fresh(x.i) !== 'READY');
+  const freshSince = Math.max(0, ...members.map((x) => since(x.i)));
+  const leader = obs.kube.filter((k) => !facts[k.from].down && k.at >= freshSince).at(-1);
+  const unlisted = members.filter((x) => leader?.ready.get(x.f.uuid) !== true);
+  if (notReady.length === 0 && unlisted.length === 0) return { held: true, seen: `${members.length} nodes READY, all Ready in the leader's view` };
+  const parts: string[] = [];
+  if (notReady.length) parts.push(`not READY: ${notReady.map((x) => `${dev(x.i)} (${x.f.down ? 'down' : (fresh(x.i) ?? 'no report since its restart')})`).join(', ')}`);
+  if (unlisted.length) parts.push(`not Ready in the leader's view: ${unlisted.map((x) => dev(x.i)).join(', ')}`);
+  return { held: false, seen: parts.join('; ') };
+}
+
+/** `one-reporter-per-app`: the apps more than one live node reports running, with those nodes. */
+export function doubleReporters(obs: Observation, facts: NodeFacts[], apps: Map<string, string>): string[] {
+  const out: string[] = [];
+  for (const [name, uuid] of apps) {
+    const on = obs.runningOn(uuid, facts);
+    if (on.length > 1) out.push(`app ${name} reported running by ${on.map(dev).join(' and ')}`);
+  }
+  return out;
+}
+
+/**
+ * `one-leader`: pairs of live nodes that both act as the kube-stats leader — their ZInfoKubeCluster reports about a
+ * cluster alternate (A, B, A, B: each went on after the other began) within the window ending at `nowMs`. A handover
+ * (A stops, B starts) gives two runs, one late delivery of a queued report three; a single node's nil-UUID report is
+ * not a leader's.
+ */
+export function concurrentLeaders(obs: Observation, facts: NodeFacts[], nowMs: number, windowMs: number): string[] {
+  const recent = obs.kube.filter(
+    (k) => k.clusterId !== NIL_UUID && k.at >= nowMs - windowMs && !facts[k.from].down && k.at >= facts[k.from].freshSinceMs,
+  );
+  const out: string[] = [];
+  const senders = [...new Set(recent.map((k) => k.from))].sort((a, b) => a - b);
+  for (const a of senders) {
+    for (const b of senders) {
+      if (b <= a) continue;
+      // The senders a and b in receive order with runs collapsed: 4 or more runs = both kept reporting.
+      const runs = recent.filter((k) => k.from === a || k.from === b).reduce<number[]>((acc, k) => (acc.at(-1) === k.from ? acc : [...acc, k.from]), []);
+      if (runs.length >= 4) out.push(`${dev(a)} and ${dev(b)} both report ZInfoKubeCluster as leader`);
+    }
+  }
+  return out;
+}
+
+/** `no-stale-cluster-address`: nodes whose latest ZInfoDevice carries a cluster address that is not theirs (now). */
+export function staleAddresses(obs: Observation, facts: NodeFacts[]): string[] {
+  const out: string[] = [];
+  obs.nodes.forEach((o, i) => {
+    const a = o.clusterAddrs;
+    if (!a || facts[i].down || a.at < facts[i].freshSinceMs) return;
+    const wrong = a.addrs.filter((x) => x.split('/')[0] !== facts[i].clusterIp);
+    if (wrong.length) out.push(`${dev(i)} reports cluster address ${wrong.join(',')} (assigned: ${facts[i].clusterIp ?? 'none'})`);
+  });
+  return out;
+}

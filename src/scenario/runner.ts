@@ -1,0 +1,378 @@
+/**
+ * Runs a planned scenario on the demo's machinery (DemoCluster): forms the cluster, executes the steps one after the
+ * other, waits for each expectation up to its deadline (spec time ÷ time scale), checks the invariants throughout,
+ * and returns the timeline with a verdict. It never throws for a failed expectation — that is a result — only for
+ * a cluster that could not start.
+ */
+import { createHash } from 'node:crypto';
+import type { Clock, Logger } from '../common/index.js';
+import { errorMessage } from '../common/index.js';
+import { AdminClient } from '../agent/admin/index.js';
+import { DemoCluster } from '../demo/demo-cluster.js';
+import { appConfigJson } from '../demo/failover.js';
+import { allReady, checkExpectation, concurrentLeaders, doubleReporters, Observation, staleAddresses, type CheckResult, type NodeFacts } from './observe.js';
+import { planScenario, type PlannedAction, type PlannedStep } from './plan.js';
+import type { Invariant, Scenario } from './spec.js';
+
+export interface RunOptions {
+  /** Keeps logs and state here (the caller removes it). */
+  workDir: string;
+  selfCommand: string[];
+  pathEnv: string;
+  /** Progress lines (stderr in the CLI). */
+  onProgress?: (line: string) => void;
+  clock: Clock;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+export type StepOutcome = 'passed' | 'failed' | 'skipped';
+
+/** One line of the timeline. */
+export interface StepResult {
+  ref: string;
+  label: string;
+  outcome: StepOutcome;
+  /** Real ms from the scenario's t0 (cluster formed) to the step's start and end. */
+  startMs: number;
+  endMs: number;
+  /** The same in spec time (× time scale). */
+  specStartMs: number;
+  specEndMs: number;
+  detail: string;
+}
+
+export interface InvariantResult {
+  invariant: Invariant;
+  held: boolean;
+  /** The first violation (or the final check's finding). */
+  detail: string;
+}
+
+export interface ScenarioResult {
+  name: string;
+  passed: boolean;
+  network: 'loopback' | 'netns';
+  timeScale: number;
+  /** Real ms the cluster took to form (before t0), when the scenario forms it. */
+  formedAfterMs?: number;
+  steps: StepResult[];
+  invariants: InvariantResult[];
+  /** chaos: kills done, and how many of the killed nodes reported READY again afterwards. */
+  chaos?: { kills: number; survived: number };
+  /** A failure outside the steps (the cluster did not start or form). */
+  error?: string;
+  workDir: string;
+}
+
+/** Real ms an invariant violation must persist before it counts (a report in flight across a change is not one). */
+const VIOLATION_GRACE_SPEC_MS = 20_000;
+/** How far back `one-leader` looks for alternating leaders: four of EVE's 30 s stats collections. */
+const LEADER_WINDOW_SPEC_MS = 120_000;
+/** Real ms between observations. */
+const TICK_MS = 250;
+
+/** The app's UUID, derived from its name (a rerun against the same controller data names the same app). */
+export function appUuid(name: string): string {
+  const h = createHash('sha256').update(`edgesim-scenario-app:${name}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioResult> {
+  const plan = planScenario(s);
+  const scale = s.topology.timeScale;
+  const real = (specMs: number): number => specMs / scale;
+  const log = o.logger.child({ component: 'scenario', scenario: s.name });
+  const progress = (line: string): void => o.onProgress?.(line);
+  const steps: StepResult[] = [];
+  const result: ScenarioResult = { name: s.name, passed: false, network: 'loopback', timeScale: scale, steps, invariants: [], workDir: o.workDir };
+  const apps = new Map<string, string>();
+  let cluster: DemoCluster | undefined;
+  const background: Array<Promise<void>> = [];
+  const stopTicks = new AbortController();
+  const configLock = new Lock();
+  try {
+    const started = performance.now();
+    progress(`scenario ${s.name}: starting ${s.topology.nodes} nodes (time scale ${scale})`);
+    cluster = await DemoCluster.start({
+      nodes: s.topology.nodes,
+      timeScale: scale,
+      tpm: s.topology.tpm,
+      netns: s.topology.network === 'loopback' ? 'off' : s.topology.network === 'netns' ? 'on' : 'auto',
+      configIntervalS: s.topology.configIntervalMs / 1000 / scale,
+      workDir: o.workDir,
+      selfCommand: o.selfCommand,
+      pathEnv: o.pathEnv,
+      timeoutMs: Math.max(180_000, real(s.settleMs)),
+      clock: o.clock,
+      logger: o.logger,
+      signal: o.signal,
+    });
+    const c = cluster;
+    result.network = c.network;
+    const facts: NodeFacts[] = c.nodes.map((x) => ({ uuid: x.uuid, clusterIp: undefined, down: false, freshSinceMs: 0 }));
+    const obs = new Observation(c.nodes.length);
+    const refresh = (): Promise<void> => obs.refresh(c.controllerRunning ? c.admin : undefined, facts.map((f) => f.uuid));
+    const applyCluster = (): Promise<void> =>
+      configLock.run(async () => {
+        await c.applyCluster();
+        c.nodes.forEach((_, i) => (facts[i].clusterIp = c.net.clusterIp(i)));
+      });
+
+    if (s.topology.formCluster) {
+      await applyCluster();
+      await waitFor(o, Math.max(180_000, real(s.settleMs)), async () => (await refresh(), allReady(obs, facts)), 'the cluster formed').then((r) => {
+        if (!r.held) throw new Error(`the cluster did not form within ${Math.round(Math.max(180_000, real(s.settleMs)) / 1000)} s real: ${r.seen}`);
+      });
+      result.formedAfterMs = performance.now() - started;
+      progress(`cluster formed after ${(result.formedAfterMs / 1000).toFixed(1)} s; running ${plan.length} steps`);
+    }
+    const t0 = performance.now();
+    const at = (): number => performance.now() - t0;
+
+    // Invariants throughout: a violation counts once it has persisted for the grace period.
+    const firstSeen = new Map<string, number>();
+    const violations = new Map<Invariant, string>();
+    const watch = (inv: Invariant, found: string[]): void => {
+      if (!s.invariants.includes(inv)) return;
+      const now = at();
+      for (const key of [...firstSeen.keys()]) if (key.startsWith(`${inv}:`) && !found.some((f) => `${inv}:${f}` === key)) firstSeen.delete(key);
+      for (const f of found) {
+        const since = firstSeen.get(`${inv}:${f}`) ?? now;
+        firstSeen.set(`${inv}:${f}`, since);
+        if (now - since >= real(VIOLATION_GRACE_SPEC_MS) && !violations.has(inv)) {
+          violations.set(inv, `${f} (from ${(since / 1000).toFixed(1)} s real / ${((since * scale) / 1000).toFixed(0)} s spec)`);
+          log.warn('invariant violated', { invariant: inv, detail: f });
+        }
+      }
+    };
+    const ticker = (async () => {
+      while (!stopTicks.signal.aborted) {
+        await refresh().catch(() => undefined);
+        watch('one-reporter-per-app', doubleReporters(obs, facts, apps));
+        watch('one-leader', concurrentLeaders(obs, facts, Date.now(), real(LEADER_WINDOW_SPEC_MS)));
+        watch('no-stale-cluster-address', staleAddresses(obs, facts));
+        await o.clock.sleepReal(TICK_MS, stopTicks.signal).catch(() => undefined);
+      }
+    })();
+
+    let chaosKills = 0;
+    const chaosRestarts: Array<{ node: number; atMs: number }> = [];
+    let failed = false;
+    for (const step of plan) {
+      if (o.signal.aborted) break;
+      const startMs = at();
+      const record = (outcome: StepOutcome, detail: string): void => {
+        const endMs = at();
+        steps.push({ ref: step.ref, label: step.label, outcome, startMs, endMs, specStartMs: startMs * scale, specEndMs: endMs * scale, detail });
+        if (outcome !== 'skipped' && !step.ref.includes('.chaos#')) progress(`${outcome === 'passed' ? 'ok  ' : 'FAIL'} ${(startMs / 1000).toFixed(1)} s  ${step.label}${detail ? ` — ${detail}` : ''}`);
+      };
+      if (failed) {
+        record('skipped', 'an earlier step failed');
+        continue;
+      }
+      try {
+        const detail = await execute(step, { c, facts, obs, apps, refresh, applyCluster, configLock, background, o, real, at });
+        if (step.chaosKill) chaosKills++;
+        if (step.action.kind === 'restart' && step.ref.includes('.chaos#')) chaosRestarts.push({ node: step.action.node, atMs: Date.now() });
+        record('passed', detail);
+      } catch (e) {
+        failed = true;
+        record('failed', errorMessage(e));
+      }
+    }
+    await Promise.all(background);
+
+    // eventually-ready: after the last fault, every clustered node READY within the settle time.
+    let finalReady: CheckResult | undefined;
+    if (!failed && s.invariants.includes('eventually-ready') && facts.some((f) => f.clusterIp !== undefined)) {
+      finalReady = await waitFor(o, real(s.settleMs), async () => (await refresh(), allReady(obs, facts)), 'every node READY');
+    }
+    stopTicks.abort();
+    await ticker;
+    if (chaosKills > 0) {
+      // A kill survived when the node reported READY after its restart.
+      const survived = chaosRestarts.filter((r) => obs.nodes[r.node].statuses.some((x) => x.value === 'READY' && x.at >= r.atMs)).length;
+      result.chaos = { kills: chaosKills, survived };
+    }
+    result.invariants = s.invariants.map((inv) => {
+      if (inv === 'eventually-ready') {
+        if (!finalReady) return { invariant: inv, held: !failed, detail: failed ? 'not checked: a step failed' : 'no clustered node' };
+        return { invariant: inv, held: finalReady.held, detail: finalReady.seen };
+      }
+      const v = violations.get(inv);
+      return { invariant: inv, held: v === undefined, detail: v ?? 'held throughout' };
+    });
+    result.passed = !failed && steps.every((x) => x.outcome === 'passed') && result.invariants.every((x) => x.held) && !o.signal.aborted;
+    return result;
+  } catch (e) {
+    result.error = errorMessage(e);
+    return result;
+  } finally {
+    stopTicks.abort();
+    await Promise.allSettled(background);
+    await cluster?.stop();
+  }
+}
+
+interface ExecContext {
+  c: DemoCluster;
+  facts: NodeFacts[];
+  obs: Observation;
+  apps: Map<string, string>;
+  refresh: () => Promise<void>;
+  applyCluster: () => Promise<void>;
+  /** Serialises read-modify-write of the nodes' configs (config churn in the background, cluster apply). */
+  configLock: Lock;
+  background: Array<Promise<void>>;
+  o: RunOptions;
+  real: (specMs: number) => number;
+  at: () => number;
+}
+
+/** Runs one step; returns a detail for the timeline, throws when the step failed. */
+async function execute(step: PlannedStep, x: ExecContext): Promise<string> {
+  const { c, facts, o, real } = x;
+  const a: PlannedAction = step.action;
+  switch (a.kind) {
+    case 'wait':
+      await o.clock.sleepReal(real(a.ms), o.signal);
+      return '';
+    case 'apply-cluster':
+      await x.applyCluster();
+      return '';
+    case 'rotate-token': {
+      await x.configLock.run(() => c.applyCluster({ rotateToken: true }));
+      // Every member restarts k3s with the new token and reports its node status again: earlier ones no longer count.
+      const now = Date.now();
+      for (const f of facts) if (f.clusterIp !== undefined) f.statusFreshSinceMs = now;
+      return 'a new cluster token in every member config';
+    }
+    case 'deploy-app': {
+      const uuid = appUuid(a.app);
+      x.apps.set(a.app, uuid);
+      await editConfigs(c, x.configLock, (cfg) => ({ ...cfg, apps: [...((cfg.apps as unknown[]) ?? []), appConfigJson({ uuid, name: a.app }, facts[a.designated].uuid, a.affinity)] }), o.signal);
+      return `app ${uuid}`;
+    }
+    case 'delete-app': {
+      const uuid = x.apps.get(a.app)!;
+      await editConfigs(c, x.configLock, (cfg) => ({ ...cfg, apps: ((cfg.apps as Array<{ uuidandversion?: { uuid?: string } }>) ?? []).filter((p) => p.uuidandversion?.uuid !== uuid) }), o.signal);
+      return '';
+    }
+    case 'bump-config': {
+      const run = async (): Promise<void> => {
+        for (let k = 0; k < a.count; k++) {
+          if (k > 0) await o.clock.sleepReal(real(a.everyMs), o.signal);
+          await editConfigs(c, x.configLock, (cfg) => ({ ...cfg, configItems: bumpItem(cfg.configItems) }), o.signal);
+        }
+      };
+      if (!a.background) {
+        await run();
+        return `${a.count} config version(s) per node`;
+      }
+      x.background.push(run().catch((e: unknown) => o.logger.warn('config churn stopped', { error: errorMessage(e) })));
+      return `${a.count} config versions per node, in the background`;
+    }
+    case 'to-single-node':
+      await x.configLock.run(async () => {
+        for (const i of a.nodes) {
+          const cur = ((await c.admin.getConfig(facts[i].uuid, o.signal)).config ?? {});
+          await c.admin.setConfig(facts[i].uuid, { ...cur, cluster: null }, o.signal);
+          facts[i].clusterIp = undefined;
+          facts[i].freshSinceMs = Date.now();
+        }
+      });
+      return '';
+    case 'kill':
+      await c.killNode(a.node);
+      facts[a.node].down = true;
+      return '';
+    case 'restart':
+      c.restartNode(a.node);
+      facts[a.node].down = false;
+      facts[a.node].freshSinceMs = Date.now();
+      return '';
+    case 'controller':
+      if (a.run) await c.startController();
+      else await c.stopController();
+      return '';
+    case 'fault':
+    case 'partition':
+      await withAgent(c, a.node, (ag) =>
+        ag.injectFault({
+          kind: a.kind === 'partition' ? 'cluster-interface-down' : a.fault,
+          ...(a.kind === 'fault' && a.value !== undefined ? { value: a.value } : {}),
+          ...(a.kind === 'fault' && a.durationMs !== undefined ? { durationMs: a.durationMs } : {}),
+        }),
+      );
+      if (a.kind === 'partition') facts[a.node].down = true;
+      return '';
+    case 'clear-fault':
+    case 'heal':
+      await withAgent(c, a.node, (ag) => ag.clearFault(a.kind === 'heal' ? 'cluster-interface-down' : a.fault));
+      // A healed node's reports stay valid: it reports on change, and it may not have changed (it was never stopped).
+      if (a.kind === 'heal') facts[a.node].down = false;
+      return '';
+    case 'expect': {
+      const since = Date.now();
+      const r = await waitFor(o, real(a.expect.withinMs), async () => {
+        await x.refresh();
+        return checkExpectation(a.expect, x.obs, facts, since, (name) => x.apps.get(name) ?? appUuid(name));
+      }, step.label);
+      if (!r.held) throw new Error(`not within ${a.expect.withinMs / 1000} s spec (${(real(a.expect.withinMs) / 1000).toFixed(1)} s real): ${r.seen}`);
+      return r.seen;
+    }
+  }
+}
+
+/** Polls `check` until it holds or `timeoutMs` real passes; returns the last result. */
+async function waitFor(o: RunOptions, timeoutMs: number, check: () => Promise<CheckResult>, what: string): Promise<CheckResult> {
+  const deadline = performance.now() + timeoutMs;
+  let last: CheckResult = { held: false, seen: `nothing seen yet (${what})` };
+  for (;;) {
+    try {
+      last = await check();
+    } catch (e) {
+      last = { held: false, seen: errorMessage(e) };
+    }
+    if (last.held || performance.now() >= deadline || o.signal.aborted) return last;
+    await o.clock.sleepReal(Math.min(TICK_MS, Math.max(0, deadline - performance.now())), o.signal).catch(() => undefined);
+  }
+}
+
+/** Rewrites every node's config on the controller (each gets a new version). */
+async function editConfigs(c: DemoCluster, lock: Lock, edit: (cfg: Record<string, unknown>) => Record<string, unknown>, signal: AbortSignal): Promise<void> {
+  await lock.run(async () => {
+    for (const n of c.nodes) {
+      const cur = ((await c.admin.getConfig(n.uuid, signal)).config ?? {});
+      await c.admin.setConfig(n.uuid, edit(cur), signal);
+    }
+  });
+}
+
+/** One holder at a time, in call order. */
+class Lock {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** The churn item: a config item the agent carries but no timer reads, bumped by one. */
+function bumpItem(items: unknown): Array<{ key: string; value: string }> {
+  const list = ((items as Array<{ key: string; value: string }> | undefined) ?? []).filter((i) => i.key !== 'edgesim.scenario.bump');
+  const prev = ((items as Array<{ key: string; value: string }> | undefined) ?? []).find((i) => i.key === 'edgesim.scenario.bump');
+  return [...list, { key: 'edgesim.scenario.bump', value: String(Number(prev?.value ?? 0) + 1) }];
+}
+
+async function withAgent<T>(c: DemoCluster, i: number, call: (a: AdminClient) => Promise<T>): Promise<T> {
+  const a = new AdminClient(c.adminSocket(i));
+  try {
+    return await call(a);
+  } finally {
+    a.close();
+  }
+}
