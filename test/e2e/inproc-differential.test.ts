@@ -176,9 +176,10 @@ test('failover: the full path and the in-process mode report the same states, ea
       // the next node-monitor pass (every 10 s): 30–50 s after the kill, with slack for a loaded machine.
       const nr = tl.spec.notReadySeenMs!;
       assert.ok(nr >= 28_000 && nr <= 55_000, `NotReady in EVE's window: ${nr} ms; ${show}`);
-      // Then the 15 s NoExecute toleration of the app pod, the controllers' pass, the pod start delay.
+      // Then the 15 s NoExecute toleration of the app pod (NotReady is seen up to a poll or two late: 13 s), the
+      // controllers' pass, the pod start delay.
       const after = (k: 'podEvictedMs' | 'newPodScheduledMs' | 'newPodRunningMs' | 'newHostReportingMs'): number => tl.spec[k]! - nr;
-      assert.ok(after('podEvictedMs') >= 15_000 && after('podEvictedMs') <= 30_000, `evicted 15 s after NotReady (+ passes, a loaded machine): ${show}`);
+      assert.ok(after('podEvictedMs') >= 13_000 && after('podEvictedMs') <= 30_000, `evicted 15 s after NotReady (+ passes, a loaded machine): ${show}`);
       assert.ok(after('podEvictedMs') <= after('newPodScheduledMs') && after('newPodScheduledMs') <= after('newPodRunningMs'), `ordered: ${show}`);
       assert.ok(after('newHostReportingMs') <= 40_000, `the new host reports within 40 s of NotReady: ${show}`);
     }
