@@ -103,7 +103,7 @@ test('a scenario whose expectation cannot hold fails: exit 1, the step and the r
   assert.equal(res.steps[0].outcome, 'failed');
   assert.match(res.steps[0].detail, /^not within 20 s spec \(2\.0 s real\): /);
   assert.equal(res.steps[1].outcome, 'skipped');
-  assert.match(r.junit, /<testsuite name="impossible" tests="5" failures="2" errors="0" skipped="1">/);
+  assert.match(r.junit, /<testsuite name="impossible" tests="6" failures="2" errors="0" skipped="1">/);
   assert.match(r.junit, /<failure message="not within 20 s spec/);
   assert.deepEqual(await processesUnder(r.workDir), []);
 });
