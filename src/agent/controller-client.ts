@@ -192,11 +192,6 @@ export class ControllerClient {
 /** A reused keep-alive connection was found closed by the server (retried once, never surfaces). */
 class StaleConnectionError extends Error {}
 
-/** EVE's success set: 200, 201, 204, 304 (send.go SendOnIntf); everything else is a failure. */
-export function isSuccess(status: number): boolean {
-  return status === 200 || status === 201 || status === 204 || status === 304;
-}
-
 /**
  * A non-empty body must be application/x-proto-binary (ValidateProtoContentType); returns a reason or undefined.
  */
