@@ -8,6 +8,8 @@ import type { Expectation } from './spec.js';
 
 export interface KubeView {
   at: number;
+  /** When the sender made the report (ZInfoMsg atTimeStamp): a queued report delivered late keeps its time. */
+  madeAt: number;
   from: number;
   /** The cluster the report is about (the nil UUID from a single node). */
   clusterId: string;
@@ -58,14 +60,14 @@ export class Observation {
         const items = await admin.info(uuid, { after: o.seq }).catch(() => []);
         for (const item of items) {
           o.seq = Math.max(o.seq, item.seq);
-          this.ingest(i, item.info as Record<string, unknown>, item.receivedAt, clusterIfname);
+          this.ingest(i, item.info as Record<string, unknown>, item.receivedAt, clusterIfname, madeAt(item.info));
         }
       }),
     );
   }
 
   /** Adds one ZInfoMsg (protojson field names) of node `i`. */
-  ingest(i: number, m: Record<string, unknown>, at: number, clusterIfname = 'ethernet1'): void {
+  ingest(i: number, m: Record<string, unknown>, at: number, clusterIfname = 'ethernet1', made = at): void {
     const o = this.nodes[i];
     const status = (m.cluster_node as { node_status?: string } | undefined)?.node_status;
     if (status !== undefined) o.statuses.push({ value: status.replace('Z_INFO_CLUSTER_NODE_STATUS_', ''), at });
@@ -76,7 +78,7 @@ export class Observation {
         const c = n.conditions?.find((x) => x.type === undefined || x.type === 'KUBE_NODE_CONDITION_TYPE_READY');
         if (n.node_id) ready.set(n.node_id, c?.set === true);
       }
-      this.kube.push({ at, from: i, clusterId: kube.cluster_id ?? NIL_UUID, ready });
+      this.kube.push({ at, madeAt: made, from: i, clusterId: kube.cluster_id ?? NIL_UUID, ready });
     }
     const a = m.ainfo as { AppID?: string; state?: string; cluster_app_running?: boolean } | undefined;
     if (a?.AppID) o.apps.set(a.AppID, { at, running: a.state === 'RUNNING' && a.cluster_app_running === true });
@@ -110,6 +112,14 @@ export interface CheckResult {
 
 const dev = (i: number): string => `dev${i + 1}`;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** A ZInfoMsg's `atTimeStamp` ({seconds, nanos} as the controller stores it) in epoch ms, when present. */
+function madeAt(m: unknown): number | undefined {
+  const t = (m as { atTimeStamp?: { seconds?: string | number; nanos?: number } } | undefined)?.atTimeStamp;
+  if (t?.seconds === undefined) return undefined;
+  const ms = Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6;
+  return Number.isFinite(ms) ? ms : undefined;
+}
 
 /**
  * Whether `e` holds in `obs` for reports received since `sinceMs` (the expectation's start): a status or leader view
@@ -148,8 +158,9 @@ export function checkExpectation(e: Expectation, obs: Observation, facts: NodeFa
 }
 
 /**
- * Every clustered node reports READY (a report since its last restart or heal) and the newest ZInfoKubeCluster — sent
- * after every such restart — lists each of them Ready.
+ * Every clustered node reports READY (a report since its last restart or heal) and the newest ZInfoKubeCluster of a
+ * live leader lists each of them Ready. The leader sends only when its view changes: a member back within the
+ * node-monitor grace was never NotReady to it, so no view newer than that restart comes, and the newest one is right.
  */
 export function allReady(obs: Observation, facts: NodeFacts[]): CheckResult {
   const members = facts.map((f, i) => ({ f, i })).filter((x) => x.f.clusterIp !== undefined);
@@ -159,8 +170,8 @@ export function allReady(obs: Observation, facts: NodeFacts[]): CheckResult {
     return last && last.at >= since(i) ? last.value : undefined;
   };
   const notReady = members.filter((x) => x.f.down || fresh(x.i) !== 'READY');
-  const freshSince = Math.max(0, ...members.map((x) => since(x.i)));
-  const leader = obs.kube.filter((k) => !facts[k.from].down && k.at >= freshSince).at(-1);
+  const views = obs.kube.filter((k) => !facts[k.from].down && k.at >= facts[k.from].freshSinceMs);
+  const leader = views.at(-1);
   const unlisted = members.filter((x) => leader?.ready.get(x.f.uuid) !== true);
   if (notReady.length === 0 && unlisted.length === 0) return { held: true, seen: `${members.length} nodes READY, all Ready in the leader's view` };
   const parts: string[] = [];
@@ -181,14 +192,15 @@ export function doubleReporters(obs: Observation, facts: NodeFacts[], apps: Map<
 
 /**
  * `one-leader`: pairs of live nodes that both act as the kube-stats leader — their ZInfoKubeCluster reports about a
- * cluster alternate (A, B, A, B: each went on after the other began) within the window ending at `nowMs`. A handover
- * (A stops, B starts) gives two runs, one late delivery of a queued report three; a single node's nil-UUID report is
- * not a leader's.
+ * cluster, in the order they were made, alternate (A, B, A, B: each went on after the other began) within the window
+ * ending at `nowMs`. A handover (A stops, B starts) gives two runs. Creation time, not receive time: a killed leader's
+ * queued report goes out after its restart but was made before the new leader began. A single node's nil-UUID report
+ * is not a leader's.
  */
 export function concurrentLeaders(obs: Observation, facts: NodeFacts[], nowMs: number, windowMs: number): string[] {
   const recent = obs.kube.filter(
-    (k) => k.clusterId !== NIL_UUID && k.at >= nowMs - windowMs && !facts[k.from].down && k.at >= facts[k.from].freshSinceMs,
-  );
+    (k) => k.clusterId !== NIL_UUID && k.madeAt >= nowMs - windowMs && !facts[k.from].down && k.madeAt >= facts[k.from].freshSinceMs,
+  ).sort((x, y) => x.madeAt - y.madeAt);
   const out: string[] = [];
   const senders = [...new Set(recent.map((k) => k.from))].sort((a, b) => a - b);
   for (const a of senders) {

@@ -69,7 +69,7 @@ for (const name of CI) {
   const skip = name === 'partition-heal' && netnsSkip ? `needs network namespaces: ${netnsSkip}` : undefined;
   test(`scenario ${name} passes`, { skip }, async () => {
     const r = await run(path.join(repoRoot, 'scenarios', `${name}.yaml`));
-    assert.equal(r.code, 0, `exit code; stderr:\n${r.stderr}`);
+    assert.equal(r.code, 0, `exit code; stderr:\n${r.stderr}\nstdout:\n${r.stdout}`);
     const res = JSON.parse(r.stdout.trim()) as Result;
     assert.equal(res.name, name);
     assert.equal(res.passed, true);

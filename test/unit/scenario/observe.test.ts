@@ -34,9 +34,15 @@ test('all-ready: a restarted node needs a report since its restart (its old READ
   assert.equal(r.held, false);
   assert.match(r.seen, /dev2 \(no report since its restart\)/);
   o.ingest(1, status('READY'), 210);
-  assert.equal(allReady(o, f).held, false, 'the leader view is older than the restart too');
-  o.ingest(0, kube([true, true, true]), 220);
+  // The leader sends only on change: dev2 back before it was ever NotReady leaves the newest view (110) right.
+  assert.equal(allReady(o, f).held, true, 'READY since the restart and the newest view lists all Ready');
+  o.ingest(0, kube([true, false, true]), 220);
+  assert.match(allReady(o, f).seen, /not Ready in the leader's view: dev2/, 'a newer view with dev2 NotReady counts');
+  o.ingest(0, kube([true, true, true]), 230);
   assert.equal(allReady(o, f).held, true);
+  const leaderRestarted = facts([{ freshSinceMs: 240 }, { freshSinceMs: 200 }]);
+  o.ingest(0, status('READY'), 250);
+  assert.match(allReady(o, leaderRestarted).seen, /not Ready in the leader's view: dev1, dev2, dev3/, "a restarted leader's views before its restart do not count");
 });
 
 test('all-ready: a killed node fails it; a node turned single is not a member', () => {
@@ -91,12 +97,14 @@ test('cluster-address and no-stale-cluster-address', () => {
 });
 
 test('one-leader: alternating ZInfoKubeCluster senders are two leaders; a handover, a late delivery or a single node are not', () => {
-  const leader = (o: Observation, i: number, at: number, cluster = 'c1'): void =>
-    o.ingest(i, { cluster_info: { cluster_id: cluster, nodes: [{ node_id: U[i], conditions: [{ set: true }] }] } }, at);
-  const cases: Array<[string, Array<[number, number, string?]>, Partial<NodeFacts>[], string[]]> = [
+  const leader = (o: Observation, i: number, at: number, cluster = 'c1', made = at): void =>
+    o.ingest(i, { cluster_info: { cluster_id: cluster, nodes: [{ node_id: U[i], conditions: [{ set: true }] }] } }, at, 'ethernet1', made);
+  const cases: Array<[string, Array<[number, number, string?, number?]>, Partial<NodeFacts>[], string[]]> = [
     ['one leader all along', [[0, 100], [0, 130], [0, 160]], [], []],
     ['handover dev1 → dev2', [[0, 100], [0, 130], [1, 140], [1, 170]], [], []],
     ['one late delivery from the old leader', [[0, 100], [1, 140], [0, 150]], [], []],
+    ['a killed leader restarted: its queued report, made before the new leader began, arrives later', [[0, 100], [1, 140], [0, 150, 'c1', 120], [1, 170]], [], []],
+    ['the same with a report made after the new leader began', [[0, 100], [1, 140], [0, 150, 'c1', 145], [1, 170]], [], ['dev1 and dev2 both report ZInfoKubeCluster as leader']],
     ['dev1 and dev2 both keep reporting', [[0, 100], [1, 110], [0, 130], [1, 140]], [], ['dev1 and dev2 both report ZInfoKubeCluster as leader']],
     ['the same, but dev1 was killed since', [[0, 100], [1, 110], [0, 130], [1, 140]], [{ down: true }], []],
     ['the same, but before the window', [[0, 10], [1, 11], [0, 13], [1, 14]], [], []],
@@ -104,7 +112,7 @@ test('one-leader: alternating ZInfoKubeCluster senders are two leaders; a handov
   ];
   for (const [what, reports, over, want] of cases) {
     const o = new Observation(3);
-    for (const [i, at, cluster] of reports) leader(o, i, at, cluster);
+    for (const [i, at, cluster, made] of reports) leader(o, i, at, cluster, made);
     assert.deepEqual(concurrentLeaders(o, facts(over), 200, 120), want, what);
   }
 });
