@@ -4,3 +4,4 @@ export * from './logger.js';
 export * from './find-command.js';
 export * from './lease-expiry.js';
 export * from './poll-until.js';
+export * from './seeded-random.js';

@@ -3,12 +3,12 @@
  * state file (`<state>.sock`, mode 0600). Handlers read the Fleet's public API only; errors become gRPC status
  * codes here (FaultError → INVALID_ARGUMENT, unknown serial → NOT_FOUND, anything else → INTERNAL).
  */
-import { chmod, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../common/index.js';
 import { errorMessage } from '../common/index.js';
 import { FaultError } from '../agent/index.js';
-import { claimSocketPath, loadFleetAdminService } from '../agent/admin/index.js';
+import { bindOwnerSocket, claimSocketPath, loadFleetAdminService } from '../agent/admin/index.js';
 import type { FleetAdminHandlers } from '../gen/admin/edgesim/admin/v1/FleetAdmin.js';
 import type { FleetDevice__Output } from '../gen/admin/edgesim/admin/v1/FleetDevice.js';
 import type { Fleet, FleetDeviceView } from './fleet.js';
@@ -86,13 +86,8 @@ export class FleetAdminServer {
     };
     server.addService(loadFleetAdminService(), handlers);
     try {
-      await new Promise<void>((resolve, reject) =>
-        server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-      );
-      await chmod(socketPath, 0o600);
+      await bindOwnerSocket(server, socketPath);
     } catch (e) {
-      server.forceShutdown();
-      await unlink(socketPath).catch(() => undefined);
       throw new Error(`cannot serve the fleet admin API on ${socketPath}: ${errorMessage(e)}`);
     }
     return new FleetAdminServer(server, socketPath, logger.child({ component: 'fleet.admin' }));

@@ -15,11 +15,10 @@ import { errorMessage, registerSecret } from '../common/index.js';
 import { KubeHttpClient } from '../k3s/kube-http.js';
 import { ApiRouter, tokenPassword } from '../k3s/standin/api-router.js';
 import type { StandinConfig } from '../k3s/standin/config.js';
-import { startControllers } from '../k3s/standin/controller-manager.js';
+import { startElectedControllers } from '../k3s/standin/controller-manager.js';
 import { handleJoin, requestJoin, type BootstrapData } from '../k3s/standin/join.js';
 import { KubeApi } from '../k3s/standin/kube-api.js';
 import { Kubelet } from '../k3s/standin/kubelet.js';
-import { LeaderElector } from '../k3s/standin/leader.js';
 import { MemoryStore } from '../k3s/standin/memory-store.js';
 import { createClusterCa } from '../k3s/standin/tls.js';
 import { ApiError } from '../k3s/standin/errors.js';
@@ -286,22 +285,9 @@ export class InprocMember {
     );
     stops.push(() => kubelet.stop());
     if (cfg.role === 'server') {
-      let stopControllers: (() => void) | undefined;
-      const api = this.api!;
-      const elector = LeaderElector.start({
-        api,
-        identity: cfg.nodeName,
-        onStartedLeading: () => {
-          stopControllers = startControllers({ api, nodeMonitorPeriodMs: cfg.nodeMonitorPeriodMs, nodeMonitorGraceMs: cfg.nodeMonitorGraceMs, clock, logger });
-        },
-        onStoppedLeading: () => {
-          stopControllers?.();
-          stopControllers = undefined;
-        },
-        clock,
-        logger,
-      });
-      stops.push(() => elector.stop());
+      stops.push(
+        startElectedControllers({ api: this.api!, identity: cfg.nodeName, nodeMonitorPeriodMs: cfg.nodeMonitorPeriodMs, nodeMonitorGraceMs: cfg.nodeMonitorGraceMs, clock, logger }),
+      );
     }
   }
 

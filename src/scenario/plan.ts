@@ -3,6 +3,7 @@
  * → pause sequence, so a run is reproducible from the file alone and the plan can be printed before anything starts.
  * Pure: no I/O, no clock.
  */
+import { seededRandom } from '../common/index.js';
 import type { Action, Scenario, Step } from './spec.js';
 
 /** An action the runner executes directly (chaos is expanded). */
@@ -17,17 +18,6 @@ export interface PlannedStep {
   chaosKill?: number;
 }
 
-/** mulberry32: a small seeded PRNG (uniform in [0, 1)); the same seed gives the same chaos on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The flat list of steps to run. */
 export function planScenario(s: Scenario): PlannedStep[] {

@@ -117,6 +117,23 @@ export async function claimSocketPath(socketPath: string): Promise<void> {
   await unlink(socketPath);
 }
 
+/**
+ * Binds `server` on the unix socket, owner-only (0600, design.md: admin.sock). On failure the server is shut down,
+ * the socket removed and the error rethrown: nothing is left half-served.
+ */
+export async function bindOwnerSocket(server: grpc.Server, socketPath: string): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    );
+    await chmod(socketPath, 0o600);
+  } catch (e) {
+    server.forceShutdown();
+    await unlink(socketPath).catch(() => undefined);
+    throw e;
+  }
+}
+
 /** The gRPC admin server of one agent. */
 export class AdminServer {
   private stateValue: AdminServerState = 'serving';
@@ -149,14 +166,8 @@ export class AdminServer {
     const admin = new AdminServer(opts, server);
     server.addService(loadAdminService(), admin.handlers());
     try {
-      await new Promise<void>((resolve, reject) =>
-        server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-      );
-      // The state dir is 0700 already; the socket itself is owner-only too (design.md: admin.sock 0600).
-      await chmod(socketPath, 0o600);
+      await bindOwnerSocket(server, socketPath);
     } catch (e) {
-      server.forceShutdown();
-      await unlink(socketPath).catch(() => undefined);
       throw new AdminError('FAILED', `cannot serve the admin API on ${socketPath}: ${errorMessage(e)}`, { socket: socketPath });
     }
     admin.log.info('admin API serving', { socket: socketPath });

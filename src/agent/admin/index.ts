@@ -2,7 +2,7 @@
  * Operating an agent: the admin API (gRPC on `<state-dir>/admin.sock`) and its client, the Prometheus metrics
  * exporter, the systemd notifier, and `Operations`, which starts all three for `edgesim agent`.
  */
-export { AdminServer, claimSocketPath } from './admin-server.js';
+export { AdminServer, bindOwnerSocket, claimSocketPath } from './admin-server.js';
 export { loadFleetAdminService } from './admin-proto.js';
 export { AdminClient, adminSocketPath } from './admin-client.js';
 export type { EventMsg, FaultMsg } from './admin-proto.js';

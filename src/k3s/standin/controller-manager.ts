@@ -7,6 +7,7 @@
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage } from '../../common/index.js';
 import type { KubeApi } from './kube-api.js';
+import { LeaderElector } from './leader.js';
 import { NodeLifecycleController } from './node-lifecycle.js';
 import { ReplicaSetController } from './replicaset-controller.js';
 import { Scheduler } from './scheduler.js';
@@ -63,4 +64,26 @@ export function startControllers(opts: ControllerManagerOptions): () => void {
     for (const s of stops) s();
     log.info('controllers stopped');
   };
+}
+
+/**
+ * kube-controller-manager on a server: campaigns for its Lease as `identity` and runs the controllers only while it
+ * leads (the process and the in-process cluster both start servers so). Returns the function that stops both.
+ */
+export function startElectedControllers(opts: ControllerManagerOptions & { identity: string }): () => void {
+  let stopControllers: (() => void) | undefined;
+  const elector = LeaderElector.start({
+    api: opts.api,
+    identity: opts.identity,
+    onStartedLeading: () => {
+      stopControllers = startControllers(opts);
+    },
+    onStoppedLeading: () => {
+      stopControllers?.();
+      stopControllers = undefined;
+    },
+    clock: opts.clock,
+    logger: opts.logger,
+  });
+  return () => elector.stop();
 }

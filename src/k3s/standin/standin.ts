@@ -14,7 +14,7 @@ import { writeFileAtomicSync } from '../../common/atomic-file.js';
 import { ApiServer } from './api-server.js';
 import { tokenPassword, type JoinHandler } from './api-router.js';
 import type { StandinConfig } from './config.js';
-import { startControllers } from './controller-manager.js';
+import { startElectedControllers } from './controller-manager.js';
 import { StandinError } from './errors.js';
 import { EtcdMember, hostPort, peerUrl } from './etcd-member.js';
 import { EtcdMembership, LEARNER_TIMEOUT_MS, waitEtcdReady } from './etcd-membership.js';
@@ -23,7 +23,6 @@ import { KubeApi } from './kube-api.js';
 import { KubeHttpClient } from '../kube-http.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { Kubelet } from './kubelet.js';
-import { LeaderElector } from './leader.js';
 import type { KubeStore } from './store.js';
 import { createClusterCa, issueServingCert, type KeyAndCert } from './tls.js';
 
@@ -209,21 +208,9 @@ export class K3sStandin {
     this.log.info('kubeconfig written', { path: cfg.writeKubeconfig });
 
     await this.startKubelet(opts, this.apiUrl, bootData, embedded);
-    let stopControllers: (() => void) | undefined;
-    const elector = LeaderElector.start({
-      api,
-      identity: cfg.nodeName,
-      onStartedLeading: () => {
-        stopControllers = startControllers({ api, nodeMonitorPeriodMs: cfg.nodeMonitorPeriodMs, nodeMonitorGraceMs: cfg.nodeMonitorGraceMs, clock, logger });
-      },
-      onStoppedLeading: () => {
-        stopControllers?.();
-        stopControllers = undefined;
-      },
-      clock,
-      logger,
-    });
-    this.stops.push(() => elector.stop());
+    this.stops.push(
+      startElectedControllers({ api, identity: cfg.nodeName, nodeMonitorPeriodMs: cfg.nodeMonitorPeriodMs, nodeMonitorGraceMs: cfg.nodeMonitorGraceMs, clock, logger }),
+    );
   }
 
   /**

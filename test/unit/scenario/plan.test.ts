@@ -1,7 +1,8 @@
 /** Planning expands chaos with its seed: the same file gives the same kills on every machine. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planScenario, seededRandom } from '../../../src/scenario/plan.js';
+import { seededRandom } from '../../../src/common/index.js';
+import { planScenario } from '../../../src/scenario/plan.js';
 import { parseScenario } from '../../../src/scenario/spec.js';
 
 const chaos = (seed: number, kills = 50): string =>

@@ -14,24 +14,13 @@ import { ClusterReconciler, type ClusterNetwork } from '../../../../src/agent/cl
 import type { ClusterAddress } from '../../../../src/agent/cluster/cluster-plan.js';
 import type { ClusterK3s, K3sRunning, K3sStartInput } from '../../../../src/agent/cluster/k3s-runtime.js';
 import { parseDeviceConfig, type DeviceConfig } from '../../../../src/agent/parse-config.js';
-import { createClock, createLogger, silentLogger } from '../../../../src/common/index.js';
+import { createClock, createLogger, seededRandom, silentLogger } from '../../../../src/common/index.js';
 import type { org } from '../../../../src/gen/eve.js';
 
 const SEED = Number(process.env.MODEL_SEED ?? 20261204);
 const STEPS = Number(process.env.MODEL_STEPS ?? 1_200);
 const SINGLE_IP = '127.0.0.9';
 
-/** mulberry32: small, seedable, good enough to pick test inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Interfaces with their addresses, as `ip addr` holds them. */
 class FakeNetwork implements ClusterNetwork {
@@ -150,7 +139,7 @@ function wire(version: number, block: Block | undefined, flavour: 'valid' | 'inv
 
 test(`model: ${STEPS} random config changes converge to the last usable config (seed ${SEED})`, async () => {
   const keepAlive = setInterval(() => undefined, 1_000); // the clock's timers do not hold the process open
-  const random = rng(SEED);
+  const random = seededRandom(SEED);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
   const clock = createClock(10_000); // retries back off 5 s → 5 min spec: 0.5 → 30 ms here
   const net = new FakeNetwork();
