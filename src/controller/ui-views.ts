@@ -2,6 +2,7 @@
  * The dashboard's views as pure functions of what the store holds (decoded info messages, member configs, device
  * rows): no I/O, table-tested. Each view is built field by field, so no key, cert, nonce or token can slip through.
  */
+import { listedReady, type KubeClusterNodeJson } from './kube-cluster-json.js';
 import type { DeviceRecord, InfoRecord } from './store.js';
 import type { AppRow, AppsView, ClusterNodeCard, ClusterView, InfoEvent, NodeSelfStatus, VolumeRow } from './ui-types.js';
 
@@ -22,13 +23,6 @@ export interface ClusterMemberInput {
   latest: readonly InfoRecord[];
 }
 
-interface KubeNodeJson {
-  name?: string;
-  node_id?: string;
-  internal_ip?: string;
-  admission_status?: string;
-  conditions?: { type?: string; set?: boolean }[];
-}
 
 type Json = Record<string, unknown>;
 
@@ -59,20 +53,19 @@ function selfStatus(latest: readonly InfoRecord[]): { status: NodeSelfStatus; at
  * whose ZInfoKubeCluster for this cluster arrived last (only the leader reports it, cluster.md).
  */
 export function buildClusterView(now: number, id: string, name: string, members: readonly ClusterMemberInput[]): ClusterView {
-  let leader: { uuid: string; at: number; nodes: KubeNodeJson[] } | undefined;
+  let leader: { uuid: string; at: number; nodes: KubeClusterNodeJson[] } | undefined;
   for (const m of members) {
     const r = m.latest.find((i) => content(i, 'cluster_info'));
     const c = content(r, 'cluster_info');
     if (!r || !c || (c.cluster_id !== undefined && c.cluster_id !== id)) continue;
     if (!leader || r.receivedAt > leader.at) {
-      leader = { uuid: m.device.uuid, at: r.receivedAt, nodes: Array.isArray(c.nodes) ? (c.nodes as KubeNodeJson[]) : [] };
+      leader = { uuid: m.device.uuid, at: r.receivedAt, nodes: Array.isArray(c.nodes) ? (c.nodes as KubeClusterNodeJson[]) : [] };
     }
   }
   const nodes = members.map((m): ClusterNodeCard => {
     const ip = m.block?.cluster_ip_prefix ?? null;
     const bare = ip?.split('/')[0];
     const seen = leader?.nodes.find((n) => n.node_id === m.device.uuid || (bare !== undefined && n.internal_ip === bare));
-    const ready = seen?.conditions?.find((c) => c.type === undefined || c.type === 'KUBE_NODE_CONDITION_TYPE_READY');
     const self = selfStatus(m.latest);
     const upRec = m.latest.find((i) => content(i, 'cluster_update_info'));
     const up = content(upRec, 'cluster_update_info');
@@ -87,7 +80,7 @@ export function buildClusterView(now: number, id: string, name: string, members:
       clusterIp: ip,
       selfStatus: self.status,
       selfReportAt: self.at,
-      leaderView: seen ? (ready?.set ? 'Ready' : 'NotReady') : null,
+      leaderView: seen ? (listedReady(seen) ? 'Ready' : 'NotReady') : null,
       admission: stripPrefix(seen?.admission_status, 'NODE_ADMISSION_'),
       isLeader: leader?.uuid === m.device.uuid,
       lastSeenAt: m.device.lastSeenAt,
@@ -194,7 +187,7 @@ export function summarizeInfo(r: InfoRecord): string {
   let line: string;
   if (node) line = `node_status ${stripPrefix(node.node_status, 'Z_INFO_CLUSTER_NODE_STATUS_') ?? '?'}`;
   else if (kube) {
-    const nodes = Array.isArray(kube.nodes) ? (kube.nodes as KubeNodeJson[]) : [];
+    const nodes = Array.isArray(kube.nodes) ? (kube.nodes as KubeClusterNodeJson[]) : [];
     const list = nodes.map((n) => `${n.name ?? '?'} ${n.conditions?.[0]?.set ? 'Ready' : 'NotReady'}`).join('; ');
     line = `cluster ${text(kube.cluster_id, '?').slice(0, 8)} · ${nodes.length} nodes: ${list}`;
   } else if (up) {

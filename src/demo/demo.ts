@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
 import { createClock } from '../common/index.js';
-import type { ControllerAdminClient, InfoItem } from '../controller/index.js';
+import { listedReady, type ControllerAdminClient, type InfoItem, type KubeClusterJson } from '../controller/index.js';
 import { DemoCluster, type DemoNetwork, type DemoNode } from './demo-cluster.js';
 import { failoverTimelineRecord, runFailoverScenario, type FailoverNode, type FailoverScenarioResult } from './failover.js';
 import { StartMarks, startTimeline, type StartStep } from './start-profile.js';
@@ -199,10 +199,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   }
 }
 
-interface KubeClusterJson {
-  nodes?: Array<{ name?: string; node_id?: string; internal_ip?: string; role_server?: boolean; conditions?: Array<{ type?: string; set?: boolean }> }>;
-  cluster_id?: string;
-}
 
 /**
  * What the demo keeps of one node's reports. Fetched incrementally (only messages after `seq`), so a demo left
@@ -234,8 +230,7 @@ async function readNewReports(admin: ControllerAdminClient, node: DemoNode, r: N
  */
 export function leaderViewOf(entry: NonNullable<KubeClusterJson['nodes']>[number] | undefined): string {
   if (!entry) return '-';
-  const ready = entry.conditions?.find((c) => c.type === undefined || c.type === 'KUBE_NODE_CONDITION_TYPE_READY');
-  return ready?.set ? 'Ready' : 'NotReady';
+  return listedReady(entry) ? 'Ready' : 'NotReady';
 }
 
 async function collectView(

@@ -3,7 +3,7 @@
  * ZInfoDevice), fetched incrementally, and the pure checks of expectations and invariants over it. Times are the
  * controller's receive times (epoch ms, the same machine's clock as the runner's).
  */
-import type { ControllerAdminClient } from '../controller/index.js';
+import { listedReady, type ControllerAdminClient, type KubeClusterJson } from '../controller/index.js';
 import type { Expectation } from './spec.js';
 
 export interface KubeView {
@@ -71,12 +71,11 @@ export class Observation {
     const o = this.nodes[i];
     const status = (m.cluster_node as { node_status?: string } | undefined)?.node_status;
     if (status !== undefined) o.statuses.push({ value: status.replace('Z_INFO_CLUSTER_NODE_STATUS_', ''), at });
-    const kube = m.cluster_info as { cluster_id?: string; nodes?: Array<{ node_id?: string; conditions?: Array<{ type?: string; set?: boolean }> }> } | undefined;
+    const kube = m.cluster_info as KubeClusterJson | undefined;
     if (kube?.nodes) {
       const ready = new Map<string, boolean>();
       for (const n of kube.nodes) {
-        const c = n.conditions?.find((x) => x.type === undefined || x.type === 'KUBE_NODE_CONDITION_TYPE_READY');
-        if (n.node_id) ready.set(n.node_id, c?.set === true);
+        if (n.node_id) ready.set(n.node_id, listedReady(n));
       }
       this.kube.push({ at, madeAt: made, from: i, clusterId: kube.cluster_id ?? NIL_UUID, ready });
     }
