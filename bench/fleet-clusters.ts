@@ -7,9 +7,11 @@
  *   per cluster then (everything of the process divided by N: three devices' protocol cores and a cluster);
  * - `FLEET_FAILOVERS` (default min(100, N)) simultaneous failovers: the member running each app loses power at
  *   once; each failover ends when a survivor's ZInfoApp reports the app running at the controller; spec time
- *   (real × time scale) against EVE's timeline (new host reporting ≤ 70 s after the loss, as bench/failover.ts).
- * Time scale `FLEET_TIME_SCALE` (default 10). Printed with the load average; stops by itself (≤ `FLEET_BENCH_LIMIT_S`,
- * default 55 s, per phase), the fleet included.
+ *   (real × time scale) against EVE's timeline (cluster.md §10: the new pod's node starts at ~T+65 s, then "tens of
+ *   seconds until Running": ≤ 95 s here), and against bench/failover.ts's 70 s goal for the full path.
+ * Time scale `FLEET_TIME_SCALE` (default 1: a time-scaled fleet multiplies the steady-state work of every cluster).
+ * Devices poll their config every 30 s (spec) instead of EVE's 60 s. Printed with the load average; stops by itself
+ * (each phase ≤ `FLEET_BENCH_LIMIT_S`, default 55 s + 0.12 s per cluster), the fleet included.
  * Run: `npm run build && node dist/bench/fleet-clusters.js` (smaller: `FLEET_CLUSTERS=100 node dist/bench/fleet-clusters.js`).
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -22,10 +24,12 @@ import { startFleet, type Snapshot } from '../test/helpers/fleet.js';
 
 const N = Number(process.env.FLEET_CLUSTERS ?? 1000);
 const FAILOVERS = Math.min(N, Number(process.env.FLEET_FAILOVERS ?? 100));
-const SCALE = Number(process.env.FLEET_TIME_SCALE ?? 10);
-const LIMIT_MS = Number(process.env.FLEET_BENCH_LIMIT_S ?? 55) * 1000;
-/** EVE's failover timeline: the new host reports the app within 70 s (spec) of the loss (cluster.md §10). */
-const EVE_FAILOVER_MS = 70_000;
+const SCALE = Number(process.env.FLEET_TIME_SCALE ?? 1);
+const LIMIT_MS = Number(process.env.FLEET_BENCH_LIMIT_S ?? 55 + 0.12 * N) * 1000;
+/** EVE's failover timeline (cluster.md §10): detach on the new pod's node at ~T+65 s, then tens of seconds until Running. */
+const EVE_FAILOVER_MS = 95_000;
+/** bench/failover.ts's goal for the full path (agents, stand-ins, etcd) at time scale 1. */
+const GOAL_MS = 70_000;
 const PREFIX = 'bench-fc-';
 const load = (): string => `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${availableParallelism()} cores)`;
 const sec = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
@@ -93,7 +97,9 @@ try {
     }
     await sleep(1_000);
   }
-  const snap = lastSnap() as (Snapshot & { rssMiB?: number; heapUsedMiB?: number }) | undefined;
+  type Mem = Snapshot & { rssMiB?: number; heapUsedMiB?: number };
+  const snap = lastSnap() as Mem | undefined;
+  const base = (fleet.snapshots[0] as Mem | undefined)?.rssMiB ?? 0;
   if (readyMs === undefined) {
     const v = controllerView();
     process.stdout.write(`NOT all READY within ${sec(LIMIT_MS)}: ${[...v.values()].filter((x) => x.ready).length}/${N * 3} members READY\n`);
@@ -101,7 +107,8 @@ try {
   } else {
     process.stdout.write(
       `all ${N} clusters READY (${N * 3} members, at the controller) ${sec(readyMs)} after the fleet started (onboarding included)\n` +
-        `fleet RSS ${snap?.rssMiB ?? '?'} MiB (heap ${snap?.heapUsedMiB ?? '?'} MiB): ${snap?.rssMiB ? ((snap.rssMiB * 1024) / N).toFixed(0) : '?'} KiB per cluster (3 devices + cluster); ${load()}\n`,
+        `fleet RSS ${snap?.rssMiB ?? '?'} MiB (heap ${snap?.heapUsedMiB ?? '?'} MiB), ${base} MiB at its first live-view line: ` +
+        `${snap?.rssMiB ? (((snap.rssMiB - base) * 1024) / N).toFixed(0) : '?'} KiB per cluster (3 devices' protocol cores + the cluster and its app); ${load()}\n`,
     );
   }
 
@@ -134,11 +141,12 @@ try {
     }
     const spec = [...doneAt.values()].sort((a, b) => a - b);
     const within = spec.filter((ms) => ms <= EVE_FAILOVER_MS).length;
+    const goal = spec.filter((ms) => ms <= GOAL_MS).length;
     const pct = (p: number): string => (spec.length ? sec(spec[Math.min(spec.length - 1, Math.floor((p / 100) * spec.length))]) : '—');
     process.stdout.write(
       `${FAILOVERS} simultaneous failovers: ${spec.length} completed (new host reporting the app running at the controller), ${FAILOVERS - spec.length} lost; ` +
         `spec time after the loss p50 ${pct(50)}, p99 ${pct(99)}, max ${spec.length ? sec(spec.at(-1)!) : '—'}; ` +
-        `${within} within EVE's ${sec(EVE_FAILOVER_MS)} (polled every 250 ms real = ${sec(250 * SCALE)} spec); ${load()}\n`,
+        `${within} within EVE's timeline (${sec(EVE_FAILOVER_MS)}), ${goal} within the full path's ${sec(GOAL_MS)} goal (polled every 250 ms real = ${sec(250 * SCALE)} spec); ${load()}\n`,
     );
     if (spec.length < FAILOVERS || within < FAILOVERS) failed = true;
   } finally {
