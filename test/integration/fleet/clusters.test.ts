@@ -4,12 +4,14 @@
  * admin API, and the members form them on in-process k3s. At the controller: each cluster's leader reports
  * ZInfoKubeCluster with 3 Ready nodes, and its app runs on one member. Then a member (the app's node) of each of 10
  * clusters loses power at once → at the controller, each of those apps is reported running by exactly one survivor.
+ * Without the embedded controller's admin API, the fleet writes what another controller must be given.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { listedReady, type InfoItem, type KubeClusterJson } from '../../../src/controller/index.js';
+import { parse } from 'yaml';
+import { listedReady, type ClusterSpec, type InfoItem, type KubeClusterJson } from '../../../src/controller/index.js';
 import { FleetAdminClient, fleetSocketPath } from '../../../src/fleet/index.js';
 import { startTestController, type TestController } from '../../helpers/controller.js';
 import { startFleet, stateUuids, type FleetProcess } from '../../helpers/fleet.js';
@@ -131,5 +133,42 @@ void describe(`fleet: ${CLUSTERS} three-node clusters with apps against the embe
       assert.equal(sent, 0, `${v.serial} reported while powered off`);
     }
     assert.equal(await admin!.clearFault('power-loss'), KILLED);
+  });
+});
+
+void describe('fleet: clusters for another controller are written down, not applied', () => {
+  let ctl: TestController;
+  let fleet: FleetProcess | undefined;
+  after(async () => {
+    await fleet?.stop();
+    await ctl?.dispose();
+  });
+
+  void it('without --controller-admin the fleet writes each cluster definition and its apps once all members run', async () => {
+    ctl = await startTestController();
+    const folder = await ctl.deviceFolder('fleet-cluster-specs');
+    await ctl.admin.addOnboard(await readFile(path.join(folder, 'onboard.cert.pem'), 'utf8'), ['*']);
+    const state = path.join(ctl.dir, 'fleet.db');
+    const profile = path.join(ctl.dir, 'profile.yaml');
+    const specs = path.join(ctl.dir, 'clusters.yaml');
+    await writeFile(profile, 'clusters:\n  - count: 2\n    size: 3\n    workers: 1\n    apps: [{ name: db, affinity: required }]\n');
+    fleet = startFleet(['--config-dir', folder, '--state', state, '--count', '7', '--serial-prefix', 'it-fs-', '--profile', profile, '--cluster-specs', specs, '--time-scale', '20']);
+    await fleet.until('both clusters written', (s) => s.clusters?.requested === 2, 60_000);
+    const uuids = stateUuids(state);
+    const doc = parse(await readFile(specs, 'utf8')) as { clusters: { definition: ClusterSpec; members: string[]; apps: { designated_node_id: string; affinity: string }[] }[] };
+    assert.deepEqual(doc.clusters.map((c) => c.members), [['it-fs-0', 'it-fs-1', 'it-fs-2'], ['it-fs-3', 'it-fs-4', 'it-fs-5']]);
+    for (const c of doc.clusters) {
+      assert.deepEqual(c.definition.members, [{ device: uuids.get(c.members[0]) }, { device: uuids.get(c.members[1]) }, { device: uuids.get(c.members[2]), isWorker: true }]);
+      assert.deepEqual(c.apps.map((a) => [a.designated_node_id, a.affinity]), [[uuids.get(c.members[0]), 'AFFINITY_TYPE_REQUIRED']]);
+    }
+    assert.deepEqual(doc.clusters.map((c) => c.definition.prefix), ['10.0.0.0/24', '10.0.1.0/24']);
+    // Nothing was applied: the controller has no cluster block in any config.
+    for (const uuid of uuids.values()) {
+      const cfg = await ctl.admin.getConfig(uuid).catch(() => undefined);
+      assert.ok(!cfg?.config.cluster, `${uuid} got a cluster block`);
+    }
+    // The definition is what `controller cluster apply` takes: applying it by hand works.
+    const r = await ctl.admin.applyCluster(doc.clusters[0].definition);
+    assert.equal(r.members.length, 3);
   });
 });
