@@ -36,6 +36,8 @@ void describe(`fleet: ${CLUSTERS} three-node clusters with apps against the embe
   /** Member serials of cluster k: the profile takes the serials in order. */
   const members = (k: number): string[] => Array.from({ length: SIZE }, (_, i) => `${PREFIX}${k * SIZE + i}`);
   let uuids = new Map<string, string>();
+  /** Members powered off and on again. */
+  let powered: string[] = [];
 
   const latest = async (uuid: string, type: string): Promise<InfoItem[]> => ctl.admin.info(uuid, { types: [type] });
   /** The newest ZInfoKubeCluster a member of cluster k stored at the controller (the leader reports it). */
@@ -133,6 +135,23 @@ void describe(`fleet: ${CLUSTERS} three-node clusters with apps against the embe
       assert.equal(sent, 0, `${v.serial} reported while powered off`);
     }
     assert.equal(await admin!.clearFault('power-loss'), KILLED);
+    powered = victims.map((v) => v.serial);
+  });
+
+  void it('powered on again, the members boot from their checkpoint, rejoin and report READY again', async () => {
+    assert.equal(powered.length, KILLED);
+    const since = Date.now();
+    await fleet!.until('no device powered off, all running', (s) => !s.faults['power-loss'] && s.byPhase.running === CLUSTERS * SIZE, 60_000);
+    const victims = new Set(powered);
+    // Back within the stats lease's 300 s (spec), a former leader keeps it (EVE); what every returning member sends is its node status.
+    await waitFor('every powered-on member reports its node READY again', async () => {
+      for (const serial of [...victims]) {
+        const last = (await latest(uuids.get(serial)!, 'ZiNop')).at(-1);
+        const status = (last?.info as { cluster_node?: { node_status?: string } } | undefined)?.cluster_node?.node_status;
+        if (last && last.receivedAt > since && status === 'Z_INFO_CLUSTER_NODE_STATUS_READY') victims.delete(serial);
+      }
+      return victims.size === 0;
+    }, 60_000, 1_000);
   });
 });
 
