@@ -102,6 +102,21 @@ void describe(`fleet: ${CLUSTERS} three-node clusters with apps against the embe
     }
   });
 
+  void it('a cluster fault through the fleet fault path: heartbeats paused on one member → the leader lists it not Ready, then Ready', async () => {
+    const k = CLUSTERS - 1;
+    const serial = members(k)[2];
+    const nodeOf = async (): Promise<boolean | undefined> => {
+      const nodes = (await kubeCluster(k))?.nodes;
+      const n = nodes?.find((x) => x.node_id === uuids.get(serial));
+      return n ? listedReady(n) : undefined;
+    };
+    assert.equal(await nodeOf(), true);
+    assert.deepEqual(await admin!.injectFault({ kind: 'heartbeats-paused', fraction: 1, serials: [serial] }), [serial]);
+    await waitFor(`the leader of cluster ${k} lists ${serial} not Ready`, async () => (await nodeOf()) === false, 60_000, 500);
+    assert.equal(await admin!.clearFault('heartbeats-paused'), 1);
+    await waitFor(`the leader of cluster ${k} lists ${serial} Ready again`, async () => (await nodeOf()) === true, 60_000, 500);
+  });
+
   void it(`a member of each of ${KILLED} clusters loses power at once: each app is reported running by exactly one survivor`, async () => {
     // The app is designated to the first member; kill whichever member reports it running now.
     const victims: { k: number; serial: string; app: string }[] = [];
