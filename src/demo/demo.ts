@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
 import { createClock } from '../common/index.js';
-import { listedReady, type ControllerAdminClient, type InfoItem, type KubeClusterJson } from '../controller/index.js';
+import { leaderReport, listedReady, type ControllerAdminClient, type InfoItem, type KubeClusterJson } from '../controller/index.js';
 import { DemoCluster, type DemoNetwork, type DemoNode } from './demo-cluster.js';
 import { failoverTimelineRecord, runFailoverScenario, type FailoverNode, type FailoverScenarioResult } from './failover.js';
 import { StartMarks, startTimeline, type StartStep } from './start-profile.js';
@@ -208,7 +208,7 @@ interface NodeReports {
   seq: number;
   lastAt?: number;
   status?: { value: string; at: number };
-  kube?: { value: KubeClusterJson; at: number };
+  kube?: { cluster: KubeClusterJson; receivedAt: number };
 }
 
 async function readNewReports(admin: ControllerAdminClient, node: DemoNode, r: NodeReports, clusterId: string): Promise<void> {
@@ -220,7 +220,7 @@ async function readNewReports(admin: ControllerAdminClient, node: DemoNode, r: N
     const status = (m.cluster_node as { node_status?: string } | undefined)?.node_status;
     if (status !== undefined) r.status = { value: status, at: item.receivedAt };
     const kube = m.cluster_info as KubeClusterJson | undefined;
-    if (kube?.cluster_id === clusterId) r.kube = { value: kube, at: item.receivedAt };
+    if (kube?.cluster_id === clusterId) r.kube = { cluster: kube, receivedAt: item.receivedAt };
   }
 }
 
@@ -244,24 +244,16 @@ async function collectView(
 ): Promise<DemoView> {
   const now = Date.now();
   await Promise.all(nodes.map((x, i) => readNewReports(admin, x, (reports[i] ??= { seq: 0 }), clusterId)));
-  // The leader is whoever sent the newest ZInfoKubeCluster of this cluster.
-  let leaderUuid = '';
-  let leaderAt = 0;
-  let report: KubeClusterJson | undefined;
-  nodes.forEach((x, i) => {
-    const kc = reports[i].kube;
-    if (kc && kc.at > leaderAt) {
-      leaderAt = kc.at;
-      leaderUuid = x.uuid;
-      report = kc.value;
-    }
-  });
+  const leader = leaderReport(nodes.flatMap((x, i) => (reports[i].kube ? [{ sender: x.uuid, ...reports[i].kube }] : [])), clusterId);
+  const leaderUuid = leader?.sender ?? '';
+  const leaderAt = leader?.receivedAt ?? 0;
+  const report = leader?.cluster;
   let lastNeededAt = leaderAt;
   let leaderListsAll = true;
   const rows = nodes.map((x, i) => {
     const status = reports[i].status;
     const entry = report?.nodes?.find((k) => k.node_id === x.uuid);
-    if (!entry?.conditions?.some((c) => c.set)) leaderListsAll = false;
+    if (!listedReady(entry)) leaderListsAll = false;
     lastNeededAt = Math.max(lastNeededAt, status?.at ?? 0);
     const last = reports[i].lastAt;
     return {
