@@ -4,6 +4,8 @@
  * controller's receive times (epoch ms, the same machine's clock as the runner's).
  */
 import { leaderReport, listedReady, type ControllerAdminClient, type KubeClusterJson, type KubeClusterReport } from '../controller/index.js';
+import { infoIdentityOfJson } from '../eve/index.js';
+import { InfoLedger } from './info-ledger.js';
 import type { Expectation } from './spec.js';
 
 /** One ZInfoKubeCluster: `sender` is the node index, `receivedAt` the controller's receive time. */
@@ -45,9 +47,12 @@ export interface NodeFacts {
 export class Observation {
   readonly nodes: NodeObservation[];
   readonly kube: KubeView[] = [];
+  /** What each node produced (the runner fills it) and what the controller stored (filled here): `no-info-lost`. */
+  readonly infos: InfoLedger;
 
   constructor(n: number) {
     this.nodes = Array.from({ length: n }, () => ({ seq: 0, statuses: [], apps: new Map<string, AppView>() }));
+    this.infos = new InfoLedger(n);
   }
 
   /** Fetches what arrived since the last call (errors — the controller stopped — leave it as it was). */
@@ -68,6 +73,7 @@ export class Observation {
   /** Adds one ZInfoMsg (protojson field names) of node `i`. */
   ingest(i: number, m: Record<string, unknown>, at: number, clusterIfname = 'ethernet1', made = at): void {
     const o = this.nodes[i];
+    this.infos.store(i, infoIdentityOfJson(m));
     const status = (m.cluster_node as { node_status?: string } | undefined)?.node_status;
     if (status !== undefined) o.statuses.push({ value: status.replace('Z_INFO_CLUSTER_NODE_STATUS_', ''), at });
     const kube = m.cluster_info as KubeClusterJson | undefined;

@@ -5,12 +5,14 @@
  * a cluster that could not start.
  */
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage } from '../common/index.js';
 import { AdminClient } from '../agent/admin/index.js';
 import { DemoCluster } from '../demo/demo-cluster.js';
 import { appConfigJson } from '../demo/failover.js';
 import { allReady, checkExpectation, concurrentLeaders, doubleReporters, Observation, staleAddresses, type CheckResult, type NodeFacts } from './observe.js';
+import { queuedInfos, type InfoLedger, type ProducedInfo } from './info-ledger.js';
 import { planScenario, type PlannedAction, type PlannedStep } from './plan.js';
 import type { Invariant, Scenario } from './spec.js';
 
@@ -71,6 +73,8 @@ const VIOLATION_GRACE_SPEC_MS = 20_000;
 const LEADER_WINDOW_SPEC_MS = 120_000;
 /** Real ms between observations. */
 const TICK_MS = 250;
+/** Real ms before an agent's watch stream is opened again. */
+const WATCH_RETRY_MS = 100;
 
 /** The app's UUID, derived from its name (a rerun against the same controller data names the same app). */
 export function appUuid(name: string): string {
@@ -146,6 +150,8 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
         }
       }
     };
+    // no-info-lost: what every agent produces, from its watch stream (re-subscribed after each restart).
+    const watchers = s.invariants.includes('no-info-lost') ? c.nodes.map((_, i) => watchProduced(c, i, obs.infos, o.clock, stopTicks.signal)) : [];
     const ticker = (async () => {
       while (!stopTicks.signal.aborted) {
         await refresh().catch(() => undefined);
@@ -182,14 +188,20 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
       }
     }
     await Promise.all(background);
+    const settleEnd = performance.now() + real(s.settleMs);
 
     // eventually-ready: after the last fault, every clustered node READY within the settle time.
     let finalReady: CheckResult | undefined;
     if (!failed && s.invariants.includes('eventually-ready') && facts.some((f) => f.clusterIp !== undefined)) {
       finalReady = await waitFor(o, real(s.settleMs), async () => (await refresh(), allReady(obs, facts)), 'every node READY');
     }
+    // no-info-lost: by the end of settle, the controller holds the newest info of every object of every live node.
+    let infosKept: CheckResult | undefined;
+    if (!failed && s.invariants.includes('no-info-lost')) {
+      infosKept = await waitFor(o, Math.max(0, settleEnd - performance.now()), async () => (await refresh(), infosStored(obs, facts)), 'every newest info stored');
+    }
     stopTicks.abort();
-    await ticker;
+    await Promise.all([ticker, ...watchers]);
     if (chaosKills > 0) {
       // A kill survived when the node reported READY after its restart.
       const survived = chaosRestarts.filter((r) => obs.nodes[r.node].statuses.some((x) => x.value === 'READY' && x.at >= r.atMs)).length;
@@ -199,6 +211,10 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
       if (inv === 'eventually-ready') {
         if (!finalReady) return { invariant: inv, held: !failed, detail: failed ? 'not checked: a step failed' : 'no clustered node' };
         return { invariant: inv, held: finalReady.held, detail: finalReady.seen };
+      }
+      if (inv === 'no-info-lost') {
+        if (!infosKept) return { invariant: inv, held: false, detail: 'not checked: a step failed' };
+        return { invariant: inv, held: infosKept.held, detail: infosKept.seen };
       }
       const v = violations.get(inv);
       return { invariant: inv, held: v === undefined, detail: v ?? 'held throughout' };
@@ -283,10 +299,14 @@ async function execute(step: PlannedStep, x: ExecContext): Promise<string> {
         }
       });
       return '';
-    case 'kill':
+    case 'kill': {
       await c.killNode(a.node);
       facts[a.node].down = true;
-      return '';
+      // What it produced and had not delivered is on disk: it must arrive after the restart (no-info-lost).
+      const queued = await queuedInfos(path.join(c.nodes[a.node].dir, 'state', 'queue'));
+      for (const p of queued) x.obs.infos.produce(a.node, p, true);
+      return queued.length ? `${queued.length} info(s) queued on disk` : '';
+    }
     case 'restart':
       c.restartNode(a.node);
       facts[a.node].down = false;
@@ -374,5 +394,39 @@ async function withAgent<T>(c: DemoCluster, i: number, call: (a: AdminClient) =>
     return await call(a);
   } finally {
     a.close();
+  }
+}
+
+/** `no-info-lost` at this moment, over the nodes that are up (a node still down cannot deliver its queue). */
+function infosStored(obs: Observation, facts: NodeFacts[]): CheckResult {
+  const live = facts.flatMap((f, i) => (f.down ? [] : [i]));
+  const down = facts.flatMap((f, i) => (f.down ? [`dev${i + 1}`] : []));
+  const lost = obs.infos.lost(live);
+  const unchecked = down.length ? `; not checked (down at the end): ${down.join(', ')}` : '';
+  if (lost.length === 0) return { held: true, seen: `the newest info of each of ${obs.infos.producedCount(live)} objects stored${unchecked}` };
+  const shown = lost.slice(0, 5).map((l) => `dev${l.node + 1} ${l.info.queueKey} (${l.info.objectKey}, made ${new Date(l.info.madeAt).toISOString()})`);
+  return { held: false, seen: `${lost.length} newest info(s) not stored: ${shown.join('; ')}${lost.length > 5 ? '; …' : ''}${unchecked}` };
+}
+
+/**
+ * Follows node i's `info.queued` events into the ledger until `signal`; reconnects while the agent is down or
+ * restarting (what it produces before the stream is back and delivers meanwhile is not seen — no false loss).
+ */
+async function watchProduced(c: DemoCluster, i: number, ledger: InfoLedger, clock: Clock, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    const a = new AdminClient(c.adminSocket(i));
+    try {
+      for await (const ev of a.watch(['info.queued'], signal)) {
+        const f = JSON.parse(ev.fieldsJson || '{}') as Partial<ProducedInfo> & { key?: string };
+        if (typeof f.objectKey === 'string' && typeof f.fingerprint === 'string' && typeof f.madeAt === 'number') {
+          ledger.produce(i, { queueKey: f.key ?? '', objectKey: f.objectKey, fingerprint: f.fingerprint, madeAt: f.madeAt });
+        }
+      }
+    } catch {
+      // No agent listening (killed, restarting): try again.
+    } finally {
+      a.close();
+    }
+    await clock.sleepReal(WATCH_RETRY_MS, signal).catch(() => undefined);
   }
 }

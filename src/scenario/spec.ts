@@ -7,8 +7,8 @@
 import { parse as parseYaml } from 'yaml';
 import { FAULT_KINDS, type FaultKind } from '../agent/faults.js';
 
-/** The invariants a scenario may ask for (checked on every observation, and at the end for `eventually-ready`). */
-export const INVARIANTS = ['one-reporter-per-app', 'one-leader', 'eventually-ready', 'no-stale-cluster-address'] as const;
+/** The invariants a scenario may ask for (checked on every observation, and at the end for `eventually-ready` and `no-info-lost`). */
+export const INVARIANTS = ['one-reporter-per-app', 'one-leader', 'eventually-ready', 'no-stale-cluster-address', 'no-info-lost'] as const;
 export type Invariant = (typeof INVARIANTS)[number];
 
 /** ZInfoClusterNode statuses, without the enum prefix. */

@@ -19,7 +19,7 @@ test('the shipped scenarios parse, and their names match their files', () => {
 test('defaults: 3 loopback nodes, soft TPM, time scale 10, the cluster formed first, every invariant', () => {
   const s = parseScenario('name: x\nsteps:\n  - wait: 1s\n');
   assert.deepEqual(s.topology, { nodes: 3, network: 'loopback', tpm: 'soft', timeScale: 10, configIntervalMs: 10_000, formCluster: true });
-  assert.deepEqual(s.invariants, ['one-reporter-per-app', 'one-leader', 'eventually-ready', 'no-stale-cluster-address']);
+  assert.deepEqual(s.invariants, ['one-reporter-per-app', 'one-leader', 'eventually-ready', 'no-stale-cluster-address', 'no-info-lost']);
   assert.deepEqual(s.steps[0].action, { kind: 'wait', ms: 1000 });
 });
 
