@@ -26,10 +26,11 @@ const failed: ScenarioResult = {
     { invariant: 'one-leader', held: true, detail: 'held throughout' },
     { invariant: 'eventually-ready', held: false, detail: 'not READY: dev2 (down)' },
   ],
+  failovers: [],
   workDir: '/tmp/x',
 };
 
-const errored: ScenarioResult = { name: 'broken', passed: false, network: 'loopback', timeScale: 10, steps: [], invariants: [], error: 'the cluster did not form', workDir: '/tmp/y' };
+const errored: ScenarioResult = { name: 'broken', passed: false, network: 'loopback', timeScale: 10, steps: [], invariants: [], error: 'the cluster did not form', failovers: [], workDir: '/tmp/y' };
 
 test('junitXml: one suite per scenario, one case per step and invariant, counts, escaping, read back by a parser', () => {
   const suites = parseJunit(junitXml([failed, errored]));
