@@ -389,7 +389,9 @@ async function failover(step: PlannedStep, a: Extract<PlannedAction, { kind: 'fa
     kube: await c.kube(survivor),
     appUuid: uuid,
     lostNode,
-    kill: async () => void (await kill(x, a.node)),
+    kill: async () => {
+      await kill(x, a.node);
+    },
     reporter: async () => {
       await x.refresh();
       const on = x.obs.runningOn(uuid, facts);
