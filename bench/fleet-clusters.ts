@@ -12,6 +12,7 @@
  * Time scale `FLEET_TIME_SCALE` (default 1: a time-scaled fleet multiplies the steady-state work of every cluster).
  * Devices poll their config every 30 s (spec) instead of EVE's 60 s. Printed with the load average; stops by itself
  * (each phase ≤ `FLEET_BENCH_LIMIT_S`, default 55 s + 0.12 s per cluster), the fleet included.
+ * `FLEET_CPU_PROF=<dir>`: the fleet runs with --cpu-prof into <dir> (written when it stops).
  * Run: `npm run build && node dist/bench/fleet-clusters.js` (smaller: `FLEET_CLUSTERS=100 node dist/bench/fleet-clusters.js`).
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -26,6 +27,8 @@ const N = Number(process.env.FLEET_CLUSTERS ?? 1000);
 const FAILOVERS = Math.min(N, Number(process.env.FLEET_FAILOVERS ?? 100));
 const SCALE = Number(process.env.FLEET_TIME_SCALE ?? 1);
 const LIMIT_MS = Number(process.env.FLEET_BENCH_LIMIT_S ?? 55 + 0.12 * N) * 1000;
+/** Real seconds of steady state (all READY) over which the fleet's CPU per cluster is measured. */
+const STEADY_S = Number(process.env.FLEET_STEADY_S ?? 20);
 /** EVE's failover timeline (cluster.md §10): detach on the new pod's node at ~T+65 s, then tens of seconds until Running. */
 const EVE_FAILOVER_MS = 95_000;
 /** bench/failover.ts's goal for the full path (agents, stand-ins, etcd) at time scale 1. */
@@ -67,6 +70,13 @@ function controllerView(): Map<string, { uuid: string; ready: boolean; app?: { i
 
 const members = (k: number): string[] => [0, 1, 2].map((i) => `${PREFIX}${k * 3 + i}`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** CPU ms (user + system) the process `pid` has used so far (Linux /proc; its process.cpuUsage() seen from outside). */
+async function cpuMsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 (1-based, counting pid and comm), in clock ticks of 10 ms.
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
 
 process.stdout.write(`${N} three-node clusters (one PREFERRED app each) in one fleet process, time scale ${SCALE}; ${load()}\n`);
 const t0 = performance.now();
@@ -74,7 +84,7 @@ const fleet = startFleet([
   '--config-dir', folder, '--state', stateFile, '--count', String(N * 3), '--ramp', '2000', '--serial-prefix', PREFIX,
   '--profile', profile, '--controller-admin', ctl.admin.adminUrl, '--k3s-config', 'pod-start-delay=1s',
   '--time-scale', String(SCALE), '--config-interval', '30', '--info-interval', '3600', '--metric-interval', '3600',
-]);
+], process.env.FLEET_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.FLEET_CPU_PROF)}`] : []);
 const lastSnap = (): Snapshot | undefined => fleet.snapshots.at(-1);
 let failed = false;
 try {
@@ -109,6 +119,17 @@ try {
       `all ${N} clusters READY (${N * 3} members, at the controller) ${sec(readyMs)} after the fleet started (onboarding included)\n` +
         `fleet RSS ${snap?.rssMiB ?? '?'} MiB (heap ${snap?.heapUsedMiB ?? '?'} MiB), ${base} MiB at its first live-view line: ` +
         `${snap?.rssMiB ? (((snap.rssMiB - base) * 1024) / N).toFixed(0) : '?'} KiB per cluster (3 devices' protocol cores + the cluster and its app); ${load()}\n`,
+    );
+    // Steady state: the fleet's CPU per formed cluster (load-insensitive: CPU time, not wall time).
+    const pid = fleet.child.pid!;
+    const c0 = await cpuMsOf(pid);
+    const w0 = performance.now();
+    await sleep(STEADY_S * 1000);
+    const cpu = (await cpuMsOf(pid)) - c0;
+    const wall = (performance.now() - w0) / 1000;
+    process.stdout.write(
+      `steady state over ${wall.toFixed(1)} s real: fleet CPU ${((cpu / wall / 1000) * 100).toFixed(0)} % of a core, ` +
+        `${(cpu / wall / N).toFixed(3)} CPU-ms per cluster per second (real; ×${SCALE} spec); ${load()}\n`,
     );
   }
 

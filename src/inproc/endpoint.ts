@@ -67,8 +67,10 @@ export class InprocEndpoint {
     this.watches.clear();
   }
 
-  private async thawed(signal: AbortSignal): Promise<void> {
+  /** Waits while the endpoint is frozen (the request's signal, and so its deadline timer, is read only then). */
+  private async thawed(req: KubeTransportRequest): Promise<void> {
     while (this.gate) {
+      const signal = req.signal;
       const gate = this.gate.promise;
       await new Promise<void>((resolve, reject) => {
         const onAbort = (): void => reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
@@ -88,7 +90,7 @@ export class InprocEndpoint {
 
   private async reply(req: KubeTransportRequest): Promise<ApiReply> {
     if (!this.open) throw connectError('ECONNREFUSED', this.address);
-    await this.thawed(req.signal);
+    await this.thawed(req);
     if (!this.open) throw Object.assign(new Error(`read ECONNRESET ${this.address}`), { code: 'ECONNRESET' });
     return this.router.handle({
       method: req.method,

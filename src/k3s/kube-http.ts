@@ -40,7 +40,11 @@ export interface KubeTransportRequest {
   path: string;
   headers: Record<string, string>;
   body?: string;
-  signal: AbortSignal;
+  /**
+   * The caller's cancel and the request's deadline. Over a transport it is made when first read (a getter): an
+   * answer from memory needs no timer, only a request that waits (a frozen endpoint) does.
+   */
+  readonly signal: AbortSignal;
 }
 
 /**
@@ -102,9 +106,12 @@ export class KubeHttpClient {
   async request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json', signal?: AbortSignal): Promise<T> {
     const url = this.opts.baseUrl + path;
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body, this.opts.replacer));
-    const timeout = AbortSignal.timeout(Math.max(this.opts.minRealTimeoutMs ?? 2_000, this.opts.clock.scaled(this.opts.timeoutMs ?? 10_000)));
-    const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    if (this.opts.transport) return this.viaTransport<T>(this.opts.transport, method, path, data, contentType, sig);
+    const deadline = (): AbortSignal => {
+      const timeout = AbortSignal.timeout(Math.max(this.opts.minRealTimeoutMs ?? 2_000, this.opts.clock.scaled(this.opts.timeoutMs ?? 10_000)));
+      return signal ? AbortSignal.any([signal, timeout]) : timeout;
+    };
+    if (this.opts.transport) return this.viaTransport<T>(this.opts.transport, method, path, data, contentType, signal, deadline);
+    const sig = deadline();
     return new Promise<T>((resolve, reject) => {
       const req = this.transport.request(
         url,
@@ -136,12 +143,30 @@ export class KubeHttpClient {
     });
   }
 
-  private async viaTransport<T>(t: KubeTransport, method: string, path: string, data: Buffer | undefined, contentType: string, signal: AbortSignal): Promise<T> {
+  private async viaTransport<T>(
+    t: KubeTransport,
+    method: string,
+    path: string,
+    data: Buffer | undefined,
+    contentType: string,
+    signal: AbortSignal | undefined,
+    deadline: () => AbortSignal,
+  ): Promise<T> {
     const headers: Record<string, string> = { ...this.auth, Accept: 'application/json', ...(data ? { 'Content-Type': contentType } : {}) };
     let res: { status: number; body: string };
     try {
-      signal.throwIfAborted();
-      res = await t.request({ method, path, headers, ...(data ? { body: data.toString('utf8') } : {}), signal });
+      signal?.throwIfAborted();
+      let sig: AbortSignal | undefined;
+      const req: KubeTransportRequest = {
+        method,
+        path,
+        headers,
+        ...(data ? { body: data.toString('utf8') } : {}),
+        get signal() {
+          return (sig ??= deadline());
+        },
+      };
+      res = await t.request(req);
     } catch (e) {
       throw new KubeHttpError(`${method} ${path}: ${(e as Error).message}`, 0, undefined, this.opts.baseUrl + path, e);
     }

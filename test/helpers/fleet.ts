@@ -33,10 +33,10 @@ export interface FleetProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `edgesim fleet run <args> --output json --view 0.5`. */
-export function startFleet(args: string[]): FleetProcess {
+/** Starts `edgesim fleet run <args> --output json --view 0.5` (`nodeArgs`: options of node itself, e.g. --cpu-prof). */
+export function startFleet(args: string[], nodeArgs: string[] = []): FleetProcess {
   const [exe, pre] = cliCommand();
-  const child = spawn(exe, [...pre, 'fleet', 'run', '--output', 'json', '--view', '0.5', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(exe, [...nodeArgs, ...pre, 'fleet', 'run', '--output', 'json', '--view', '0.5', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const snapshots: Snapshot[] = [];
   let err = '';
   let buf = '';

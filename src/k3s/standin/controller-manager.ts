@@ -1,17 +1,20 @@
 /**
  * The controllers one elected server runs (k3s runs kube-controller-manager and kube-scheduler inside the
  * server process): node lifecycle every node-monitor-period (10 s, cluster.md §4.1); taint eviction with pod GC,
- * the ReplicaSet controller and the scheduler in one pass every half second. Each loop skips a tick while its
- * previous pass still runs.
+ * the ReplicaSet controller and the scheduler in one pass, checked every half second: it runs when a watch saw
+ * its input (nodes, pods, ReplicaSets) change, or when a deadline it computed (a toleration's end, a retry) comes
+ * due — kube-controller-manager reacts to its informers so — keeping the eviction timeline exact to the half
+ * second. Each loop skips a tick while its previous pass still runs.
  */
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage } from '../../common/index.js';
+import { ChangeFeed, nodeChangeMatters, passDue } from './change-feed.js';
 import type { KubeApi } from './kube-api.js';
 import { LeaderElector } from './leader.js';
 import { NodeLifecycleController } from './node-lifecycle.js';
 import { ReplicaSetController } from './replicaset-controller.js';
 import { Scheduler } from './scheduler.js';
-import { resourceOf } from './resources.js';
+import { keyPrefix, resourceOf } from './resources.js';
 
 /** Options of {@link startControllers}. */
 export interface ControllerManagerOptions {
@@ -37,6 +40,13 @@ export function startControllers(opts: ControllerManagerOptions): () => void {
   const lifecycle = new NodeLifecycleController({ api: opts.api, graceMs: opts.nodeMonitorGraceMs, clock: opts.clock, logger: opts.logger });
   const scheduler = new Scheduler({ api: opts.api, clock: opts.clock, logger: opts.logger });
   const replicasets = new ReplicaSetController({ api: opts.api, clock: opts.clock, logger: opts.logger });
+  const feed = new ChangeFeed(opts.api.store, [
+    { prefix: keyPrefix(resourceOf('nodes')), matters: nodeChangeMatters },
+    { prefix: keyPrefix(resourceOf('pods')) },
+    { prefix: keyPrefix(resourceOf('replicasets')) },
+  ]);
+  /** When the pods pass must run even with nothing changed (spec ms). */
+  let dueAt = -Infinity;
   const loop = (name: string, ms: number, fn: () => Promise<void>): (() => void) => {
     let busy = false;
     const run = (): void => {
@@ -52,16 +62,29 @@ export function startControllers(opts: ControllerManagerOptions): () => void {
   const stops = [
     loop('nodelifecycle', opts.nodeMonitorPeriodMs, () => lifecycle.monitorNodes()),
     loop('pods', Math.max(PASS_PERIOD_MS, opts.clock.specMs(MIN_REAL_PASS_MS)), async () => {
-      // One read of nodes and pods per pass keeps the datastore load flat under --time-scale.
-      const snap = { nodes: (await opts.api.list(resourceOf('nodes'), undefined)).items, pods: (await opts.api.list(resourceOf('pods'), undefined)).items };
-      await lifecycle.evictPods(snap);
-      await replicasets.reconcile(snap);
-      await scheduler.schedule(snap);
+      const now = opts.clock.now();
+      if (!passDue({ changed: feed.changed, watching: feed.watching, now, dueAt })) return;
+      // Changes from here on (the pass's own writes included) call for the next pass.
+      feed.changed = false;
+      try {
+        // One read of nodes and pods per pass keeps the datastore load flat under --time-scale.
+        const nodes = await opts.api.list(resourceOf('nodes'), undefined);
+        await feed.follow(nodes.revision);
+        const snap = { nodes: nodes.items, pods: (await opts.api.list(resourceOf('pods'), undefined)).items };
+        const evictAt = await lifecycle.evictPods(snap);
+        const synced = await replicasets.reconcile(snap);
+        const bound = await scheduler.schedule(snap);
+        dueAt = synced && bound ? evictAt : now;
+      } catch (e) {
+        feed.changed = true;
+        throw e;
+      }
     }),
   ];
   log.info('controllers started');
   return () => {
     for (const s of stops) s();
+    feed.close();
     log.info('controllers stopped');
   };
 }

@@ -108,8 +108,12 @@ export class NodeLifecycleController {
     }
   }
 
-  /** Taint-based eviction and pod GC on one snapshot (run often: tolerations are counted in seconds). */
-  async evictPods(snap: ClusterSnapshot): Promise<void> {
+  /**
+   * Taint-based eviction and pod GC on one snapshot (run often: tolerations are counted in seconds). Returns when
+   * it must run again with nothing changed: the earliest toleration end still ahead, `now` after a failed
+   * eviction, Infinity when nothing is pending.
+   */
+  async evictPods(snap: ClusterSnapshot): Promise<number> {
     const { api, clock } = this.opts;
     const podsT = resourceOf('pods');
     const { nodes, pods } = snap;
@@ -125,6 +129,7 @@ export class NodeLifecycleController {
       }
     }
     for (const id of this.taintSeen.keys()) if (!seen.has(id)) this.taintSeen.delete(id);
+    let next = Infinity;
     for (const pod of pods as any[]) {
       const nodeName: string | undefined = pod.spec?.nodeName;
       if (!nodeName) continue;
@@ -159,14 +164,20 @@ export class NodeLifecycleController {
           evictAt = Math.max(evictAt, added + clock.scaled(secs * 1000));
         }
       }
-      if (!untolerated && (forever || now < evictAt)) continue;
+      if (!untolerated && forever) continue;
+      if (!untolerated && now < evictAt) {
+        next = Math.min(next, evictAt);
+        continue;
+      }
       try {
         await api.delete(podsT, pod.metadata.namespace, pod.metadata.name);
         this.log.info('pod evicted by NoExecute taint', { pod: ref, node: nodeName, tolerationSeconds: untolerated ? 0 : minSeconds });
       } catch (e) {
         this.log.warn('eviction failed', { pod: ref, error: errorMessage(e) });
+        next = now;
       }
     }
+    return next;
   }
 }
 /* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument */

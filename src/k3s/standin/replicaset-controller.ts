@@ -34,8 +34,8 @@ export class ReplicaSetController {
     this.log = opts.logger.child({ component: 'k3s.standin.replicaset' });
   }
 
-  /** One pass over every ReplicaSet and orphaned pod, with the pods of the snapshot. */
-  async reconcile(snap: ClusterSnapshot): Promise<void> {
+  /** One pass over every ReplicaSet and orphaned pod, with the pods of the snapshot; false when a sync failed. */
+  async reconcile(snap: ClusterSnapshot): Promise<boolean> {
     const { api } = this.opts;
     const rsT = resourceOf('replicasets');
     const podsT = resourceOf('pods');
@@ -49,13 +49,16 @@ export class ReplicaSetController {
         this.log.info('orphaned pod deleted', { pod: `${pod.metadata.namespace}/${pod.metadata.name}` });
       }
     }
+    let synced = true;
     for (const rs of rss as any[]) {
       try {
         await this.reconcileOne(rs, pods as any[]);
       } catch (e) {
+        synced = false;
         this.log.debug('replicaset sync failed', { rs: `${rs.metadata.namespace}/${rs.metadata.name}`, error: errorMessage(e) });
       }
     }
+    return synced;
   }
 
   private async reconcileOne(rs: any, pods: any[]): Promise<void> {

@@ -58,13 +58,14 @@ export class Scheduler {
     this.log = opts.logger.child({ component: 'k3s.standin.scheduler' });
   }
 
-  /** One scheduling pass over every unbound pod of the snapshot. */
-  async schedule(snap: ClusterSnapshot): Promise<void> {
+  /** One scheduling pass over every unbound pod of the snapshot; false when a binding failed (retry it). */
+  async schedule(snap: ClusterSnapshot): Promise<boolean> {
     const { api, clock } = this.opts;
     const podsT = resourceOf('pods');
     const { pods, nodes } = snap;
     const pending = (pods as any[]).filter((p) => !p.spec?.nodeName && !p.metadata.deletionTimestamp && (p.spec?.schedulerName ?? 'default-scheduler') === 'default-scheduler');
-    if (pending.length === 0) return;
+    if (pending.length === 0) return true;
+    let bound = true;
     const load = new Map<string, number>();
     for (const p of pods as any[]) if (p.spec?.nodeName) load.set(p.spec.nodeName, (load.get(p.spec.nodeName) ?? 0) + 1);
     for (const pod of pending) {
@@ -96,9 +97,11 @@ export class Scheduler {
         load.set(target, (load.get(target) ?? 0) + 1);
         this.log.info('pod bound', { pod: ref, node: target, score: score(pod, feasible[0]) });
       } catch (e) {
+        bound = false;
         this.log.debug('binding failed', { pod: ref, error: errorMessage(e) });
       }
     }
+    return bound;
   }
 }
 /* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument */
