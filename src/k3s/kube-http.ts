@@ -28,6 +28,13 @@ export class KubeHttpError extends Error {
   }
 }
 
+/** Whether a request failed because its deadline fired (not the caller's abort, not an answer). */
+export function isDeadlineError(e: unknown): boolean {
+  let c: unknown = e;
+  for (let i = 0; i < 3 && c instanceof Error; i++, c = c.cause) if (c.name === 'TimeoutError') return true;
+  return false;
+}
+
 /** Type guard for {@link KubeHttpError}. */
 export function isKubeHttpError(e: unknown): e is KubeHttpError {
   return e instanceof KubeHttpError;
@@ -77,8 +84,11 @@ export interface KubeHttpClientOptions {
   /** Shortest real per-request timeout, whatever the time scale (the server answers in real time). @default 2000 */
   minRealTimeoutMs?: number;
   clock: Clock;
-  /** JSON.parse reviver for answers (the agent turns timestamps into Dates, as client-node's types say). */
-  reviver?: (this: unknown, key: string, value: unknown) => unknown;
+  /**
+   * Applied to every parsed answer (the agent turns timestamps into Dates, as client-node's types say). A walk after
+   * JSON.parse, not a JSON.parse reviver: V8 calls a reviver for every value, ~2.5× the parse.
+   */
+  revive?: (parsed: unknown) => unknown;
   /** JSON.stringify replacer for bodies. */
   replacer?: (this: unknown, key: string, value: unknown) => unknown;
   /** Carries the requests instead of HTTP(S) (`baseUrl` then only names the server in errors). */
@@ -102,12 +112,16 @@ export class KubeHttpClient {
     });
   }
 
-  /** Sends one request and returns the parsed JSON body; non-2xx answers throw {@link KubeHttpError}. */
-  async request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json', signal?: AbortSignal): Promise<T> {
+  /**
+   * Sends one request and returns the parsed JSON body; non-2xx answers throw {@link KubeHttpError}. `deadlineMs`
+   * (real ms) replaces the client's timeout for this request; when it fires, the error's `cause` is the
+   * TimeoutError (see {@link isDeadlineError}).
+   */
+  async request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json', signal?: AbortSignal, deadlineMs?: number): Promise<T> {
     const url = this.opts.baseUrl + path;
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body, this.opts.replacer));
     const deadline = (): AbortSignal => {
-      const timeout = AbortSignal.timeout(Math.max(this.opts.minRealTimeoutMs ?? 2_000, this.opts.clock.scaled(this.opts.timeoutMs ?? 10_000)));
+      const timeout = AbortSignal.timeout(deadlineMs ?? Math.max(this.opts.minRealTimeoutMs ?? 2_000, this.opts.clock.scaled(this.opts.timeoutMs ?? 10_000)));
       return signal ? AbortSignal.any([signal, timeout]) : timeout;
     };
     if (this.opts.transport) return this.viaTransport<T>(this.opts.transport, method, path, data, contentType, signal, deadline);
@@ -177,11 +191,11 @@ export class KubeHttpClient {
   private answer<T>(method: string, path: string, code: number, text: string): T {
     let parsed: unknown = text;
     try {
-      parsed = text ? JSON.parse(text, this.opts.reviver) : undefined;
+      parsed = text ? JSON.parse(text) : undefined;
     } catch {
       // Not JSON (e.g. /cacerts); hand back the text.
     }
-    if (code >= 200 && code < 300) return parsed as T;
+    if (code >= 200 && code < 300) return (this.opts.revive && parsed !== null && typeof parsed === 'object' ? this.opts.revive(parsed) : parsed) as T;
     const st = parsed as { message?: string; reason?: string } | undefined;
     throw new KubeHttpError(`${method} ${path}: ${code} ${st?.message ?? text}`, code, st?.reason, this.opts.baseUrl + path);
   }

@@ -10,7 +10,7 @@
 import type { V1Lease, V1Node, V1NodeList, V1Pod, V1PodList, V1PersistentVolumeClaim, V1ReplicaSet } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { errorMessage, type Clock, type Logger } from '../common/index.js';
-import { KubeHttpClient, isKubeHttpError, type KubeTransport } from './kube-http.js';
+import { KubeHttpClient, isDeadlineError, isKubeHttpError, type KubeTransport } from './kube-http.js';
 import { KubeconfigError, readKubeconfig, type KubeEndpoint } from './kubeconfig.js';
 
 /** Namespace of every EVE app workload, PVC and the kube-stats lease (cluster.md §9.1, §7.1). */
@@ -226,9 +226,19 @@ const DATE_FIELDS = new Set([
 ]);
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 
-/** Answers' timestamps become Dates, as the object types say. */
-function reviveDates(key: string, value: unknown): unknown {
-  return typeof value === 'string' && DATE_FIELDS.has(key) && RFC3339.test(value) ? new Date(value) : value;
+/** Answers' timestamps become Dates, as the object types say (in place, at any depth). */
+export function reviveDates(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    for (const x of value) if (x !== null && typeof x === 'object') reviveDates(x);
+  } else if (value !== null && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      const x = o[k];
+      if (x !== null && typeof x === 'object') reviveDates(x);
+      else if (typeof x === 'string' && DATE_FIELDS.has(k) && RFC3339.test(x)) o[k] = new Date(x);
+    }
+  }
+  return value;
 }
 
 /**
@@ -258,12 +268,14 @@ export class KubeClient {
   readonly #clock: Clock;
   readonly #timeoutMs: number;
   readonly #ns: string;
+  readonly #inProcess: boolean;
 
   private constructor(endpoint: KubeEndpoint, opts: KubeClientOptions, transport?: KubeTransport) {
     this.#log = opts.logger.child({ component: 'k3s.kube' });
     this.#clock = opts.clock;
     this.#timeoutMs = opts.callTimeoutMs ?? KUBE_CALL_TIMEOUT_MS;
     this.#ns = opts.namespace ?? EVE_KUBE_APP_NAMESPACE;
+    this.#inProcess = transport !== undefined;
     this.#http = new KubeHttpClient({
       baseUrl: endpoint.server,
       ...(endpoint.caPem ? { caPem: endpoint.caPem } : {}),
@@ -273,7 +285,7 @@ export class KubeClient {
       timeoutMs: this.#timeoutMs * 2,
       minRealTimeoutMs: MIN_REAL_CALL_TIMEOUT_MS * 2,
       clock: opts.clock,
-      reviver: reviveDates,
+      revive: reviveDates,
       replacer: microTime,
       ...(transport ? { transport } : {}),
     });
@@ -325,13 +337,15 @@ export class KubeClient {
     signal: AbortSignal | undefined,
     req: { method: string; path: string; body?: unknown; contentType?: string },
   ): Promise<T> {
-    const deadline = AbortSignal.timeout(Math.max(MIN_REAL_CALL_TIMEOUT_MS, this.#clock.scaled(this.#timeoutMs)));
-    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const ms = Math.max(MIN_REAL_CALL_TIMEOUT_MS, this.#clock.scaled(this.#timeoutMs));
+    // In process the transport makes the deadline only if the request waits (a fleet makes thousands a second).
+    const deadline = this.#inProcess ? undefined : AbortSignal.timeout(ms);
+    const combined = signal && deadline ? AbortSignal.any([signal, deadline]) : (deadline ?? signal);
     try {
-      return await this.#http.request<T>(req.method, req.path, req.body, req.contentType, combined);
+      return await this.#http.request<T>(req.method, req.path, req.body, req.contentType, combined, this.#inProcess ? ms : undefined);
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
-      const err = deadline.aborted
+      const err = (deadline ? deadline.aborted : isDeadlineError(e))
         ? new KubeError('UNREACHABLE', `kube: ${op}${target ? ` ${target}` : ''}: no answer within ${this.#timeoutMs} ms`, {
             op,
             ...(target ? { target } : {}),

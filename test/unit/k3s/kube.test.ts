@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClock, isAbortError } from '../../../src/common/index.js';
 import { KubeClient, isKubeError, toKubeNodeStatus, toKubePodStatus } from '../../../src/k3s/index.js';
+import { reviveDates } from '../../../src/k3s/kube.js';
 import { captureLogger } from './capture-logger.js';
 import { startFakeKubeApi, type FakeKubeApi } from './fake-kube-api.js';
 
@@ -226,4 +227,15 @@ void describe('KubeClient', () => {
       (e) => isKubeError(e, 'UNREACHABLE'),
     );
   });
+});
+
+describe('reviveDates (answers parsed, then timestamps made Dates)', () => {
+  const cases: [string, unknown, unknown][] = [
+    ['a date field at depth', { metadata: { creationTimestamp: '2026-01-01T00:00:00Z' } }, { metadata: { creationTimestamp: new Date('2026-01-01T00:00:00Z') } }],
+    ['in arrays of objects, with a fraction and an offset', { status: { conditions: [{ type: 'Ready', lastHeartbeatTime: '2026-01-01T00:00:02.123456+01:00' }] } }, { status: { conditions: [{ type: 'Ready', lastHeartbeatTime: new Date('2026-01-01T00:00:02.123456+01:00') }] } }],
+    ['a date-looking value under another key stays text', { metadata: { name: '2026-01-01T00:00:00Z' } }, { metadata: { name: '2026-01-01T00:00:00Z' } }],
+    ['a date field that is not RFC 3339 stays text', { spec: { renewTime: 'yesterday' } }, { spec: { renewTime: 'yesterday' } }],
+    ['null and numbers untouched', { a: null, startTime: null, b: [1, 'x', null] }, { a: null, startTime: null, b: [1, 'x', null] }],
+  ];
+  for (const [name, input, want] of cases) it(name, () => assert.deepEqual(reviveDates(structuredClone(input)), want));
 });
