@@ -27,8 +27,9 @@ const N = Number(process.env.FLEET_CLUSTERS ?? 1000);
 const FAILOVERS = Math.min(N, Number(process.env.FLEET_FAILOVERS ?? 100));
 const SCALE = Number(process.env.FLEET_TIME_SCALE ?? 1);
 const LIMIT_MS = Number(process.env.FLEET_BENCH_LIMIT_S ?? 55 + 0.12 * N) * 1000;
-/** Real seconds of steady state (all READY) over which the fleet's CPU per cluster is measured. */
+/** Real seconds of steady state over which the fleet's CPU per cluster is measured, after waiting STEADY_WAIT_S past all READY (apps settle at a 2 s loop for 60 s after a change). */
 const STEADY_S = Number(process.env.FLEET_STEADY_S ?? 20);
+const STEADY_WAIT_S = Number(process.env.FLEET_STEADY_WAIT_S ?? 0);
 /** EVE's failover timeline (cluster.md §10): detach on the new pod's node at ~T+65 s, then tens of seconds until Running. */
 const EVE_FAILOVER_MS = 95_000;
 /** bench/failover.ts's goal for the full path (agents, stand-ins, etcd) at time scale 1. */
@@ -122,13 +123,14 @@ try {
     );
     // Steady state: the fleet's CPU per formed cluster (load-insensitive: CPU time, not wall time).
     const pid = fleet.child.pid!;
+    await sleep(STEADY_WAIT_S * 1000);
     const c0 = await cpuMsOf(pid);
     const w0 = performance.now();
     await sleep(STEADY_S * 1000);
     const cpu = (await cpuMsOf(pid)) - c0;
     const wall = (performance.now() - w0) / 1000;
     process.stdout.write(
-      `steady state over ${wall.toFixed(1)} s real: fleet CPU ${((cpu / wall / 1000) * 100).toFixed(0)} % of a core, ` +
+      `steady state over ${wall.toFixed(1)} s real (from ${STEADY_WAIT_S} s after all READY): fleet CPU ${((cpu / wall / 1000) * 100).toFixed(0)} % of a core, ` +
         `${(cpu / wall / N).toFixed(3)} CPU-ms per cluster per second (real; ×${SCALE} spec); ${load()}\n`,
     );
   }
