@@ -13,7 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -49,8 +49,11 @@ console.log(`fleet of ${count} devices, ramp ${ramp}/s, time scale ${timeScale},
 const dir = await mkdtemp(path.join(tmpdir(), 'edgesim-bench-fleet-'));
 const dataDir = path.join(dir, 'ctl');
 const children: ChildProcess[] = [];
+/** EDGESIM_BENCH_FLEET_CPU_PROF=DIR: both processes write a V8 CPU profile there (`node --cpu-prof`) when they stop. */
+const cpuProfDir = process.env.EDGESIM_BENCH_FLEET_CPU_PROF;
 const start = (args: string[], stdout: 'ignore' | 'pipe'): ChildProcess => {
-  const c = spawn(process.execPath, [...cli, ...args], { stdio: ['ignore', stdout, 'inherit'] });
+  const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(cpuProfDir), '--cpu-prof-name', `${args[0]}.${Date.now()}.cpuprofile`] : [];
+  const c = spawn(process.execPath, [...prof, ...cli, ...args], { stdio: ['ignore', stdout, 'inherit'] });
   children.push(c);
   return c;
 };
@@ -72,6 +75,7 @@ try {
   await admin.exportDeviceConfig({ outDir: folder });
   await admin.addOnboard(await readFile(path.join(folder, 'onboard.cert.pem'), 'utf8'), ['*']);
 
+  const c00 = procStats(ctl.pid!);
   const t0 = performance.now();
   const fleet = start(
     ['fleet', 'run', '--config-dir', folder, '--state', path.join(dir, 'fleet.db'), '--count', String(count), '--ramp', String(ramp),
@@ -91,18 +95,26 @@ try {
   const db = new Database(path.join(dataDir, 'controller.db'), { readonly: true, fileMustExist: true });
   const withInfo = db.prepare("SELECT count(*) AS n FROM info_latest WHERE ztype = 'ZiDevice'");
   let onboardedS = NaN;
+  let onboardCpu = { fleetS: NaN, ctlS: NaN };
   for (;;) {
     if (fleet.exitCode !== null) throw new Error(`fleet exited with ${fleet.exitCode}`);
     const n = (withInfo.get() as { n: number }).n;
     if (Number.isNaN(firstRss.rss) && n > 0) Object.assign(firstRss, { rss: procStats(fleet.pid!).rssMiB, devices: n });
     if (n >= count) {
       onboardedS = (performance.now() - t0) / 1000;
+      onboardCpu = { fleetS: procStats(fleet.pid!).cpuS, ctlS: procStats(ctl.pid!).cpuS - c00.cpuS };
       break;
     }
     if ((performance.now() - t0) / 1000 > ONBOARD_LIMIT_S) throw new Error(`only ${n} of ${count} devices reported within ${ONBOARD_LIMIT_S} s`);
     await clock.sleepReal(200);
   }
   console.log(`onboarding: ${count} devices from fleet start to first info stored in ${onboardedS.toFixed(1)} s = ${(count / onboardedS).toFixed(0)} devices/s`);
+  const fleetMs = (onboardCpu.fleetS * 1000) / count;
+  const ctlMs = (onboardCpu.ctlS * 1000) / count;
+  console.log(
+    `onboarding CPU per device (the whole window, process start included): fleet ${fleetMs.toFixed(2)} ms, controller ${ctlMs.toFixed(2)} ms, ` +
+      `total ${(fleetMs + ctlMs).toFixed(2)} ms → ceiling on ${availableParallelism()} cores ${((availableParallelism() * 1000) / (fleetMs + ctlMs)).toFixed(0)} devices/s`,
+  );
 
   // Let the ramp's burst settle one view period, then measure a steady window.
   await clock.sleepReal(2000);

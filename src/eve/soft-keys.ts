@@ -14,6 +14,8 @@ export interface SoftKey {
   readonly privateKey: Uint8Array;
   /** Public key as an uncompressed SEC1 point (0x04 ‖ X ‖ Y, 65 bytes). */
   readonly publicKey: Uint8Array;
+  /** The same key as a node:crypto KeyObject, when it was made or loaded as one (saves rebuilding it from JWK). */
+  readonly keyObject?: KeyObject;
 }
 
 /** Why a key could not be used. */
@@ -101,6 +103,7 @@ export function opensslSigner(key: SoftKey): Signer {
 
 /** The node:crypto private KeyObject of a soft key. */
 export function softKeyObject(key: SoftKey): KeyObject {
+  if (key.keyObject) return key.keyObject;
   const jwk = {
     kty: 'EC',
     crv: 'P-256',
@@ -151,5 +154,6 @@ function softKeyFromKeyObject(key: KeyObject): SoftKey {
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d) {
     throw new KeyError('UNSUPPORTED_KEY', `expected an EC P-256 private key, got ${jwk.kty ?? '?'} ${jwk.crv ?? ''}`.trim());
   }
-  return { privateKey: Buffer.from(jwk.d, 'base64url'), publicKey: publicPoint(key) };
+  const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+  return { privateKey: Buffer.from(jwk.d, 'base64url'), publicKey: point, keyObject: key };
 }
