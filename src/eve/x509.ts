@@ -256,9 +256,13 @@ function issuerFacts(pem: string | Buffer): IssuerFacts {
     notBefore: tbs.validity.notBefore.getTime(),
     notAfter: tbs.validity.notAfter.getTime(),
   };
-  if (issuerCache.size >= ISSUER_CACHE_MAX) issuerCache.delete(issuerCache.keys().next().value!);
-  issuerCache.set(text, facts);
+  rememberIssuer(text, facts);
   return facts;
+}
+
+function rememberIssuer(pem: string, facts: IssuerFacts): void {
+  if (issuerCache.size >= ISSUER_CACHE_MAX) issuerCache.delete(issuerCache.keys().next().value!);
+  issuerCache.set(pem, facts);
 }
 
 /** DER → PEM with 64-character lines and a trailing newline (Go's pem.Encode). */
@@ -468,7 +472,13 @@ export async function createCertificate(opts: CertificateOptions): Promise<strin
   ]);
   const tbs = tbsDer(shapeKey, { subject, issuer: issuerName, extensionsBefore: before, isCA: opts.isCA, extensionsAfter: after }, values);
   const raw = await signMessage(opts.signer, tbs, (m) => createHash('sha256').update(m).digest(), opts.signal);
-  return toPem(derTlv(0x30, tbs, SIG_ALG_DER, derTlv(0x03, Buffer.from([0]), rawSignatureToDer(raw))));
+  const pem = toPem(derTlv(0x30, tbs, SIG_ALG_DER, derTlv(0x03, Buffer.from([0]), rawSignatureToDer(raw))));
+  if (opts.isCA) {
+    // A CA made here issues next (a device cert its ECDH and attestation certs): remembered, not parsed back.
+    const ski = createHash('sha1').update(point).digest();
+    rememberIssuer(pem, { subject, subjectDer, ski: Uint8Array.from(ski).buffer, notBefore, notAfter });
+  }
+  return pem;
 }
 
 const LINUX_FOUNDATION_DEVICE = { C: 'US', ST: 'CA', L: 'San Francisco', O: 'The Linux Foundation' } as const;
