@@ -103,7 +103,10 @@ export function registerFleetCommands(program: Command): void {
       .option('--metric-interval <s>', 'metrics interval in seconds (default: config item, else 60)')
       .option('--view <s>', 'live view period in seconds (0 = off)', '5')
       .option('--output <format>', 'live view format: table or json (default: table on a terminal, else json)')
-      .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics, loopback only (default: off)')
+      .option(
+        '--metrics-listen <host:port>',
+        'serve Prometheus metrics (aggregates only) at http://HOST:PORT/metrics; a bare port = 127.0.0.1, another address only when written out, e.g. 0.0.0.0:9470 in a pod (default: off)',
+      )
       .option('--admin-socket <path>', 'admin API unix socket (fleet status|devices|device|fault) (default: <state>.sock)'),
     'warn',
   ).action(
