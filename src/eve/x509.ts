@@ -134,6 +134,22 @@ const EKU_OID: Record<ExtKeyUsageName, string> = { serverAuth: id_kp_serverAuth,
 /** ASN.1 PrintableString alphabet (X.680 §41.4); Go uses it when every character fits, else UTF8String. */
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
 
+/** Names by their fields: the few a process issues under are built and encoded once. */
+const nameCache = new Map<string, { name: Name; der: Buffer }>();
+
+/** The Name of `dn` and its DER. */
+function encodedName(dn: DistinguishedName): { name: Name; der: Buffer } {
+  const key = JSON.stringify(DN_ORDER.map((k) => dn[k] ?? ''));
+  let hit = nameCache.get(key);
+  if (!hit) {
+    const name = buildName(dn);
+    hit = { name, der: Buffer.from(AsnConvert.serialize(name)) };
+    if (nameCache.size >= 256) nameCache.delete(nameCache.keys().next().value!);
+    nameCache.set(key, hit);
+  }
+  return hit;
+}
+
 function buildName(dn: DistinguishedName): Name {
   const rdns: RelativeDistinguishedName[] = [];
   for (const key of DN_ORDER) {
@@ -384,14 +400,14 @@ function buildTemplate(shape: TbsShape, v: TbsValues): TbsTemplate | null {
 }
 
 /** The TBSCertificate for `v`: patched from the shape's template, or encoded in full when there is none. */
-function tbsDer(shapeKey: string, shape: TbsShape, v: TbsValues): Buffer {
+function tbsDer(shapeKey: string, shapeOf: () => TbsShape, v: TbsValues): Buffer {
   let tpl = templateCache.get(shapeKey);
   if (tpl === undefined) {
-    tpl = buildTemplate(shape, v);
+    tpl = buildTemplate(shapeOf(), v);
     if (templateCache.size >= TEMPLATE_CACHE_MAX) templateCache.delete(templateCache.keys().next().value!);
     templateCache.set(shapeKey, tpl);
   }
-  if (!tpl) return encodeTbs(shape, v);
+  if (!tpl) return encodeTbs(shapeOf(), v);
   const der = Buffer.from(tpl.der);
   der.set(v.serial, tpl.serial);
   der.write(timeText(v.notBefore), tpl.notBefore, 'latin1');
@@ -419,45 +435,22 @@ export async function createCertificate(opts: CertificateOptions): Promise<strin
   }
   const notBefore = checkedTime(opts.notBefore, 'notBefore');
   const notAfter = checkedTime(opts.notAfter, 'notAfter');
-  const subject = buildName(opts.subject);
-  const subjectDer = Buffer.from(AsnConvert.serialize(subject));
-  let issuerName = subject;
-  let issuerDer: Buffer = subjectDer;
+  const subject = encodedName(opts.subject);
+  let issuer = subject;
   let authorityKeyId: ArrayBuffer | undefined;
   if (opts.issuer !== 'self') {
     const parent = issuerFacts(opts.issuer.certPem);
-    issuerName = parent.subject;
-    issuerDer = parent.subjectDer;
+    issuer = { name: parent.subject, der: parent.subjectDer };
     // Go: AuthorityKeyId = parent.SubjectKeyId unless the issuer and subject names are byte-identical.
-    if (parent.ski && !issuerDer.equals(subjectDer)) authorityKeyId = parent.ski;
+    if (parent.ski && !issuer.der.equals(subject.der)) authorityKeyId = parent.ski;
   }
-
-  const before: Extension[] = [];
-  const ku = opts.keyUsage.reduce((acc, k) => acc | KEY_USAGE_FLAG[k], 0);
-  if (ku !== 0) before.push(ext(id_ce_keyUsage, true, new KeyUsage(ku)));
-  if (opts.extKeyUsage.length > 0) {
-    before.push(ext(id_ce_extKeyUsage, false, new ExtendedKeyUsage(opts.extKeyUsage.map((e) => EKU_OID[e]))));
-  }
-  if (opts.basicConstraints ?? true) {
-    const bc = new BasicConstraints({ cA: opts.isCA });
-    if (opts.pathLen !== undefined) bc.pathLenConstraint = opts.pathLen;
-    before.push(ext(id_ce_basicConstraints, true, bc));
-  }
-  const after: Extension[] = [];
   const dns = opts.subjectAltNames?.dns ?? [];
   const ips = opts.subjectAltNames?.ip ?? [];
-  if (dns.length + ips.length > 0) {
-    const names = [
-      ...dns.map((d) => new GeneralName({ dNSName: d })),
-      ...ips.map((ip) => new GeneralName({ iPAddress: ip })),
-    ];
-    after.push(ext(id_ce_subjectAltName, subject.length === 0, new SubjectAlternativeName(names)));
-  }
   const values: TbsValues = { serial: new Uint8Array(derUnsigned(bigintBytes(opts.serial ?? randomSerial()))), notBefore, notAfter, point, authorityKeyId };
   // Everything that is not patched per certificate, field lengths and time encodings included.
   const shapeKey = JSON.stringify([
-    subjectDer.toString('hex'),
-    issuerDer.toString('hex'),
+    subject.der.toString('hex'),
+    issuer.der.toString('hex'),
     opts.isCA,
     opts.basicConstraints ?? true,
     opts.pathLen,
@@ -470,13 +463,36 @@ export async function createCertificate(opts: CertificateOptions): Promise<strin
     isUtcTime(notAfter),
     authorityKeyId?.byteLength,
   ]);
-  const tbs = tbsDer(shapeKey, { subject, issuer: issuerName, extensionsBefore: before, isCA: opts.isCA, extensionsAfter: after }, values);
+  // The ASN.1 objects of the shape: built only when no template serves it.
+  const shape = (): TbsShape => {
+    const before: Extension[] = [];
+    const ku = opts.keyUsage.reduce((acc, k) => acc | KEY_USAGE_FLAG[k], 0);
+    if (ku !== 0) before.push(ext(id_ce_keyUsage, true, new KeyUsage(ku)));
+    if (opts.extKeyUsage.length > 0) {
+      before.push(ext(id_ce_extKeyUsage, false, new ExtendedKeyUsage(opts.extKeyUsage.map((e) => EKU_OID[e]))));
+    }
+    if (opts.basicConstraints ?? true) {
+      const bc = new BasicConstraints({ cA: opts.isCA });
+      if (opts.pathLen !== undefined) bc.pathLenConstraint = opts.pathLen;
+      before.push(ext(id_ce_basicConstraints, true, bc));
+    }
+    const after: Extension[] = [];
+    if (dns.length + ips.length > 0) {
+      const names = [
+        ...dns.map((d) => new GeneralName({ dNSName: d })),
+        ...ips.map((ip) => new GeneralName({ iPAddress: ip })),
+      ];
+      after.push(ext(id_ce_subjectAltName, subject.name.length === 0, new SubjectAlternativeName(names)));
+    }
+    return { subject: subject.name, issuer: issuer.name, extensionsBefore: before, isCA: opts.isCA, extensionsAfter: after };
+  };
+  const tbs = tbsDer(shapeKey, shape, values);
   const raw = await signMessage(opts.signer, tbs, (m) => createHash('sha256').update(m).digest(), opts.signal);
   const pem = toPem(derTlv(0x30, tbs, SIG_ALG_DER, derTlv(0x03, Buffer.from([0]), rawSignatureToDer(raw))));
   if (opts.isCA) {
     // A CA made here issues next (a device cert its ECDH and attestation certs): remembered, not parsed back.
     const ski = createHash('sha1').update(point).digest();
-    rememberIssuer(pem, { subject, subjectDer, ski: Uint8Array.from(ski).buffer, notBefore, notAfter });
+    rememberIssuer(pem, { subject: subject.name, subjectDer: subject.der, ski: Uint8Array.from(ski).buffer, notBefore, notAfter });
   }
   return pem;
 }
