@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { ControllerAdminClient } from '../src/controller/index.js';
+import { FleetAdminClient, fleetSocketPath } from '../src/fleet/index.js';
 import { createClock } from '../src/common/index.js';
 import { host, procStats } from './lib/host.js';
 
@@ -75,10 +76,11 @@ try {
   await admin.exportDeviceConfig({ outDir: folder });
   await admin.addOnboard(await readFile(path.join(folder, 'onboard.cert.pem'), 'utf8'), ['*']);
 
+  const statePath = path.join(dir, 'fleet.db');
   const c00 = procStats(ctl.pid!);
   const t0 = performance.now();
   const fleet = start(
-    ['fleet', 'run', '--config-dir', folder, '--state', path.join(dir, 'fleet.db'), '--count', String(count), '--ramp', String(ramp),
+    ['fleet', 'run', '--config-dir', folder, '--state', statePath, '--count', String(count), '--ramp', String(ramp),
       '--time-scale', String(timeScale), '--view', '1', '--output', 'json'],
     'pipe',
   );
@@ -114,6 +116,14 @@ try {
   console.log(
     `onboarding CPU per device (the whole window, process start included): fleet ${fleetMs.toFixed(2)} ms, controller ${ctlMs.toFixed(2)} ms, ` +
       `total ${(fleetMs + ctlMs).toFixed(2)} ms → ceiling on ${availableParallelism()} cores ${((availableParallelism() * 1000) / (fleetMs + ctlMs)).toFixed(0)} devices/s`,
+  );
+  const fleetAdmin = new FleetAdminClient(fleetSocketPath(statePath));
+  const byEndpoint = new Map<string, number>();
+  for (const [k, n] of Object.entries((await fleetAdmin.status()).requests)) byEndpoint.set(k.split(' ')[0], (byEndpoint.get(k.split(' ')[0]) ?? 0) + n);
+  fleetAdmin.close();
+  const total = [...byEndpoint.values()].reduce((a, b) => a + b, 0);
+  console.log(
+    `requests per device so far: ${(total / count).toFixed(1)} (` + [...byEndpoint].sort().map(([e, n]) => `${e} ${(n / count).toFixed(2)}`).join(', ') + ')',
   );
 
   // Let the ramp's burst settle one view period, then measure a steady window.

@@ -10,6 +10,7 @@ import {
   sha256,
   softEcdh,
   softKeyToPkcs8Pem,
+  softKeyToSec1Pem,
   softKeyObject,
   softSigner,
 } from '../../../src/eve/index.js';
@@ -51,6 +52,9 @@ void describe('soft keys', () => {
     const key = generateSoftKey();
     const pem = softKeyToPkcs8Pem(key);
     assert.match(pem, /^-----BEGIN PRIVATE KEY-----\n/);
+    const sec1 = softKeyToSec1Pem(key);
+    assert.match(sec1, /^-----BEGIN EC PRIVATE KEY-----\n/);
+    assert.deepEqual(Buffer.from(loadPrivateKeyPem(sec1).privateKey), Buffer.from(key.privateKey));
     const loaded = loadPrivateKeyPem(pem);
     assert.deepEqual({ privateKey: loaded.privateKey, publicKey: loaded.publicKey }, { privateKey: Buffer.from(key.privateKey), publicKey: Buffer.from(key.publicKey) });
     // The KeyObject it was loaded as is kept, and is the same key.
