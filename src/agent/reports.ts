@@ -67,10 +67,16 @@ export function deviceInfoMessage(i: DeviceInfoInput, nowMs: number): info.IZInf
   };
 }
 
+/** This process's RSS, read at most once per (clock) second: a fleet's devices all report the one process. */
+let rssRead = { atMs: -Infinity, bytes: 0 };
+function processRss(nowMs: number): number {
+  if (Math.abs(nowMs - rssRead.atMs) >= 1000) rssRead = { atMs: nowMs, bytes: process.memoryUsage.rss() };
+  return rssRead.bytes;
+}
+
 /** Builds the periodic ZMetricMsg. */
 export function metricsMessage(deviceUuid: string, nowMs: number, lastConfigMs: number): metrics.IZMetricMsg {
-  // RSS alone: the full memoryUsage() also walks the V8 heap spaces, once per device and period in a fleet.
-  const rss = process.memoryUsage.rss();
+  const rss = processRss(nowMs);
   return {
     devID: deviceUuid,
     atTimeStamp: timestampFromMs(nowMs),
