@@ -9,7 +9,7 @@
  */
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage, isAbortError } from '../common/index.js';
-import { info } from '../eve/index.js';
+import { info, infoIdentity } from '../eve/index.js';
 import type { DeviceIdentity, KeyStore } from '../tpm/index.js';
 import { ConfigPoller, type ConfigListener } from './config-poller.js';
 import { ControllerApi } from './controller-api.js';
@@ -181,8 +181,12 @@ export class DeviceCore {
   /** Queues an info message for its object key (reconcilers report through here). */
   async publishInfo(key: string, msg: info.IZInfoMsg): Promise<void> {
     const priority = msg.ztype === info.ZInfoTypes.ZiApp ? PRIORITY.app : PRIORITY.other;
-    await this.queue.enqueue({ key, action: 'info', priority, payload: ControllerApi.encodeInfo(msg) });
-    this.emit('info.queued', `${info.ZInfoTypes[msg.ztype ?? 0] ?? 'ZiNop'} for ${key}`, { key });
+    const payload = ControllerApi.encodeInfo(msg);
+    await this.queue.enqueue({ key, action: 'info', priority, payload });
+    // The identity (content fingerprint, atTimeStamp) lets a watcher find this very message among what the controller
+    // stored (the scenario invariant no-info-lost); computed only when someone listens.
+    if (this.eventListeners.size === 0) return;
+    this.emit('info.queued', `${info.ZInfoTypes[msg.ztype ?? 0] ?? 'ZiNop'} for ${key}`, { key, ...infoIdentity(payload) });
   }
 
   /** Runs until stop(); with `once`, one full cycle then returns (throws on failure). */
@@ -242,6 +246,10 @@ export class DeviceCore {
   /** Sends one queued item and classifies the answer (eve-api.md §3, §11). */
   private async sendQueued(item: QueueItem, signal: AbortSignal): Promise<SendOutcome> {
     if (!this.api.deviceUuid) return 'unreachable';
+    if (this.opts.faults.has('queue-drop')) {
+      this.log.warn('queued item dropped unsent (fault queue-drop)', { key: item.key });
+      return 'drop';
+    }
     const res = await this.session.exchange(() => this.api.send(item.action, item.payload, signal));
     if (res === 'unreachable') return 'unreachable';
     const s = res.status;

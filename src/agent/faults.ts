@@ -19,6 +19,7 @@ export const FAULT_KINDS = [
   'status-server-down', // the cluster status server on :12346 is stopped
   'config-tamper', // config replies get a flipped payload byte before verification
   'config-loop-stall', // the config loop hangs at its next pass until cleared (systemd watchdog pings stop)
+  'queue-drop', // queued infos the queue sends are dropped unsent, as on a 4xx (a planted loss for the no-info-lost check)
 ] as const;
 
 export type FaultKind = (typeof FAULT_KINDS)[number];

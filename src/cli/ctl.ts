@@ -209,7 +209,7 @@ export function registerCtlCommands(program: Command): void {
     .command('inject <kind>')
     .description(
       'Activate a fault: controller-unreachable, controller-5xx, controller-delay, config-tamper, clock-skew, tpm-unavailable, ' +
-        'cluster-interface-down, k3s-killed, k3s-stopped, heartbeats-paused, status-server-down, config-loop-stall.\n' +
+        'cluster-interface-down, k3s-killed, k3s-stopped, heartbeats-paused, status-server-down, config-loop-stall, queue-drop.\n' +
         'Example: edgesim ctl --state-dir ./dev1/state fault inject controller-delay --value 5000 --duration 2m',
     )
     .option('--value <n>', 'kind-specific: ms for controller-delay (default 5000) and clock-skew, HTTP status for controller-5xx (default 503)')

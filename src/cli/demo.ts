@@ -39,7 +39,7 @@ export function registerDemoCommands(program: Command): void {
       .option('--work-dir <dir>', 'keep state and logs (agent.log per node) here; default: a temp dir removed at exit')
       .option('--exit-when-ready', 'exit 0 once every node reported READY and the leader lists them all (for scripts)')
       .option('--profile-start', "with the cluster scenario: exit when READY (as --exit-when-ready) and print node 1's start timeline (controller, swtpm, agent process, module load, key store, onboarding, attestation, first config, k3s spawn, READY)")
-      .option('--timeout <s>', 'with --exit-when-ready or a scenario: fail a wait after this many seconds (default 120; failover: max(120, 600 / time scale))')
+      .option('--timeout <s>', 'with --exit-when-ready: fail a wait after this many seconds (default 120; the failover scenario has the deadlines of scenarios/failover.yaml)')
       .option('--output <format>', 'table (live view) or json (one JSON view per line; failover: one result document)', 'table')
       .addHelpText(
         'after',
@@ -52,6 +52,7 @@ export function registerDemoCommands(program: Command): void {
           '            power loss), then print the failover timeline: NotReady seen, old pod evicted, new pod scheduled',
           '            and running, new host reporting; real seconds after the kill, the same in spec time (× time',
           "            scale) and EVE's own timeline (cluster.md §10: T+40 s, T+55 s, ~T+65 s). Exits when done.",
+          '            It runs the shipped scenarios/failover.yaml (edgesim scenario run takes the same file).',
           '',
           'Examples:',
           '  edgesim demo',

@@ -18,11 +18,13 @@ import {
   deviceSenderCertHash,
   encode,
   info,
+  infoJson,
   isAuthError,
   isWireError,
   metrics,
   openDeviceRequest,
   openRegisterRequest,
+  PROTO_JSON,
   register,
   sealControllerReply,
   uuid as uuidMsg,
@@ -221,12 +223,12 @@ export class DeviceApi {
         const msg = parse(info.ZInfoMsg, req.payload);
         const ztype = info.ZInfoTypes[msg.ztype] ?? String(msg.ztype);
         // Acknowledged only once committed: a crash after the 201 cannot lose it.
-        await this.o.store.queueInfo(device.uuid, ztype, info.ZInfoMsg.toObject(msg, TO_OBJECT));
+        await this.o.store.queueInfo(device.uuid, ztype, infoJson(msg));
         return { status: 201 };
       }
       case 'metrics': {
         const msg = parse(metrics.ZMetricMsg, req.payload);
-        await this.o.store.queueMetrics(device.uuid, metrics.ZMetricMsg.toObject(msg, TO_OBJECT));
+        await this.o.store.queueMetrics(device.uuid, metrics.ZMetricMsg.toObject(msg, PROTO_JSON));
         return { status: 201 };
       }
       case 'hardwarehealth':
@@ -381,9 +383,6 @@ export class DeviceApi {
     return r.code === 'SIGNATURE_INVALID' ? codes.Z_ATTEST_RESPONSE_CODE_INVALID : (r.responseCode);
   }
 }
-
-/** protojson-like conversion for stored info/metrics (enum names, 64-bit as strings, bytes base64). */
-const TO_OBJECT = { longs: String, enums: String, bytes: String, json: true } as const;
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',

@@ -3,15 +3,12 @@
  * becomes an EdgeDevConfig whose `id` and `controllercert_confighash` the controller fills as Adam does
  * (`lf-edge/adam: pkg/server/commonHandler.go` configProcess), serialized once, with an opaque hash.
  */
-import { computeConfigHash, config, controllerCertConfigHash, decode, encode } from '../eve/index.js';
+import { computeConfigHash, config, controllerCertConfigHash, decode, encode, PROTO_JSON } from '../eve/index.js';
 import { errorMessage } from '../common/index.js';
 import { ControllerError } from './errors.js';
 import type { ControllerPki } from './pki.js';
 import type { ConfigRecord, ControllerStore } from './store.js';
 import type { ConfigSummary } from './admin-types.js';
-
-/** protobufjs conversion options giving protojson-like objects (enum names, 64-bit as strings, bytes base64). */
-const TO_OBJECT = { longs: String, enums: String, bytes: String, json: true } as const;
 
 /**
  * Throws naming the first field of `input` that the message does not have. protobufjs `fromObject`
@@ -45,13 +42,13 @@ export function edgeDevConfigFromObject(obj: unknown): config.EdgeDevConfig {
   } catch (e) {
     throw new ControllerError('INVALID_INPUT', `config: ${errorMessage(e)}`, { field: 'config' });
   }
-  checkKnownFields(obj, config.EdgeDevConfig.toObject(msg, { ...TO_OBJECT, defaults: true, arrays: true, objects: true }), '');
+  checkKnownFields(obj, config.EdgeDevConfig.toObject(msg, { ...PROTO_JSON, defaults: true, arrays: true, objects: true }), '');
   return msg;
 }
 
 /** The stored config bytes as a protojson-style object (proto field names, defaults omitted). */
 export function configToObject(bytes: Uint8Array): Record<string, unknown> {
-  return config.EdgeDevConfig.toObject(decode(config.EdgeDevConfig, bytes), TO_OBJECT);
+  return config.EdgeDevConfig.toObject(decode(config.EdgeDevConfig, bytes), PROTO_JSON);
 }
 
 /**

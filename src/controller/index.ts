@@ -17,4 +17,4 @@ export { readObjectFile, readPemFile } from './object-file.js';
 export { PROTO_CONTENT_TYPE } from './device-api.js';
 export { DEFAULT_INFO_HISTORY } from './store.js';
 export type { TimelineRecord, TimelineStep } from './ui-types.js';
-export { listedReady, type KubeClusterJson, type KubeClusterNodeJson } from './kube-cluster-json.js';
+export { leaderReport, listedReady, type KubeClusterJson, type KubeClusterNodeJson, type KubeClusterReport } from './kube-cluster-json.js';

@@ -26,3 +26,24 @@ export interface KubeClusterJson {
 export function listedReady(node: KubeClusterNodeJson | undefined): boolean {
   return node?.conditions?.find((c) => c.type === undefined || c.type === 'KUBE_NODE_CONDITION_TYPE_READY')?.set === true;
 }
+
+/** One received ZInfoKubeCluster: who sent it, when the controller received it, and its `cluster_info`. */
+export interface KubeClusterReport<S> {
+  sender: S;
+  /** Controller receive time, epoch ms. */
+  receivedAt: number;
+  cluster: KubeClusterJson;
+}
+
+/**
+ * The leader's report: the newest ZInfoKubeCluster received (only the leader sends it, cluster.md), the first of
+ * equals on a tie. With `clusterId`, a report naming another cluster is skipped (one without an id counts).
+ */
+export function leaderReport<R extends KubeClusterReport<unknown>>(reports: Iterable<R>, clusterId?: string): R | undefined {
+  let leader: R | undefined;
+  for (const r of reports) {
+    if (clusterId !== undefined && r.cluster.cluster_id !== undefined && r.cluster.cluster_id !== clusterId) continue;
+    if (!leader || r.receivedAt > leader.receivedAt) leader = r;
+  }
+  return leader;
+}

@@ -2,7 +2,7 @@
  * The dashboard's views as pure functions of what the store holds (decoded info messages, member configs, device
  * rows): no I/O, table-tested. Each view is built field by field, so no key, cert, nonce or token can slip through.
  */
-import { listedReady, type KubeClusterNodeJson } from './kube-cluster-json.js';
+import { leaderReport, listedReady, type KubeClusterNodeJson, type KubeClusterReport } from './kube-cluster-json.js';
 import type { DeviceRecord, InfoRecord } from './store.js';
 import type { AppRow, AppsView, ClusterNodeCard, ClusterView, InfoEvent, NodeSelfStatus, VolumeRow } from './ui-types.js';
 
@@ -49,19 +49,17 @@ function selfStatus(latest: readonly InfoRecord[]): { status: NodeSelfStatus; at
 }
 
 /**
- * The cluster view: a card per member with its self-report next to the leader's view. The leader is the member
- * whose ZInfoKubeCluster for this cluster arrived last (only the leader reports it, cluster.md).
+ * The cluster view: a card per member with its self-report next to the leader's view (leaderReport: the member
+ * whose ZInfoKubeCluster for this cluster arrived last).
  */
 export function buildClusterView(now: number, id: string, name: string, members: readonly ClusterMemberInput[]): ClusterView {
-  let leader: { uuid: string; at: number; nodes: KubeClusterNodeJson[] } | undefined;
-  for (const m of members) {
+  const reports = members.flatMap((m): KubeClusterReport<string>[] => {
     const r = m.latest.find((i) => content(i, 'cluster_info'));
     const c = content(r, 'cluster_info');
-    if (!r || !c || (c.cluster_id !== undefined && c.cluster_id !== id)) continue;
-    if (!leader || r.receivedAt > leader.at) {
-      leader = { uuid: m.device.uuid, at: r.receivedAt, nodes: Array.isArray(c.nodes) ? (c.nodes as KubeClusterNodeJson[]) : [] };
-    }
-  }
+    return r && c ? [{ sender: m.device.uuid, receivedAt: r.receivedAt, cluster: c }] : [];
+  });
+  const report = leaderReport(reports, id);
+  const leader = report && { uuid: report.sender, at: report.receivedAt, nodes: Array.isArray(report.cluster.nodes) ? report.cluster.nodes : [] };
   const nodes = members.map((m): ClusterNodeCard => {
     const ip = m.block?.cluster_ip_prefix ?? null;
     const bare = ip?.split('/')[0];

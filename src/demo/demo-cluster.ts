@@ -190,7 +190,15 @@ export class DemoCluster {
       ...(opts.rotateToken ? { rotateToken: true } : {}),
     });
     this.log.info('cluster applied', { clusterId: applied.id, network: this.net.kind });
+    this.applied = applied;
     return applied;
+  }
+
+  private applied: ClusterApplyResult | undefined;
+
+  /** The id of the cluster last applied (undefined before). */
+  get clusterId(): string | undefined {
+    return this.applied?.id;
   }
 
   /** Kills node i as a power loss would (agent and k3s, SIGKILL); its state and swtpm stay. */

@@ -2,8 +2,8 @@
  * `edgesim demo`: a whole EVE cluster on one machine. Starts the embedded controller, then per node an swtpm (when
  * installed), an `edgesim agent` process and, through it, the k3s stand-in on a real etcd; applies a cluster and
  * shows what the controller receives until Ctrl-C (or until every node reported READY with `exitWhenReady`).
- * With `scenario: 'failover'` it waits for READY, then runs the failover scenario (failover.ts) and returns its
- * timeline. Two network modes: loopback (cluster IPs 127.0.100.2…, interface label `ethernet1` mapped to `lo`) and,
+ * With `scenario: 'failover'` it runs the shipped scenarios/failover.yaml through the scenario runner (one
+ * implementation of the cluster's steps), shows the same live table meanwhile, and returns its failover timeline. Two network modes: loopback (cluster IPs 127.0.100.2…, interface label `ethernet1` mapped to `lo`) and,
  * as root, network namespaces (netns.ts: each node's agent, swtpm, stand-in and etcd in its own namespace,
  * `ethernet1` mapped to `eth1` on a shared bridge, cluster IPs 10.244.244.2…, the controller reached over a
  * management bridge).
@@ -12,10 +12,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
-import { createClock } from '../common/index.js';
-import { listedReady, type ControllerAdminClient, type InfoItem, type KubeClusterJson } from '../controller/index.js';
+import { leaderReport, listedReady, type ControllerAdminClient, type InfoItem, type KubeClusterJson } from '../controller/index.js';
 import { DemoCluster, type DemoNetwork, type DemoNode } from './demo-cluster.js';
-import { failoverTimelineRecord, runFailoverScenario, type FailoverNode, type FailoverScenarioResult } from './failover.js';
+import { loadShippedScenario, runScenario, type ScenarioResult } from '../scenario/index.js';
+import type { FailoverScenarioResult } from './failover.js';
 import { StartMarks, startTimeline, type StartStep } from './start-profile.js';
 
 /** What the demo does once the cluster is applied. */
@@ -28,8 +28,9 @@ export interface DemoOptions {
   /** Number of nodes. @default 3 */
   nodes?: number;
   /**
-   * 'cluster': form the cluster and show it (until the signal, or READY with `exitWhenReady`); 'failover': form it,
-   * wait for READY, deploy a PREFERRED app to node 1, kill node 1 and record the failover timeline. @default 'cluster'
+   * 'cluster': form the cluster and show it (until the signal, or READY with `exitWhenReady`); 'failover': run
+   * scenarios/failover.yaml (form it, deploy a PREFERRED app to node 1, kill node 1, record the failover timeline).
+   * @default 'cluster'
    */
   scenario?: DemoScenario;
   /** Divides every agent and stand-in timer. @default 10 */
@@ -58,8 +59,8 @@ export interface DemoOptions {
   /** With the cluster scenario and exitWhenReady: return node 1's start timeline (start-profile.ts). */
   profileStart?: boolean;
   /**
-   * Give up after this many real ms (each wait: onboarding, READY with exitWhenReady or the failover scenario, the
-   * app RUNNING). @default 120000, with the failover scenario max(120000, 600000 / timeScale)
+   * Give up after this many real ms (each wait: onboarding, READY with exitWhenReady). The failover scenario's
+   * deadlines are its file's (spec time). @default 120000
    */
   timeoutMs?: number;
   /** Called with each new view of the cluster (the CLI prints it). */
@@ -119,12 +120,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const scenario = o.scenario ?? 'cluster';
   if (!DEMO_SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${DEMO_SCENARIOS.join(', ')}, got "${String(scenario)}"`);
   if (scenario === 'failover' && n < 2) throw new Error(`--scenario failover needs at least 2 nodes, got --nodes ${n}`);
-  const timeoutMs = o.timeoutMs ?? (scenario === 'failover' ? Math.max(120_000, 600_000 / timeScale) : 120_000);
-  const exitWhenReady = o.exitWhenReady === true || scenario === 'failover';
+  const timeoutMs = o.timeoutMs ?? 120_000;
+  const exitWhenReady = o.exitWhenReady === true;
   const workDir = o.workDir ?? (await mkdtemp(path.join(os.tmpdir(), 'edgesim-demo-')));
-  const log = o.logger.child({ component: 'demo' });
   let cluster: DemoCluster | undefined;
   try {
+    if (scenario === 'failover') return await failoverDemo(o, n, timeScale, workDir, started);
     cluster = await DemoCluster.start({
       nodes: n,
       timeScale,
@@ -162,37 +163,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         throw new Error(`not every node reported READY within ${Math.round(timeoutMs / 1000)} s; logs in ${workDir}`);
       }
     }
-    if (scenario === 'cluster') {
-      if (!o.profileStart || !view.allReady) return { ...view, scenario };
-      const ready = reports[0]?.status;
-      if (ready) marks.mark('controller: node READY received', ready.at);
-      marks.mark('controller: all nodes READY', started.wall + (view.readyAfterMs ?? view.elapsedMs));
-      const agentLog = await readFile(path.join(nodes[0].dir, 'agent.log'), 'utf8').catch(() => '');
-      return { ...view, scenario, startProfile: startTimeline(marks, agentLog) };
-    }
-    o.onProgress?.(`all ${n} nodes READY after ${((view.readyAfterMs ?? view.elapsedMs) / 1000).toFixed(1)} s`);
-    let failover: FailoverScenarioResult;
-    try {
-      failover = await runFailoverScenario({
-        admin,
-        nodes: nodes.map((x, i): FailoverNode => ({ name: x.name, uuid: x.uuid, kill: () => c.killNode(i) })),
-        // Node 2 survives; in netns mode its API is reachable only inside its namespace (DemoCluster.kube forwards).
-        survivorKube: () => c.kube(1),
-        clock: createClock(timeScale),
-        timeoutMs,
-        onProgress: (m) => o.onProgress?.(m),
-        logger: log,
-        signal: o.signal,
-      });
-    } catch (e) {
-      if (o.signal.aborted) return { ...view, scenario }; // Ctrl-C: no result, a clean teardown
-      throw e;
-    }
-    if (o.signal.aborted) return { ...view, scenario };
-    c.recordTimeline(failoverTimelineRecord(failover));
-    view = await collectView(admin, nodes, reports, applied.id, workDir, started, net);
-    o.onView(view);
-    return { ...view, scenario, failover };
+    if (!o.profileStart || !view.allReady) return { ...view, scenario };
+    const ready = reports[0]?.status;
+    if (ready) marks.mark('controller: node READY received', ready.at);
+    marks.mark('controller: all nodes READY', started.wall + (view.readyAfterMs ?? view.elapsedMs));
+    const agentLog = await readFile(path.join(nodes[0].dir, 'agent.log'), 'utf8').catch(() => '');
+    return { ...view, scenario, startProfile: startTimeline(marks, agentLog) };
   } finally {
     await cluster?.stop();
     if (!o.workDir) await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
@@ -208,7 +184,71 @@ interface NodeReports {
   seq: number;
   lastAt?: number;
   status?: { value: string; at: number };
-  kube?: { value: KubeClusterJson; at: number };
+  kube?: { cluster: KubeClusterJson; receivedAt: number };
+}
+
+/**
+ * `--scenario failover`: the shipped scenarios/failover.yaml through the scenario runner (the nodes, time scale, TPM
+ * and network of the demo's flags), with the live table beside it; its failover step's timeline is the result.
+ */
+async function failoverDemo(o: DemoOptions, n: number, timeScale: number, workDir: string, started: { mono: number; wall: number }): Promise<DemoResult> {
+  const s = await loadShippedScenario('failover');
+  s.topology = {
+    ...s.topology,
+    nodes: n,
+    timeScale,
+    tpm: o.tpm ?? 'auto',
+    network: o.netns === 'on' ? 'netns' : o.netns === 'off' ? 'loopback' : 'auto',
+    configIntervalMs: (o.configIntervalS ?? 1) * 1000 * timeScale,
+  };
+  let cluster: DemoCluster | undefined;
+  let view: DemoView | undefined;
+  const reports: NodeReports[] = [];
+  const stopLooking = new AbortController();
+  // The live table, as in the cluster scenario: often while the cluster forms, then once a second.
+  const looking = (async () => {
+    while (!stopLooking.signal.aborted) {
+      const c = cluster;
+      const id = c?.clusterId;
+      if (c && id && c.controllerRunning) {
+        try {
+          view = await collectView(c.admin, c.nodes, reports, id, workDir, started, c.net);
+          o.onView(view);
+        } catch {
+          // The controller went away between two looks (the scenario ends): the last view stays.
+        }
+      }
+      await o.clock.sleepReal(view?.allReady ? 1000 : 250, stopLooking.signal).catch(() => undefined);
+    }
+  })();
+  let r: ScenarioResult;
+  try {
+    r = await runScenario(s, {
+      workDir,
+      selfCommand: o.selfCommand,
+      pathEnv: o.pathEnv,
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(o.onDashboard ? { onDashboard: o.onDashboard } : {}),
+      onStarted: (c) => (cluster = c),
+      clock: o.clock,
+      logger: o.logger,
+      signal: o.signal,
+    });
+  } finally {
+    stopLooking.abort();
+    await looking;
+  }
+  const last: DemoView = view ?? { elapsedMs: performance.now() - started.mono, nodes: [], clusterId: '', allReady: false, workDir, network: r.network };
+  if (o.signal.aborted) return { ...last, scenario: 'failover' }; // Ctrl-C: no result
+  if (r.error) throw new Error(`${r.error}; logs in ${workDir}`);
+  const f = r.failovers[0];
+  if (!f) {
+    const bad = r.steps.find((x) => x.outcome === 'failed');
+    throw new Error(`failover scenario: ${bad ? `${bad.label}: ${bad.detail}` : 'no failover step ran'}; logs in ${workDir}`);
+  }
+  const deployed = r.steps.find((x) => x.label.startsWith('deployApp'));
+  const running = r.steps.find((x) => x.label.startsWith('expect app='));
+  return { ...last, scenario: 'failover', failover: { ...f, runningAfterMs: deployed && running ? running.endMs - deployed.startMs : 0 } };
 }
 
 async function readNewReports(admin: ControllerAdminClient, node: DemoNode, r: NodeReports, clusterId: string): Promise<void> {
@@ -220,7 +260,7 @@ async function readNewReports(admin: ControllerAdminClient, node: DemoNode, r: N
     const status = (m.cluster_node as { node_status?: string } | undefined)?.node_status;
     if (status !== undefined) r.status = { value: status, at: item.receivedAt };
     const kube = m.cluster_info as KubeClusterJson | undefined;
-    if (kube?.cluster_id === clusterId) r.kube = { value: kube, at: item.receivedAt };
+    if (kube?.cluster_id === clusterId) r.kube = { cluster: kube, receivedAt: item.receivedAt };
   }
 }
 
@@ -244,24 +284,16 @@ async function collectView(
 ): Promise<DemoView> {
   const now = Date.now();
   await Promise.all(nodes.map((x, i) => readNewReports(admin, x, (reports[i] ??= { seq: 0 }), clusterId)));
-  // The leader is whoever sent the newest ZInfoKubeCluster of this cluster.
-  let leaderUuid = '';
-  let leaderAt = 0;
-  let report: KubeClusterJson | undefined;
-  nodes.forEach((x, i) => {
-    const kc = reports[i].kube;
-    if (kc && kc.at > leaderAt) {
-      leaderAt = kc.at;
-      leaderUuid = x.uuid;
-      report = kc.value;
-    }
-  });
+  const leader = leaderReport(nodes.flatMap((x, i) => (reports[i].kube ? [{ sender: x.uuid, ...reports[i].kube }] : [])), clusterId);
+  const leaderUuid = leader?.sender ?? '';
+  const leaderAt = leader?.receivedAt ?? 0;
+  const report = leader?.cluster;
   let lastNeededAt = leaderAt;
   let leaderListsAll = true;
   const rows = nodes.map((x, i) => {
     const status = reports[i].status;
     const entry = report?.nodes?.find((k) => k.node_id === x.uuid);
-    if (!entry?.conditions?.some((c) => c.set)) leaderListsAll = false;
+    if (!listedReady(entry)) leaderListsAll = false;
     lastNeededAt = Math.max(lastNeededAt, status?.at ?? 0);
     const last = reports[i].lastAt;
     return {

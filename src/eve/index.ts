@@ -15,3 +15,4 @@ export * from './config-hash.js';
 export * from './x509.js';
 export * from './cipher-files.js';
 export * from './quote.js';
+export * from './info-json.js';

@@ -3,14 +3,15 @@
  * ZInfoDevice), fetched incrementally, and the pure checks of expectations and invariants over it. Times are the
  * controller's receive times (epoch ms, the same machine's clock as the runner's).
  */
-import { listedReady, type ControllerAdminClient, type KubeClusterJson } from '../controller/index.js';
+import { leaderReport, listedReady, type ControllerAdminClient, type KubeClusterJson, type KubeClusterReport } from '../controller/index.js';
+import { infoIdentityOfJson } from '../eve/index.js';
+import { InfoLedger } from './info-ledger.js';
 import type { Expectation } from './spec.js';
 
-export interface KubeView {
-  at: number;
+/** One ZInfoKubeCluster: `sender` is the node index, `receivedAt` the controller's receive time. */
+export interface KubeView extends KubeClusterReport<number> {
   /** When the sender made the report (ZInfoMsg atTimeStamp): a queued report delivered late keeps its time. */
   madeAt: number;
-  from: number;
   /** The cluster the report is about (the nil UUID from a single node). */
   clusterId: string;
   /** Ready condition by device UUID as the sender's ZInfoKubeCluster lists it. */
@@ -46,9 +47,12 @@ export interface NodeFacts {
 export class Observation {
   readonly nodes: NodeObservation[];
   readonly kube: KubeView[] = [];
+  /** What each node produced (the runner fills it) and what the controller stored (filled here): `no-info-lost`. */
+  readonly infos: InfoLedger;
 
   constructor(n: number) {
     this.nodes = Array.from({ length: n }, () => ({ seq: 0, statuses: [], apps: new Map<string, AppView>() }));
+    this.infos = new InfoLedger(n);
   }
 
   /** Fetches what arrived since the last call (errors — the controller stopped — leave it as it was). */
@@ -69,6 +73,7 @@ export class Observation {
   /** Adds one ZInfoMsg (protojson field names) of node `i`. */
   ingest(i: number, m: Record<string, unknown>, at: number, clusterIfname = 'ethernet1', made = at): void {
     const o = this.nodes[i];
+    this.infos.store(i, infoIdentityOfJson(m));
     const status = (m.cluster_node as { node_status?: string } | undefined)?.node_status;
     if (status !== undefined) o.statuses.push({ value: status.replace('Z_INFO_CLUSTER_NODE_STATUS_', ''), at });
     const kube = m.cluster_info as KubeClusterJson | undefined;
@@ -77,7 +82,7 @@ export class Observation {
       for (const n of kube.nodes) {
         if (n.node_id) ready.set(n.node_id, listedReady(n));
       }
-      this.kube.push({ at, madeAt: made, from: i, clusterId: kube.cluster_id ?? NIL_UUID, ready });
+      this.kube.push({ sender: i, receivedAt: at, cluster: kube, madeAt: made, clusterId: kube.cluster_id ?? NIL_UUID, ready });
     }
     const a = m.ainfo as { AppID?: string; state?: string; cluster_app_running?: boolean } | undefined;
     if (a?.AppID) o.apps.set(a.AppID, { at, running: a.state === 'RUNNING' && a.cluster_app_running === true });
@@ -133,12 +138,12 @@ export function checkExpectation(e: Expectation, obs: Observation, facts: NodeFa
     }
     case 'leader-sees': {
       const uuid = facts[e.node].uuid;
-      const views = obs.kube.filter((k) => k.at >= sinceMs && k.ready.has(uuid) && !facts[k.from].down);
+      const views = obs.kube.filter((k) => k.receivedAt >= sinceMs && k.ready.has(uuid) && !facts[k.sender].down);
       const hit = views.find((k) => k.ready.get(uuid) === e.ready);
       const last = views.at(-1);
       return {
         held: hit !== undefined,
-        seen: hit ? `${dev(hit.from)} lists ${dev(e.node)} ${e.ready ? 'Ready' : 'NotReady'}` : last ? `${dev(last.from)} lists ${dev(e.node)} ${last.ready.get(uuid) ? 'Ready' : 'NotReady'}` : 'no ZInfoKubeCluster since the step',
+        seen: hit ? `${dev(hit.sender)} lists ${dev(e.node)} ${e.ready ? 'Ready' : 'NotReady'}` : last ? `${dev(last.sender)} lists ${dev(e.node)} ${last.ready.get(uuid) ? 'Ready' : 'NotReady'}` : 'no ZInfoKubeCluster since the step',
       };
     }
     case 'app-running': {
@@ -169,8 +174,8 @@ export function allReady(obs: Observation, facts: NodeFacts[]): CheckResult {
     return last && last.at >= since(i) ? last.value : undefined;
   };
   const notReady = members.filter((x) => x.f.down || fresh(x.i) !== 'READY');
-  const views = obs.kube.filter((k) => !facts[k.from].down && k.at >= facts[k.from].freshSinceMs);
-  const leader = views.at(-1);
+  const views = obs.kube.filter((k) => !facts[k.sender].down && k.receivedAt >= facts[k.sender].freshSinceMs);
+  const leader = leaderReport(views);
   const unlisted = members.filter((x) => leader?.ready.get(x.f.uuid) !== true);
   if (notReady.length === 0 && unlisted.length === 0) return { held: true, seen: `${members.length} nodes READY, all Ready in the leader's view` };
   const parts: string[] = [];
@@ -198,15 +203,15 @@ export function doubleReporters(obs: Observation, facts: NodeFacts[], apps: Map<
  */
 export function concurrentLeaders(obs: Observation, facts: NodeFacts[], nowMs: number, windowMs: number): string[] {
   const recent = obs.kube.filter(
-    (k) => k.clusterId !== NIL_UUID && k.madeAt >= nowMs - windowMs && !facts[k.from].down && k.madeAt >= facts[k.from].freshSinceMs,
+    (k) => k.clusterId !== NIL_UUID && k.madeAt >= nowMs - windowMs && !facts[k.sender].down && k.madeAt >= facts[k.sender].freshSinceMs,
   ).sort((x, y) => x.madeAt - y.madeAt);
   const out: string[] = [];
-  const senders = [...new Set(recent.map((k) => k.from))].sort((a, b) => a - b);
+  const senders = [...new Set(recent.map((k) => k.sender))].sort((a, b) => a - b);
   for (const a of senders) {
     for (const b of senders) {
       if (b <= a) continue;
       // The senders a and b in receive order with runs collapsed: 4 or more runs = both kept reporting.
-      const runs = recent.filter((k) => k.from === a || k.from === b).reduce<number[]>((acc, k) => (acc.at(-1) === k.from ? acc : [...acc, k.from]), []);
+      const runs = recent.filter((k) => k.sender === a || k.sender === b).reduce<number[]>((acc, k) => (acc.at(-1) === k.sender ? acc : [...acc, k.sender]), []);
       if (runs.length >= 4) out.push(`${dev(a)} and ${dev(b)} both report ZInfoKubeCluster as leader`);
     }
   }

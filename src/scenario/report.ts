@@ -2,7 +2,14 @@
  * A scenario result for people (a timeline table), for programs (JSON) and for CI systems (JUnit XML: one test
  * suite per scenario, one test case per step and per invariant).
  */
+import junitModule, { type Builder } from 'junit-report-builder';
 import type { ScenarioResult } from './runner.js';
+
+/**
+ * The package's types declare an ES default export, but its CommonJS main assigns the builder to module.exports,
+ * which is what an ES import's default is at run time (junit-report-builder 5.x).
+ */
+const junit = junitModule as unknown as Builder;
 
 const s1 = (ms: number): string => `${(ms / 1000).toFixed(1)}`;
 
@@ -27,27 +34,25 @@ export function verdictLine(r: ScenarioResult): string {
     : `scenario ${r.name}: FAILED (${failedSteps} step(s), ${failedInv} invariant(s)${chaos}; logs in ${r.workDir})`;
 }
 
-const xml = (v: string): string => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-/** JUnit XML (the Ant/Jenkins schema most CI systems read) for one or more scenario results. */
+/**
+ * JUnit XML (the Ant/Jenkins schema most CI systems read) for one or more scenario results, built with
+ * junit-report-builder (escaping, counts and the schema's attribute names are its job).
+ */
 export function junitXml(results: ScenarioResult[]): string {
-  const suites = results.map((r) => {
-    const cases: string[] = [];
-    if (r.error) cases.push(`    <testcase classname="${xml(r.name)}" name="start"><error message="${xml(r.error)}"/></testcase>`);
+  const report = junit.newBuilder();
+  for (const r of results) {
+    const suite = report.testSuite().name(r.name);
+    if (r.error) suite.testCase().className(r.name).name('start').error(r.error);
     for (const x of r.steps) {
-      const name = `${x.ref} ${x.label}`;
-      const time = ((x.endMs - x.startMs) / 1000).toFixed(3);
-      const body =
-        x.outcome === 'failed' ? `<failure message="${xml(x.detail)}"/>` : x.outcome === 'skipped' ? `<skipped message="${xml(x.detail)}"/>` : '';
-      cases.push(`    <testcase classname="${xml(r.name)}" name="${xml(name)}" time="${time}">${body}</testcase>`);
+      const c = suite.testCase().className(r.name).name(`${x.ref} ${x.label}`).time((x.endMs - x.startMs) / 1000);
+      if (x.outcome === 'failed') c.failure(x.detail);
+      // The schema's <skipped/> has no message: the reason goes to the case's output.
+      else if (x.outcome === 'skipped') c.skipped().standardOutput(x.detail);
     }
     for (const i of r.invariants) {
-      cases.push(`    <testcase classname="${xml(r.name)}" name="invariant ${xml(i.invariant)}">${i.held ? '' : `<failure message="${xml(i.detail)}"/>`}</testcase>`);
+      const c = suite.testCase().className(r.name).name(`invariant ${i.invariant}`);
+      if (!i.held) c.failure(i.detail);
     }
-    const failures = r.steps.filter((x) => x.outcome === 'failed').length + r.invariants.filter((x) => !x.held).length;
-    const skipped = r.steps.filter((x) => x.outcome === 'skipped').length;
-    const total = cases.length;
-    return `  <testsuite name="${xml(r.name)}" tests="${total}" failures="${failures}" errors="${r.error ? 1 : 0}" skipped="${skipped}">\n${cases.join('\n')}\n  </testsuite>`;
-  });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n${suites.join('\n')}\n</testsuites>\n`;
+  }
+  return report.build();
 }

@@ -5,14 +5,23 @@
  * a cluster that could not start.
  */
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
-import { errorMessage } from '../common/index.js';
+import { createClock, errorMessage } from '../common/index.js';
 import { AdminClient } from '../agent/admin/index.js';
 import { DemoCluster } from '../demo/demo-cluster.js';
-import { appConfigJson } from '../demo/failover.js';
+import { appConfigJson, failoverSummary, failoverTimelineRecord, type FailoverResult } from '../demo/failover.js';
+import { recordFailoverTimeline } from '../demo/failover-timeline.js';
+import { toK8sNodeName } from '../k3s/index.js';
 import { allReady, checkExpectation, concurrentLeaders, doubleReporters, Observation, staleAddresses, type CheckResult, type NodeFacts } from './observe.js';
+import { queuedInfos, type InfoLedger, type ProducedInfo } from './info-ledger.js';
 import { planScenario, type PlannedAction, type PlannedStep } from './plan.js';
 import type { Invariant, Scenario } from './spec.js';
+
+/** What a `failover` step saw (the app, its killed host, the timeline), and which step it was. */
+export interface FailoverRecord extends FailoverResult {
+  ref: string;
+}
 
 export interface RunOptions {
   /** Keeps logs and state here (the caller removes it). */
@@ -21,6 +30,10 @@ export interface RunOptions {
   pathEnv: string;
   /** Progress lines (stderr in the CLI). */
   onProgress?: (line: string) => void;
+  /** Called once the cluster's processes run (the demo shows its live table from it). */
+  onStarted?: (cluster: DemoCluster) => void;
+  /** Called once with the dashboard URL when the controller is up. */
+  onDashboard?: (url: string) => void;
   clock: Clock;
   logger: Logger;
   signal: AbortSignal;
@@ -58,6 +71,8 @@ export interface ScenarioResult {
   formedAfterMs?: number;
   steps: StepResult[];
   invariants: InvariantResult[];
+  /** The failover steps' timelines (cluster.md §10), in step order. */
+  failovers: FailoverRecord[];
   /** chaos: kills done, and how many of the killed nodes reported READY again afterwards. */
   chaos?: { kills: number; survived: number };
   /** A failure outside the steps (the cluster did not start or form). */
@@ -71,6 +86,8 @@ const VIOLATION_GRACE_SPEC_MS = 20_000;
 const LEADER_WINDOW_SPEC_MS = 120_000;
 /** Real ms between observations. */
 const TICK_MS = 250;
+/** Real ms before an agent's watch stream is opened again. */
+const WATCH_RETRY_MS = 100;
 
 /** The app's UUID, derived from its name (a rerun against the same controller data names the same app). */
 export function appUuid(name: string): string {
@@ -85,8 +102,9 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
   const log = o.logger.child({ component: 'scenario', scenario: s.name });
   const progress = (line: string): void => o.onProgress?.(line);
   const steps: StepResult[] = [];
-  const result: ScenarioResult = { name: s.name, passed: false, network: 'loopback', timeScale: scale, steps, invariants: [], workDir: o.workDir };
+  const result: ScenarioResult = { name: s.name, passed: false, network: 'loopback', timeScale: scale, steps, invariants: [], failovers: [], workDir: o.workDir };
   const apps = new Map<string, string>();
+  const deployments = new Map<string, Extract<PlannedAction, { kind: 'deploy-app' }>>();
   let cluster: DemoCluster | undefined;
   const background: Array<Promise<void>> = [];
   const stopTicks = new AbortController();
@@ -104,12 +122,14 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
       selfCommand: o.selfCommand,
       pathEnv: o.pathEnv,
       timeoutMs: Math.max(180_000, real(s.settleMs)),
+      ...(o.onDashboard ? { onDashboard: o.onDashboard } : {}),
       clock: o.clock,
       logger: o.logger,
       signal: o.signal,
     });
     const c = cluster;
     result.network = c.network;
+    o.onStarted?.(c);
     const facts: NodeFacts[] = c.nodes.map((x) => ({ uuid: x.uuid, clusterIp: undefined, down: false, freshSinceMs: 0 }));
     const obs = new Observation(c.nodes.length);
     const refresh = (): Promise<void> => obs.refresh(c.controllerRunning ? c.admin : undefined, facts.map((f) => f.uuid));
@@ -146,6 +166,8 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
         }
       }
     };
+    // no-info-lost: what every agent produces, from its watch stream (re-subscribed after each restart).
+    const watchers = s.invariants.includes('no-info-lost') ? c.nodes.map((_, i) => watchProduced(c, i, obs.infos, o.clock, stopTicks.signal)) : [];
     const ticker = (async () => {
       while (!stopTicks.signal.aborted) {
         await refresh().catch(() => undefined);
@@ -172,7 +194,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
         continue;
       }
       try {
-        const detail = await execute(step, { c, facts, obs, apps, refresh, applyCluster, configLock, background, o, real, at });
+        const detail = await execute(step, { c, facts, obs, apps, deployments, failovers: result.failovers, scale, refresh, applyCluster, configLock, background, o, real, at });
         if (step.chaosKill) chaosKills++;
         if (step.action.kind === 'restart' && step.ref.includes('.chaos#')) chaosRestarts.push({ node: step.action.node, atMs: Date.now() });
         record('passed', detail);
@@ -182,14 +204,20 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
       }
     }
     await Promise.all(background);
+    const settleEnd = performance.now() + real(s.settleMs);
 
     // eventually-ready: after the last fault, every clustered node READY within the settle time.
     let finalReady: CheckResult | undefined;
     if (!failed && s.invariants.includes('eventually-ready') && facts.some((f) => f.clusterIp !== undefined)) {
       finalReady = await waitFor(o, real(s.settleMs), async () => (await refresh(), allReady(obs, facts)), 'every node READY');
     }
+    // no-info-lost: by the end of settle, the controller holds the newest info of every object of every live node.
+    let infosKept: CheckResult | undefined;
+    if (!failed && s.invariants.includes('no-info-lost')) {
+      infosKept = await waitFor(o, Math.max(0, settleEnd - performance.now()), async () => (await refresh(), infosStored(obs, facts)), 'every newest info stored');
+    }
     stopTicks.abort();
-    await ticker;
+    await Promise.all([ticker, ...watchers]);
     if (chaosKills > 0) {
       // A kill survived when the node reported READY after its restart.
       const survived = chaosRestarts.filter((r) => obs.nodes[r.node].statuses.some((x) => x.value === 'READY' && x.at >= r.atMs)).length;
@@ -199,6 +227,10 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<ScenarioR
       if (inv === 'eventually-ready') {
         if (!finalReady) return { invariant: inv, held: !failed, detail: failed ? 'not checked: a step failed' : 'no clustered node' };
         return { invariant: inv, held: finalReady.held, detail: finalReady.seen };
+      }
+      if (inv === 'no-info-lost') {
+        if (!infosKept) return { invariant: inv, held: false, detail: 'not checked: a step failed' };
+        return { invariant: inv, held: infosKept.held, detail: infosKept.seen };
       }
       const v = violations.get(inv);
       return { invariant: inv, held: v === undefined, detail: v ?? 'held throughout' };
@@ -220,6 +252,9 @@ interface ExecContext {
   facts: NodeFacts[];
   obs: Observation;
   apps: Map<string, string>;
+  deployments: Map<string, Extract<PlannedAction, { kind: 'deploy-app' }>>;
+  failovers: FailoverRecord[];
+  scale: number;
   refresh: () => Promise<void>;
   applyCluster: () => Promise<void>;
   /** Serialises read-modify-write of the nodes' configs (config churn in the background, cluster apply). */
@@ -251,8 +286,9 @@ async function execute(step: PlannedStep, x: ExecContext): Promise<string> {
     case 'deploy-app': {
       const uuid = appUuid(a.app);
       x.apps.set(a.app, uuid);
+      x.deployments.set(a.app, a);
       await editConfigs(c, x.configLock, (cfg) => ({ ...cfg, apps: [...((cfg.apps as unknown[]) ?? []), appConfigJson({ uuid, name: a.app }, facts[a.designated].uuid, a.affinity)] }), o.signal);
-      return `app ${uuid}`;
+      return `app ${uuid} deployed to every node's config`;
     }
     case 'delete-app': {
       const uuid = x.apps.get(a.app)!;
@@ -283,10 +319,12 @@ async function execute(step: PlannedStep, x: ExecContext): Promise<string> {
         }
       });
       return '';
-    case 'kill':
-      await c.killNode(a.node);
-      facts[a.node].down = true;
-      return '';
+    case 'kill': {
+      const queued = await kill(x, a.node);
+      return queued ? `${queued} info(s) queued on disk` : '';
+    }
+    case 'failover':
+      return failover(step, a, x);
     case 'restart':
       c.restartNode(a.node);
       facts[a.node].down = false;
@@ -323,6 +361,60 @@ async function execute(step: PlannedStep, x: ExecContext): Promise<string> {
       return r.seen;
     }
   }
+}
+
+/** kill -9 of node i (agent and k3s); returns how many undelivered infos its on-disk queue holds. */
+async function kill(x: ExecContext, i: number): Promise<number> {
+  await x.c.killNode(i);
+  x.facts[i].down = true;
+  // What it produced and had not delivered is on disk: it must arrive after the restart (no-info-lost).
+  const queued = await queuedInfos(path.join(x.c.nodes[i].dir, 'state', 'queue'));
+  for (const p of queued) x.obs.infos.produce(i, p, true);
+  return queued.length;
+}
+
+const k8sName = (c: DemoCluster, i: number): string => toK8sNodeName(`edge-${c.nodes[i].name}`);
+
+/**
+ * Kills the app's host and records the failover timeline through a survivor's kube API and the controller's ZInfoApp
+ * reports; hands it to the dashboard; fails unless every step was seen within the step's time.
+ */
+async function failover(step: PlannedStep, a: Extract<PlannedAction, { kind: 'failover' }>, x: ExecContext): Promise<string> {
+  const { c, facts, o } = x;
+  const uuid = x.apps.get(a.app)!;
+  const survivor = facts.findIndex((f, i) => i !== a.node && !f.down);
+  if (survivor < 0) throw new Error(`no live node besides dev${a.node + 1} to watch the failover from`);
+  const lostNode = k8sName(c, a.node);
+  const timeline = await recordFailoverTimeline({
+    kube: await c.kube(survivor),
+    appUuid: uuid,
+    lostNode,
+    kill: async () => {
+      await kill(x, a.node);
+    },
+    reporter: async () => {
+      await x.refresh();
+      const on = x.obs.runningOn(uuid, facts);
+      return on.length ? k8sName(c, on[0]) : undefined;
+    },
+    lostReporter: lostNode,
+    // The agents' clock: the timeline reports spec time with it.
+    clock: createClock(x.scale),
+    timeoutMs: a.withinMs,
+    signal: o.signal,
+  });
+  const d = x.deployments.get(a.app);
+  const record: FailoverRecord = {
+    ref: step.ref,
+    app: { uuid, name: a.app, designatedNode: d ? k8sName(c, d.designated) : lostNode, designatedUuid: facts[d?.designated ?? a.node].uuid, affinity: d?.affinity ?? 'preferred' },
+    lostNode,
+    timeline,
+  };
+  x.failovers.push(record);
+  c.recordTimeline(failoverTimelineRecord(record));
+  const seen = failoverSummary(timeline);
+  if (!timeline.complete) throw new Error(`not complete within ${a.withinMs / 1000} s spec: ${seen}`);
+  return seen;
 }
 
 /** Polls `check` until it holds or `timeoutMs` real passes; returns the last result. */
@@ -374,5 +466,39 @@ async function withAgent<T>(c: DemoCluster, i: number, call: (a: AdminClient) =>
     return await call(a);
   } finally {
     a.close();
+  }
+}
+
+/** `no-info-lost` at this moment, over the nodes that are up (a node still down cannot deliver its queue). */
+function infosStored(obs: Observation, facts: NodeFacts[]): CheckResult {
+  const live = facts.flatMap((f, i) => (f.down ? [] : [i]));
+  const down = facts.flatMap((f, i) => (f.down ? [`dev${i + 1}`] : []));
+  const lost = obs.infos.lost(live);
+  const unchecked = down.length ? `; not checked (down at the end): ${down.join(', ')}` : '';
+  if (lost.length === 0) return { held: true, seen: `the newest info of each of ${obs.infos.producedCount(live)} objects stored${unchecked}` };
+  const shown = lost.slice(0, 5).map((l) => `dev${l.node + 1} ${l.info.queueKey} (${l.info.objectKey}, made ${new Date(l.info.madeAt).toISOString()})`);
+  return { held: false, seen: `${lost.length} newest info(s) not stored: ${shown.join('; ')}${lost.length > 5 ? '; …' : ''}${unchecked}` };
+}
+
+/**
+ * Follows node i's `info.queued` events into the ledger until `signal`; reconnects while the agent is down or
+ * restarting (what it produces before the stream is back and delivers meanwhile is not seen — no false loss).
+ */
+async function watchProduced(c: DemoCluster, i: number, ledger: InfoLedger, clock: Clock, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    const a = new AdminClient(c.adminSocket(i));
+    try {
+      for await (const ev of a.watch(['info.queued'], signal)) {
+        const f = JSON.parse(ev.fieldsJson || '{}') as Partial<ProducedInfo> & { key?: string };
+        if (typeof f.objectKey === 'string' && typeof f.fingerprint === 'string' && typeof f.madeAt === 'number') {
+          ledger.produce(i, { queueKey: f.key ?? '', objectKey: f.objectKey, fingerprint: f.fingerprint, madeAt: f.madeAt });
+        }
+      }
+    } catch {
+      // No agent listening (killed, restarting): try again.
+    } finally {
+      a.close();
+    }
+    await clock.sleepReal(WATCH_RETRY_MS, signal).catch(() => undefined);
   }
 }

@@ -7,8 +7,8 @@
 import { parse as parseYaml } from 'yaml';
 import { FAULT_KINDS, type FaultKind } from '../agent/faults.js';
 
-/** The invariants a scenario may ask for (checked on every observation, and at the end for `eventually-ready`). */
-export const INVARIANTS = ['one-reporter-per-app', 'one-leader', 'eventually-ready', 'no-stale-cluster-address'] as const;
+/** The invariants a scenario may ask for (checked on every observation, and at the end for `eventually-ready` and `no-info-lost`). */
+export const INVARIANTS = ['one-reporter-per-app', 'one-leader', 'eventually-ready', 'no-stale-cluster-address', 'no-info-lost'] as const;
 export type Invariant = (typeof INVARIANTS)[number];
 
 /** ZInfoClusterNode statuses, without the enum prefix. */
@@ -51,6 +51,8 @@ export type Action =
   | { kind: 'partition'; node: number }
   | { kind: 'heal'; node: number }
   | { kind: 'chaos'; kills: number; seed: number; everyMs: number; downMs: number; nodes: number[] }
+  /** kill -9 `node` (the app's host) and time the failover through a survivor's kube API (cluster.md §10). */
+  | { kind: 'failover'; node: number; app: string; withinMs: number }
   | { kind: 'expect'; expect: Expectation };
 
 export interface Step {
@@ -199,7 +201,7 @@ interface StepContext {
 
 const ACTIONS = [
   'wait', 'applyCluster', 'rotateToken', 'deployApp', 'deleteApp', 'bumpConfig', 'toSingleNode', 'kill', 'restart', 'controller', 'fault',
-  'clearFault', 'partition', 'heal', 'chaos', 'expect',
+  'clearFault', 'partition', 'heal', 'chaos', 'failover', 'expect',
 ] as const;
 
 function parseStep(raw: unknown, field: string, c: StepContext): Step {
@@ -292,6 +294,14 @@ function parseStep(raw: unknown, field: string, c: StepContext): Step {
           downMs: a.down === undefined ? 0 : durationMs(a.down, `${f}.down`, true),
           nodes: a.nodes === undefined ? Array.from({ length: c.topology.nodes }, (_, i) => i) : listOf(a.nodes, `${f}.nodes`, node),
         };
+      }
+      case 'failover': {
+        const a = obj(v, f);
+        onlyKeys(a, f, ['kill', 'app', 'within']);
+        const app = str(a.app, `${f}.app`);
+        if (!c.apps.has(app)) throw new ScenarioError(`${f}.app`, `no app "${app}" was deployed before this step`);
+        if (c.topology.nodes < 2) throw new ScenarioError(f, 'a failover needs at least 2 nodes (topology.nodes)');
+        return { kind: 'failover', node: node(a.kill, `${f}.kill`), app, withinMs: a.within === undefined ? 300_000 : durationMs(a.within, `${f}.within`) };
       }
       case 'expect':
         return { kind: 'expect', expect: parseExpectation(v, f, c) };

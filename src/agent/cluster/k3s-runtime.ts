@@ -3,10 +3,11 @@
  * The k3s binary is either the real `k3s` or the edgesim stand-in behind the same contract.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, Logger } from '../../common/index.js';
 import { findCommand } from '../../common/index.js';
+import { writeFileAtomic } from '../../common/atomic-file.js';
 import {
   applyK3sConfig,
   etcdMemberExists,
@@ -187,7 +188,8 @@ export class K3sRuntime implements ClusterK3s {
   async setDataOwner(owner: string): Promise<void> {
     if (this.o.dryRun) return;
     await mkdir(this.o.dir, { recursive: true, mode: 0o700 });
-    await writeFile(this.ownerFile, owner + '\n', { mode: 0o600 });
+    // Atomic: a power loss mid-write must leave the old owner or the new one, never a blank (kill9-chaos).
+    await writeFileAtomic(this.ownerFile, owner + '\n', { mode: 0o600 });
   }
 
   /** A kube client on this node's kubeconfig, once k3s wrote it. */

@@ -126,7 +126,9 @@ export class K3sStandin {
       } else {
         boot = { clusterId: randomUUID(), ca: await createClusterCa(clock.now()), adminToken: randomBytes(24).toString('hex') };
       }
-      fs.writeFileSync(bootFile, JSON.stringify(boot), { mode: 0o600 });
+      // Atomic: a kill -9 in the middle of a plain write left an empty file, and the node could never start again
+      // (kill9-chaos: "Unexpected end of JSON input" on every restart).
+      writeFileAtomicSync(bootFile, JSON.stringify(boot), { mode: 0o600 });
       const member = await EtcdMember.create({
         name: cfg.nodeName,
         ip: cfg.nodeIp,
@@ -168,11 +170,11 @@ export class K3sStandin {
     }
     const bootData = boot;
     registerSecret(bootData.adminToken);
-    fs.writeFileSync(path.join(serverDir, 'tls', 'server-ca.crt'), bootData.ca.certPem);
-    fs.writeFileSync(path.join(serverDir, 'tls', 'server-ca.key'), bootData.ca.keyPem, { mode: 0o600 });
+    writeFileAtomicSync(path.join(serverDir, 'tls', 'server-ca.crt'), bootData.ca.certPem, { mode: 0o644 });
+    writeFileAtomicSync(path.join(serverDir, 'tls', 'server-ca.key'), bootData.ca.keyPem, { mode: 0o600 });
     const servingCert = await (serving ?? issueServing(bootData.ca));
-    fs.writeFileSync(path.join(serverDir, 'tls', 'serving-kube-apiserver.crt'), servingCert.certPem);
-    fs.writeFileSync(path.join(serverDir, 'tls', 'serving-kube-apiserver.key'), servingCert.keyPem, { mode: 0o600 });
+    writeFileAtomicSync(path.join(serverDir, 'tls', 'serving-kube-apiserver.crt'), servingCert.certPem, { mode: 0o644 });
+    writeFileAtomicSync(path.join(serverDir, 'tls', 'serving-kube-apiserver.key'), servingCert.keyPem, { mode: 0o600 });
 
     const api = new KubeApi(store, clock, logger);
     const stopNamespaces = clock.every(1_000, () => {
@@ -282,7 +284,7 @@ export class K3sStandin {
     const boot = await this.join(opts);
     registerSecret(boot.adminToken);
     fs.mkdirSync(path.join(opts.config.dataDir, 'agent'), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(path.join(opts.config.dataDir, 'agent', 'server-ca.crt'), boot.ca.certPem);
+    writeFileAtomicSync(path.join(opts.config.dataDir, 'agent', 'server-ca.crt'), boot.ca.certPem, { mode: 0o644 });
     this.apiUrl = opts.config.server!;
     await this.startKubelet(opts, opts.config.server!, boot, false);
   }

@@ -12,7 +12,9 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { netnsUnavailableReason } from '../../../src/demo/index.js';
+import { parseScenario } from '../../../src/scenario/index.js';
 import { cliCommand, repoRoot } from '../../helpers/cli.js';
+import { parseJunit } from '../../helpers/junit.js';
 
 const dirs: string[] = [];
 after(async () => {
@@ -58,7 +60,7 @@ interface Result {
   name: string;
   passed: boolean;
   steps: Array<{ outcome: string; label: string; detail: string }>;
-  invariants: Array<{ invariant: string; held: boolean }>;
+  invariants: Array<{ invariant: string; held: boolean; detail: string }>;
   chaos?: { kills: number; survived: number };
 }
 
@@ -74,10 +76,14 @@ for (const name of CI) {
     assert.equal(res.name, name);
     assert.equal(res.passed, true);
     assert.ok(res.steps.length > 0 && res.steps.every((s) => s.outcome === 'passed'), JSON.stringify(res.steps));
-    assert.deepEqual(res.invariants.map((i) => i.invariant), ['one-reporter-per-app', 'one-leader', 'eventually-ready', 'no-stale-cluster-address']);
+    const file = parseScenario(await readFile(path.join(repoRoot, 'scenarios', `${name}.yaml`), 'utf8'));
+    assert.deepEqual(res.invariants.map((i) => i.invariant), file.invariants);
+    if (['controller-outage', 'kill9-chaos-short'].includes(name)) assert.ok(file.invariants.includes('no-info-lost'), 'no-info-lost is on in the chaos and outage scenarios');
     assert.ok(res.invariants.every((i) => i.held), JSON.stringify(res.invariants));
     if (name === 'kill9-chaos-short') assert.deepEqual(res.chaos, { kills: 8, survived: 8 });
-    assert.match(r.junit, new RegExp(`<testsuite name="${name}" tests="\\d+" failures="0" errors="0" skipped="0">`));
+    const [suite, ...more] = parseJunit(r.junit);
+    assert.equal(more.length, 0);
+    assert.deepEqual([suite.name, suite.tests, suite.failures, suite.errors, suite.skipped], [name, res.steps.length + res.invariants.length, 0, 0, 0]);
     assert.deepEqual(await processesUnder(r.workDir), [], 'nothing of the scenario left running');
   });
 }
@@ -103,8 +109,41 @@ test('a scenario whose expectation cannot hold fails: exit 1, the step and the r
   assert.equal(res.steps[0].outcome, 'failed');
   assert.match(res.steps[0].detail, /^not within 20 s spec \(2\.0 s real\): /);
   assert.equal(res.steps[1].outcome, 'skipped');
-  assert.match(r.junit, /<testsuite name="impossible" tests="6" failures="2" errors="0" skipped="1">/);
-  assert.match(r.junit, /<failure message="not within 20 s spec/);
+  const [suite] = parseJunit(r.junit);
+  assert.deepEqual([suite.name, suite.tests, suite.failures, suite.errors, suite.skipped], ['impossible', 2 + res.invariants.length, 1 + res.invariants.filter((i) => !i.held).length, 0, 1]);
+  assert.match(suite.cases[0].failure ?? '', /^not within 20 s spec/);
+  assert.equal(suite.cases[1].skipped, true);
+  assert.deepEqual(await processesUnder(r.workDir), []);
+});
+
+test('a planted info loss (queue-drop fault: queued infos dropped unsent) fails no-info-lost, and only it', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'edgesim-scenario-bad-'));
+  dirs.push(dir);
+  const file = path.join(dir, 'planted-loss.yaml');
+  await writeFile(
+    file,
+    [
+      'name: planted-loss',
+      'topology: { nodes: 1, timeScale: 10 }',
+      'steps:',
+      '  - fault: { node: dev1, kind: queue-drop }',
+      '  - deployApp: { name: lost-app, designated: dev1 }', // its ZInfoApp reports are produced and dropped
+      '  - wait: 40s',
+      '  - clearFault: { node: dev1, kind: queue-drop }',
+      'invariants: [eventually-ready, no-info-lost]',
+      'settle: 30s',
+    ].join('\n'),
+  );
+  const r = await run(file);
+  assert.equal(r.code, 1, r.stderr);
+  const res = JSON.parse(r.stdout.trim()) as Result;
+  assert.ok(res.steps.every((s) => s.outcome === 'passed'), JSON.stringify(res.steps));
+  const byName = new Map(res.invariants.map((i) => [i.invariant, i]));
+  assert.equal(byName.get('eventually-ready')?.held, true, JSON.stringify(res.invariants));
+  assert.equal(byName.get('no-info-lost')?.held, false);
+  assert.match(byName.get('no-info-lost')?.detail ?? '', /not stored: .*dev1 [0-9a-f-]{36} \(ainfo:[0-9a-f-]{36}, made /);
+  const [suite] = parseJunit(r.junit);
+  assert.equal(suite.cases.find((c) => c.name === 'invariant no-info-lost')?.failure, byName.get('no-info-lost')?.detail);
   assert.deepEqual(await processesUnder(r.workDir), []);
 });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Agent } from '../../../src/agent/index.js';
 import { createClock, silentLogger } from '../../../src/common/index.js';
-import { info } from '../../../src/eve/index.js';
+import { info, infoIdentityOfJson } from '../../../src/eve/index.js';
 import { startTestController, type TestController } from '../../helpers/controller.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -92,4 +92,39 @@ test('agent restart while the controller is down: the queue survives on disk', a
     return r.length >= 2 ? r : undefined;
   }, 30_000);
   assert.deepEqual(got.map((a) => `${a.AppID}@${a.appVersion}`).sort(), [`${APP1}@3`, `${APP2}@7`]);
+});
+
+test('info.queued names each info as the controller stores it; the queue-drop fault drops queued infos unsent', async () => {
+  const { agent, uuid } = await onboarded('q3');
+  const APP3 = '11111111-1111-4111-8111-000000000003';
+  const APP4 = '11111111-1111-4111-8111-000000000004';
+  const queued: Array<Record<string, unknown>> = [];
+  const off = agent.onEvent((e) => {
+    if (e.kind === 'info.queued' && e.fields) queued.push(e.fields);
+  });
+  const stored = async (app: string): Promise<Array<{ info: Record<string, unknown>; version: string }>> =>
+    (await ctl.admin.info(uuid, { types: ['ZiApp'] }))
+      .map((i) => ({ info: i.info as Record<string, unknown>, version: (i.info as { ainfo: { AppID: string; appVersion: string } }).ainfo.appVersion, app: (i.info as { ainfo: { AppID: string } }).ainfo.AppID }))
+      .filter((x) => x.app === app);
+  try {
+    await agent.publishInfo(APP3, { ...appInfo(APP3, uuid, '1'), atTimeStamp: { seconds: 1_700_000_000, nanos: 5_000_000 } });
+    const [got] = await waitFor('APP3 v1 stored', async () => ((await stored(APP3)).length ? await stored(APP3) : undefined), 30_000);
+    const ev = queued.find((f) => f.key === APP3);
+    assert.ok(ev, 'an info.queued event for the key');
+    assert.deepEqual({ objectKey: ev.objectKey, fingerprint: ev.fingerprint, madeAt: ev.madeAt }, infoIdentityOfJson(got.info));
+    assert.equal(ev.objectKey, `ainfo:${APP3}`);
+    assert.equal(ev.madeAt, 1_700_000_000_005);
+
+    agent.faults.inject('queue-drop');
+    await agent.publishInfo(APP3, appInfo(APP3, uuid, '2'));
+    await waitFor('the queue emptied (dropped)', () => (agent.status().queueDepth === 0 ? true : undefined), 30_000);
+    agent.faults.clear('queue-drop');
+    // A later info of another object arrives: APP3 v2 would have been sent before it, had it not been dropped.
+    await agent.publishInfo(APP4, appInfo(APP4, uuid, '1'));
+    await waitFor('APP4 stored', async () => ((await stored(APP4)).length ? true : undefined), 30_000);
+    assert.deepEqual((await stored(APP3)).map((x) => x.version), ['1'], 'v2 was dropped unsent');
+    assert.ok(queued.some((f) => f.key === APP3 && f.fingerprint !== ev.fingerprint), 'v2 was produced (queued) all the same');
+  } finally {
+    off();
+  }
 });

@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { failoverRows, failoverTimelineRecord, type FailoverScenarioResult } from '../../../src/demo/failover.js';
+import { failoverRows, failoverSummary, failoverTimelineRecord, type FailoverScenarioResult } from '../../../src/demo/failover.js';
 
 const result: FailoverScenarioResult = {
   app: { uuid: 'a', name: 'failover-app', designatedNode: 'edge-dev1', designatedUuid: 'u1', affinity: 'preferred' },
@@ -54,6 +54,13 @@ void describe('failover result', () => {
           ['new pod scheduled', 5_650, 56_500, 55_000],
         ],
       },
+    );
+  });
+
+  void it('one-line summary (the scenario timeline): spec seconds after the kill, — when not seen', () => {
+    assert.equal(
+      failoverSummary(result.timeline),
+      'NotReady seen T+41 s, old pod evicted T+56 s, new pod scheduled T+57 s, new pod running —, new host reporting — (spec)',
     );
   });
 });

@@ -19,7 +19,7 @@ test('the shipped scenarios parse, and their names match their files', () => {
 test('defaults: 3 loopback nodes, soft TPM, time scale 10, the cluster formed first, every invariant', () => {
   const s = parseScenario('name: x\nsteps:\n  - wait: 1s\n');
   assert.deepEqual(s.topology, { nodes: 3, network: 'loopback', tpm: 'soft', timeScale: 10, configIntervalMs: 10_000, formCluster: true });
-  assert.deepEqual(s.invariants, ['one-reporter-per-app', 'one-leader', 'eventually-ready', 'no-stale-cluster-address']);
+  assert.deepEqual(s.invariants, ['one-reporter-per-app', 'one-leader', 'eventually-ready', 'no-stale-cluster-address', 'no-info-lost']);
   assert.deepEqual(s.steps[0].action, { kind: 'wait', ms: 1000 });
 });
 
@@ -45,7 +45,16 @@ const bad: Array<[string, string, RegExp]> = [
   ['chaos without a seed', 'name: x\nsteps: [{ chaos: { kills: 3 } }]\n', /^steps\[0\]\.chaos\.seed: expected an integer/],
   ['unknown invariant', 'name: x\nsteps: [{ wait: 1s }]\ninvariants: [no-split-brain]\n', /^invariants\[0\]: expected one of one-reporter-per-app/],
   ['duplicate key', 'name: x\nname: y\nsteps: [{ wait: 1s }]\n', /^\(file\): not valid YAML/],
+  ['failover of an app not deployed', 'name: x\nsteps: [{ failover: { kill: dev1, app: web } }]\n', /^steps\[0\]\.failover\.app: no app "web" was deployed before this step/],
+  ['failover on one node', 'name: x\ntopology: { nodes: 1 }\nsteps: [{ deployApp: { name: a, designated: dev1 } }, { failover: { kill: dev1, app: a } }]\n', /^steps\[1\]\.failover: a failover needs at least 2 nodes/],
+  ['failover of a node out of range', 'name: x\nsteps: [{ deployApp: { name: a, designated: dev1 } }, { failover: { kill: dev4, app: a } }]\n', /^steps\[1\]\.failover\.kill: expected a node dev1…dev3/],
 ];
+
+test('failover step: the host to kill, the app, the deadline (300 s spec by default)', () => {
+  const s = parseScenario('name: x\nsteps:\n  - deployApp: { name: a, designated: dev1 }\n  - failover: { kill: dev1, app: a }\n  - failover: { kill: dev2, app: a, within: 60s }\n');
+  assert.deepEqual(s.steps[1].action, { kind: 'failover', node: 0, app: 'a', withinMs: 300_000 });
+  assert.deepEqual(s.steps[2].action, { kind: 'failover', node: 1, app: 'a', withinMs: 60_000 });
+});
 for (const [name, text, expected] of bad) {
   test(`scenario error: ${name}`, () => {
     assert.throws(() => parseScenario(text), (e: unknown) => {
