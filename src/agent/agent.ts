@@ -5,11 +5,12 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { Clock } from '../common/index.js';
-import { deviceZCertHash, type common, type info } from '../eve/index.js';
-import { ClusterReconciler } from './cluster/cluster-reconciler.js';
-import { ClusterTokenDecryptor, decryptEncryptionBlock } from './cluster/cluster-token.js';
+import type { common, info } from '../eve/index.js';
+import type { ClusterReconciler } from './cluster/cluster-reconciler.js';
+import { decryptEncryptionBlock } from './cluster/cluster-token.js';
 import type { ClusterStatus } from './cluster/cluster-status.js';
-import { AppReconciler, type AppStatus } from './apps/index.js';
+import type { AppStatus } from './apps/index.js';
+import { DeviceWorkloads, deviceCipherParts } from './workloads.js';
 import { openKeyStore, type DeviceIdentity, type KeyStore } from '../tpm/index.js';
 import { ControllerClient } from './controller-client.js';
 import { DeviceCore, type AgentEvent, type AgentPhase } from './device-core.js';
@@ -47,8 +48,8 @@ export class Agent {
   private readonly clock: Clock;
   private runPromise: Promise<void> | undefined;
   private stopped: Promise<void> | undefined;
-  private cluster: ClusterReconciler | undefined;
-  private apps: AppReconciler | undefined;
+  /** Cluster and app reconcilers, when the agent runs k3s. */
+  private workloads: DeviceWorkloads | undefined;
   private constructor(
     private readonly opts: CompiledAgentOptions,
     /** Faults injected through the admin API; components consult it where the real failure would happen. */
@@ -139,39 +140,25 @@ export class Agent {
     this.core.onConfig(listener);
   }
 
-  /** What ZInfoDevice carries of the cluster: the cluster IP on its port (cluster.md §3, §7.9), EVE-k flags. */
+  /** What ZInfoDevice carries of the cluster: the cluster IP on its port, EVE-k flags (workloads.ts). */
   private deviceExtras(): { ports: { ifname: string; label: string; addrs: string[]; up: boolean }[]; kubevirt: boolean } {
-    const clusterPort = this.cluster?.status().port;
-    return {
-      ports: clusterPort ? [{ ifname: clusterPort.ifname, label: clusterPort.label, addrs: [clusterPort.address], up: true }] : [],
-      kubevirt: !!this.cluster, // EVE-k reports hv_type_kubevirt and etcd_snapshot
-    };
+    return this.workloads?.deviceExtras() ?? { ports: [], kubevirt: false };
   }
 
   private startCluster(c: NonNullable<CompiledAgentOptions['cluster']>): void {
-    const tokens = new ClusterTokenDecryptor(() => ({ ...this.cipherParts(), certSetKey: this.core.api.certs?.hashSetKey ?? '' }));
-    const reconciler = new ClusterReconciler({
+    const workloads = DeviceWorkloads.create({
+      core: this.core,
+      keys: this.keys,
+      identity: this.identity,
+      cluster: c,
       stateDir: this.opts.stateDir,
-      launch: c.launch,
-      ifaceMap: c.ifaceMap ?? {},
-      singleNodeIp: c.singleNodeIp ?? '127.0.0.1',
-      ...(c.statusPort !== undefined ? { statusPort: c.statusPort } : {}),
-      ...(c.dryRun ? { dryRun: true } : {}),
-      deviceUuid: () => this.core.api.deviceUuid,
-      decryptToken: (v) => tokens.token(v, this.signal),
-      publishInfo: (key, msg) => this.publishInfo(key, msg),
       emit: (kind, message, fields) => this.emit(kind, message, fields),
       faults: this.faults,
       clock: this.clock,
       logger: this.opts.logger,
     });
-    this.cluster = reconciler;
-    // Apps, volumes, content trees on the cluster (issue 6, src/agent/apps); its loops end with the agent's stop signal.
-    const apps = AppReconciler.create({ cluster: reconciler, deviceUuid: () => this.core.api.deviceUuid, publishInfo: (k, m) => this.publishInfo(k, m), emit: (k, m, f) => this.emit(k, m, f), clock: this.clock, logger: this.opts.logger, signal: this.signal });
-    this.apps = apps;
-    this.core.onConfig((cfg) => apps.onConfig(cfg));
-    // Not awaited: a join can wait for its bootstrap for minutes; the config loop must go on.
-    this.core.onConfig((cfg) => void reconciler.onConfig(cfg));
+    this.workloads = workloads;
+    this.core.onConfig((cfg) => workloads.onConfig(cfg));
   }
 
   /** Decrypts an encrypted value of the current config with the device ECDH key (uncached; cluster-token.ts). */
@@ -179,14 +166,13 @@ export class Agent {
     return decryptEncryptionBlock(value, { ...this.cipherParts(), signal: this.signal });
   }
 
-  private cipherParts(): { ecdhKey: KeyStore['ecdh']; controllerCertsByHashHex: Map<string, Buffer>; deviceCertsByHashHex: Map<string, Buffer> } {
-    const env = this.cipherEnvironment();
-    return { ecdhKey: this.keys.ecdh, controllerCertsByHashHex: env.controllerCerts, deviceCertsByHashHex: env.deviceCerts };
+  private cipherParts(): ReturnType<typeof deviceCipherParts> {
+    return deviceCipherParts(this.core, this.keys, this.identity);
   }
 
   /** The cluster reconciler, when the agent runs k3s. */
   get clusterReconciler(): ClusterReconciler | undefined {
-    return this.cluster;
+    return this.workloads?.cluster;
   }
 
   /** The current status snapshot. */
@@ -204,8 +190,8 @@ export class Agent {
       lastConfigError: config.lastError,
       queueDepth: queue.depth,
       queueOldestAgeMs: queue.oldestAgeMs(),
-      cluster: this.cluster?.status(),
-      apps: this.apps?.status().apps,
+      cluster: this.workloads?.cluster.status(),
+      apps: this.workloads?.apps.status().apps,
     };
   }
 
@@ -216,11 +202,8 @@ export class Agent {
 
   /** Controller certs by hex hash (for CipherBlock decryption), and the device's own published certs. */
   cipherEnvironment(): { controllerCerts: Map<string, Buffer>; deviceCerts: Map<string, Buffer> } {
-    const own = deviceZCertHash(this.identity.ecdhCertPem).toString('hex');
-    return {
-      controllerCerts: this.core.api.certs?.certsByHashHex ?? new Map<string, Buffer>(),
-      deviceCerts: new Map([[own, this.identity.ecdhCertPem]]),
-    };
+    const p = this.cipherParts();
+    return { controllerCerts: p.controllerCertsByHashHex, deviceCerts: p.deviceCertsByHashHex };
   }
 
   /** Queues an info message for its object key (reconcilers report through here). */
@@ -247,8 +230,7 @@ export class Agent {
     this.stopped ??= this.core
       .stop({
         beforeFlush: async () => {
-          await this.apps?.stop();
-          await this.cluster?.stop({ leaveK3sRunning: this.opts.cluster?.leaveK3sRunning ?? false });
+          await this.workloads?.stop({ leaveK3sRunning: this.opts.cluster?.leaveK3sRunning ?? false });
         },
         afterFlush: () => this.keys.close(),
       })

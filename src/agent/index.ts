@@ -17,3 +17,5 @@ export { readDeviceConfigFolder, DeviceConfigError, type DeviceConfigFolder } fr
 export { skewedClock, faultyKeyStore } from './faults.js';
 export { AgentObservers } from './observers.js';
 export { parseStoredSlot, serializeStoredSlot } from './device-store.js';
+// The cluster and app reconcilers of one device, on the seams the composition gives (src/fleet: in-process ones).
+export { DeviceWorkloads, type WorkloadSeams } from './workloads.js';

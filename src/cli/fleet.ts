@@ -16,6 +16,7 @@ import {
   snapshotJsonLine,
   snapshotTable,
 } from '../fleet/index.js';
+import { ControllerAdminClient } from '../controller/index.js';
 import { printTable } from './table.js';
 import { cliAction, stopOnSignals } from './process.js';
 import { loggerFromFlags, withLogFlags } from './logging.js';
@@ -31,6 +32,9 @@ interface RunFlags {
   timeScale: string;
   profile?: string;
   maxInFlight: string;
+  controllerAdmin?: string;
+  clusterSpecs?: string;
+  k3sConfig?: string[];
   configInterval?: string;
   infoInterval?: string;
   metricInterval?: string;
@@ -46,6 +50,29 @@ interface ClientFlags {
   state?: string;
   adminSocket?: string;
   output?: string;
+}
+
+/** `--controller-admin`: an http URL (the admin API listens on loopback). */
+function adminUrl(text: string): string {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw new Error(`--controller-admin "${text}": expected the admin API's URL, e.g. http://127.0.0.1:8081`);
+  }
+  if (u.protocol !== 'http:') throw new Error(`--controller-admin "${text}": the embedded controller's admin API is http://`);
+  return u.toString().replace(/\/$/, '');
+}
+
+/** `key=value` pairs of a repeatable flag. */
+function keyValues(items: string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const it of items) {
+    const i = it.indexOf('=');
+    if (i < 1) throw new Error(`${flag} "${it}": expected key=value`);
+    out[it.slice(0, i)] = it.slice(i + 1);
+  }
+  return out;
 }
 
 const seconds = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v) * 1000);
@@ -86,6 +113,15 @@ export function registerFleetCommands(program: Command): void {
           '  edgesim fleet run --config-dir ./fleet-config --state fleet.db --count 1000 --ramp 200\n' +
           '  edgesim fleet run ... --time-scale 60 --profile fleet.yaml --metrics-listen 127.0.0.1:9470\n' +
           '  JOB_COMPLETION_INDEX=2 EDGESIM_FLEET_SHARDS=10 edgesim fleet run --count 100000 ...   # = --shard 2/10\n' +
+          '\nClusters and apps: a device whose config brings a cluster block or apps runs them as `edgesim agent` does\n' +
+          '(the same cluster and app reconcilers), on in-process k3s with its cluster IP on the fleet\'s in-memory network\n' +
+          '(never a real interface), reporting ZInfoClusterNode, ZInfoKubeCluster and ZInfoApp. The profile\'s `clusters:`\n' +
+          'groups pick their members from the serials in order; once every member of a cluster runs, the fleet asks for it:\n' +
+          '  --controller-admin URL   the embedded controller: `cluster apply` with the members\' UUIDs, then the apps\n' +
+          '                           in every member\'s config (the controller generates and encrypts the token);\n' +
+          '  otherwise                it writes what another controller must be given (cluster definitions in the\n' +
+          '                           `controller cluster apply` format, member serials and app configs) to --cluster-specs.\n' +
+          'Per member faults: fleet fault inject k3s-killed|k3s-stopped|heartbeats-paused|cluster-interface-down|power-loss.\n' +
           '\nThe live view prints every --view seconds: a table on a terminal, else one JSON object per line.',
       )
       .requiredOption('--config-dir <dir>', 'EVE config folder all devices share: server, root-certificate.pem, onboard.cert.pem + onboard.key.pem')
@@ -97,6 +133,9 @@ export function registerFleetCommands(program: Command): void {
       .option('--ramp <n>', 'devices started per second', '100')
       .option('--time-scale <k>', 'divide every EVE timer by K (10 simulated minutes in 10 s with 60)', '1')
       .option('--profile <file>', 'YAML mix of hardware models, faults, churn and clock skew (see src/fleet/profile.ts, README "Fleet")')
+      .option('--controller-admin <url>', 'admin API of the embedded controller (its controller.json adminUrl, e.g. http://127.0.0.1:8081): the fleet applies the profile\'s clusters there')
+      .option('--cluster-specs <file>', 'without --controller-admin: where the profile\'s clusters are written for another controller (default: <state>.clusters.yaml)')
+      .option('--k3s-config <key=value...>', 'extra config of every in-process k3s, e.g. pod-start-delay=1s')
       .option('--max-in-flight <n>', 'requests in flight to the controller at once (keep-alive connections)', '32')
       .option('--config-interval <s>', 'config poll interval in seconds (default: config item, else 60)')
       .option('--info-interval <s>', 'device info heartbeat in seconds (default: config item, else 600)')
@@ -128,6 +167,12 @@ export function registerFleetCommands(program: Command): void {
           metricIntervalMs: seconds(flags.metricInterval),
         },
         ...(flags.profile ? { profile: await loadProfile(flags.profile) } : {}),
+        ...(flags.controllerAdmin
+          ? { clusterTarget: { kind: 'admin' as const, admin: new ControllerAdminClient(adminUrl(flags.controllerAdmin)) } }
+          : flags.clusterSpecs
+            ? { clusterTarget: { kind: 'file' as const, path: flags.clusterSpecs } }
+            : {}),
+        ...(flags.k3sConfig ? { k3sConfig: keyValues(flags.k3sConfig, '--k3s-config') } : {}),
         clock,
         logger,
       });
@@ -182,7 +227,9 @@ export function registerFleetCommands(program: Command): void {
       }
     });
 
-  const fault = fleet.command('fault').description('Faults of the agent catalogue on a share of a running fleet.');
+  const fault = fleet
+    .command('fault')
+    .description('Faults of the agent catalogue, and power-loss (k3s killed, cluster interface and device down), on a share of a running fleet.');
   client(
     fault
       .command('inject <kind>')

@@ -3,26 +3,51 @@
  * this device's rows of the state store, soft keys kept there too, its own FaultSet, and the fleet's shared
  * transport, scheduler clock, observers and logger. A reboot (churn) stops the core, flushing its queue, and
  * starts a new one from the checkpoint, as a restarted `edgesim agent` does.
+ *
+ * A device whose config brings a cluster block or apps gets the agent's workloads (src/agent/workloads.ts: the
+ * cluster and app reconcilers) on the seams the fleet gives it (in-process k3s on the fleet's segment), created
+ * on that first config so that plain devices cost nothing more. Power loss (a fleet fault) kills its k3s and
+ * takes its cluster interface and its core down at once; power on boots it again from its checkpoint.
  */
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage, silentLogger } from '../common/index.js';
 import {
   DeviceCore,
+  DeviceWorkloads,
   FaultSet,
   faultyKeyStore,
   skewedClock,
   type AgentObservers,
   type AgentPhase,
+  type ClusterOptions,
   type ControllerClient,
+  type DeviceConfig,
   type DeviceConfigFolder,
   type TimerOverrides,
+  type WorkloadSeams,
 } from '../agent/index.js';
 import { softKeyStoreOver, type DeviceIdentity, type KeyStore } from '../tpm/index.js';
 import type { HardwareModel } from './profile.js';
 import type { FleetStateStore } from './state-store.js';
 
-/** Where a device is: not started yet (ramp), creating keys, the core's phase, or between two cores (reboot). */
-export type FleetDevicePhase = 'pending' | 'provisioning' | 'rebooting' | AgentPhase;
+/** Where a device is: not started yet (ramp), creating keys, the core's phase, between two cores (reboot), or off. */
+export type FleetDevicePhase = 'pending' | 'provisioning' | 'rebooting' | 'powered-off' | AgentPhase;
+
+/** One device's place in the fleet's in-process clusters: its seams, and its power switch for them. */
+export interface DeviceHost {
+  seams: WorkloadSeams;
+  /** Power loss: k3s dies at once (nothing released, no restart) and the cluster interface goes down. */
+  powerOff(): void;
+  /** Power back: the cluster interface comes up (the reconciler starts k3s again). */
+  powerOn(): void;
+}
+
+/** How the fleet runs its devices' clusters and apps (absent: devices ignore cluster blocks and apps). */
+export interface FleetWorkloads {
+  cluster: Omit<ClusterOptions, 'leaveK3sRunning'>;
+  /** The host of `serial` (called once per device, kept across reboots: it is the device's k3s data). */
+  host(serial: string): DeviceHost;
+}
 
 /** What every device of a fleet shares. */
 export interface FleetDeviceContext {
@@ -35,6 +60,7 @@ export interface FleetDeviceContext {
   logger: Logger;
   observers: AgentObservers;
   timers: TimerOverrides;
+  workloads?: FleetWorkloads;
 }
 
 export class FleetDevice {
@@ -43,7 +69,10 @@ export class FleetDevice {
   private core: DeviceCore | undefined;
   private keys: KeyStore | undefined;
   private identity: DeviceIdentity | undefined;
-  private between: 'pending' | 'provisioning' | 'rebooting' | undefined = 'pending';
+  private between: 'pending' | 'provisioning' | 'rebooting' | 'powered-off' | undefined = 'pending';
+  private workloads: DeviceWorkloads | undefined;
+  private host: DeviceHost | undefined;
+  private powerTimer: AbortController | undefined;
   private readonly log: Logger;
   private closed = false;
   /** Times the device restarted from its checkpoint (churn). */
@@ -110,9 +139,12 @@ export class FleetDevice {
       logger: once ? silentLogger : this.log,
       timers: this.ctx.timers,
       once,
-      ...(this.hardware ? { deviceExtras: () => ({ ports: [], kubevirt: false, hardware: this.hardware }) } : {}),
+      ...(this.hardware || this.ctx.workloads
+        ? { deviceExtras: () => ({ ...(this.workloads?.deviceExtras() ?? { ports: [], kubevirt: false }), hardware: this.hardware }) }
+        : {}),
     });
     this.core = core;
+    if (this.ctx.workloads && !once) core.onConfig((cfg) => this.onConfig(core, cfg));
     this.between = undefined;
     if (this.closed) return; // stopped while provisioning: the core never runs
     if (once) {
@@ -128,12 +160,81 @@ export class FleetDevice {
     });
   }
 
+  /** The cluster and app reconcilers, created by the first config that has a cluster block or apps. */
+  private async onConfig(core: DeviceCore, cfg: DeviceConfig): Promise<void> {
+    const w = this.ctx.workloads;
+    if (!w || core !== this.core) return;
+    if (!this.workloads) {
+      if (cfg.cluster.kind === 'absent' && cfg.apps.length === 0) return;
+      this.host ??= w.host(this.serial);
+      this.workloads = DeviceWorkloads.create({
+        core,
+        keys: this.keys!,
+        identity: this.identity!,
+        cluster: w.cluster,
+        stateDir: `inproc://${this.serial}`,
+        seams: this.host.seams,
+        emit: (kind, message, fields) => {
+          core.emit(kind, message, fields);
+          // A cluster transition may change the ports and addresses ZInfoDevice carries (as the agent does).
+          if (kind === 'cluster.phase') void core.reporters.reportDeviceInfo().catch(() => undefined);
+        },
+        faults: this.faults,
+        clock: skewedClock(this.ctx.clock, this.faults),
+        logger: this.log,
+      });
+    }
+    await this.workloads.onConfig(cfg);
+  }
+
+  /** Stops the core; its workloads stop before the queue is flushed (apps, then the cluster). */
+  private async stopCore(core: DeviceCore): Promise<void> {
+    await core.stop({
+      beforeFlush: async () => {
+        const w = this.workloads;
+        this.workloads = undefined;
+        await w?.stop();
+      },
+    });
+  }
+
   /** Restarts from the checkpoint: the core stops (queue flushed to the store), a new one starts. */
   async reboot(): Promise<void> {
     const core = this.core;
     if (!core || this.between) return;
     this.between = 'rebooting';
-    await core.stop();
+    await this.stopCore(core);
+    this.restarts++;
+    await this.start();
+  }
+
+  /** Whether the device is powered off (the power-loss fault). */
+  get poweredOff(): boolean {
+    return this.between === 'powered-off';
+  }
+
+  /**
+   * Power loss: k3s is killed and the cluster interface goes down at once, then the core stops (nothing more is
+   * sent). After `durationMs` (spec time; absent = until {@link powerOn}) the device boots from its checkpoint.
+   */
+  async powerOff(durationMs?: number): Promise<void> {
+    const core = this.core;
+    if (!core || this.between) return;
+    this.between = 'powered-off';
+    this.host?.powerOff();
+    await this.stopCore(core);
+    if (durationMs !== undefined) {
+      const t = (this.powerTimer = new AbortController());
+      this.ctx.clock.sleep(durationMs, t.signal).then(() => this.powerOn(), () => undefined);
+    }
+  }
+
+  /** Power back after a power loss: the device boots from its checkpoint. */
+  async powerOn(): Promise<void> {
+    if (this.between !== 'powered-off' || this.closed) return;
+    this.powerTimer?.abort();
+    this.powerTimer = undefined;
+    this.host?.powerOn();
     this.restarts++;
     await this.start();
   }
@@ -141,7 +242,8 @@ export class FleetDevice {
   /** Stops the core, flushing its queue; the keys stay in the store. Idempotent. */
   async stop(): Promise<void> {
     this.closed = true;
-    await this.core?.stop();
+    this.powerTimer?.abort();
+    if (this.core) await this.stopCore(this.core);
     this.between = undefined;
   }
 }

@@ -18,10 +18,10 @@ import {
   FaultError,
   readDeviceConfigFolder,
   type DeviceConfigFolder,
-  type FaultKind,
   type TimerOverrides,
 } from '../agent/index.js';
 import { FleetDevice, type FleetDevicePhase } from './fleet-device.js';
+import { FleetClusters, planClusters, type ClusterTarget, type FleetClusterCounts } from './fleet-clusters.js';
 import { FleetError, explainStartFailure } from './preflight.js';
 import { EMPTY_PROFILE, assignTraits, type DeviceTraits, type FleetProfile } from './profile.js';
 import { ObservedControllerClient, RequestMetrics, type EndpointPeriod } from './request-metrics.js';
@@ -50,6 +50,13 @@ export interface FleetOptions {
   requestTimeoutMs?: number;
   timers?: TimerOverrides;
   profile?: FleetProfile;
+  /**
+   * Where the profile's clusters are asked for: the embedded controller's admin API, or a YAML file for another
+   * controller. @default file `<state>.clusters.yaml`
+   */
+  clusterTarget?: ClusterTarget;
+  /** Extra k3s config of the in-process k3s of every device (e.g. `{ 'pod-start-delay': '1s' }`). */
+  k3sConfig?: Record<string, string | string[]>;
   /** The scheduler clock (its time scale is the fleet's `--time-scale`). */
   clock: SchedulerClock;
   logger: Logger;
@@ -68,8 +75,9 @@ export interface FleetSnapshot {
   onboarded: number;
   queueDepth: number;
   requests: Record<string, EndpointPeriod>;
-  faults: Partial<Record<FaultKind, number>>;
+  faults: Partial<Record<FleetFaultKind, number>>;
   restarts: number;
+  clusters: FleetClusterCounts;
   scheduler: { pending: number; maxLateMs: number };
   rssMiB: number;
   /** V8 heap in use (what the devices' objects take; RSS adds allocator slack, code and OpenSSL). */
@@ -98,15 +106,22 @@ export interface FleetStatus {
   byPhase: Partial<Record<FleetDevicePhase, number>>;
   onboarded: number;
   queueDepth: number;
-  faults: Partial<Record<FaultKind, number>>;
+  faults: Partial<Record<FleetFaultKind, number>>;
   restarts: number;
+  clusters: FleetClusterCounts;
   /** `"<endpoint> <outcome>"` → requests since start. */
   requests: Record<string, number>;
 }
 
-interface Compiled extends Required<Omit<FleetOptions, 'timers' | 'profile'>> {
+/** The agent's fault catalogue, plus power loss (k3s killed, cluster interface and device down; until cleared or for `duration`). */
+export const FLEET_FAULT_KINDS = [...FAULT_KINDS, 'power-loss'] as const;
+export type FleetFaultKind = (typeof FLEET_FAULT_KINDS)[number];
+
+interface Compiled extends Required<Omit<FleetOptions, 'timers' | 'profile' | 'clusterTarget' | 'k3sConfig'>> {
   timers: TimerOverrides;
   profile: FleetProfile;
+  clusterTarget: ClusterTarget;
+  k3sConfig: Record<string, string | string[]> | undefined;
 }
 
 function compile(o: FleetOptions): Compiled {
@@ -134,6 +149,8 @@ function compile(o: FleetOptions): Compiled {
     requestTimeoutMs: positiveInt('--request-timeout', o.requestTimeoutMs ?? 120_000),
     timers: o.timers ?? {},
     profile: o.profile ?? EMPTY_PROFILE,
+    clusterTarget: o.clusterTarget ?? { kind: 'file', path: `${path.resolve(o.statePath)}.clusters.yaml` },
+    k3sConfig: o.k3sConfig,
     clock: o.clock,
     logger: o.logger,
   };
@@ -153,6 +170,8 @@ export class Fleet {
   private stopPromise: Promise<void> | undefined;
   private cancelChurn: (() => void) | undefined;
   private readonly pendingStarts = new Set<Promise<void>>();
+  /** The in-process clusters of the devices and the profile's cluster groups. */
+  private readonly clusters: FleetClusters;
 
   private constructor(
     private readonly o: Compiled,
@@ -169,7 +188,19 @@ export class Fleet {
     const observers = new AgentObservers();
     const serials = shardSerials({ total: o.count, shard: o.shard, prefix: o.serialPrefix, start: o.serialStart });
     this.traits = assignTraits(serials, o.profile);
-    const ctx = { folder, client, state, clock: o.clock, logger: o.logger, observers, timers: o.timers };
+    this.clusters = new FleetClusters({
+      plans: planClusters({ serials, groups: o.profile.clusters, shard: o.shard, serialPrefix: o.serialPrefix }),
+      target: o.clusterTarget,
+      state,
+      runningUuid: (s) => {
+        const d = this.bySerial.get(s);
+        return d?.phase === 'running' ? d.uuid : undefined;
+      },
+      clock: o.clock,
+      logger: o.logger,
+      ...(o.k3sConfig ? { extraConfig: o.k3sConfig } : {}),
+    });
+    const ctx = { folder, client, state, clock: o.clock, logger: o.logger, observers, timers: o.timers, workloads: this.clusters.workloads() };
     this.devices = serials.map((s) => new FleetDevice(s, ctx, this.traits.get(s)?.hardware));
     this.bySerial = new Map(this.devices.map((d) => [d.serial, d]));
     this.registerGauges();
@@ -202,6 +233,8 @@ export class Fleet {
         },
         requests,
       );
+      // Checked before anything runs: a profile whose clusters do not fit the shard is bad input.
+      planClusters({ serials: shardSerials({ total: o.count, shard: o.shard, prefix: o.serialPrefix, start: o.serialStart }), groups: o.profile.clusters, shard: o.shard, serialPrefix: o.serialPrefix });
       return new Fleet(o, folder, state, client, controllerId, registry, requests);
     } catch (e) {
       state.close();
@@ -243,6 +276,7 @@ export class Fleet {
     }
     this.state.setMeta(CONTROLLER_META, this.controllerId);
     this.setState('ramping');
+    this.clusters.start();
     const t0 = this.o.clock.monotonic();
     for (let i = 0; i < this.devices.length && !signal.aborted; i++) {
       const due = t0 + (i * 1000) / this.o.rampPerSecond;
@@ -296,7 +330,8 @@ export class Fleet {
    * random) or into the named `serials`. Returns the serials it reached.
    */
   injectFault(kind: string, o: { fraction?: number; serials?: string[]; value?: number; durationMs?: number }): string[] {
-    if (!(FAULT_KINDS as readonly string[]).includes(kind)) throw new FaultError(`fault "${kind}" is not one of: ${FAULT_KINDS.join(', ')}`);
+    if (!(FLEET_FAULT_KINDS as readonly string[]).includes(kind)) throw new FaultError(`fault "${kind}" is not one of: ${FLEET_FAULT_KINDS.join(', ')}`);
+    if (o.durationMs !== undefined && !(o.durationMs > 0)) throw new FaultError('duration must be positive');
     let targets: FleetDevice[];
     if (o.serials?.length) {
       targets = o.serials.map((s) => {
@@ -316,6 +351,10 @@ export class Fleet {
       targets = pool.slice(0, n);
     }
     for (const d of targets) {
+      if (kind === 'power-loss') {
+        d.powerOff(o.durationMs).catch((e: unknown) => this.log.warn('power loss failed', { node: d.serial, error: errorMessage(e) }));
+        continue;
+      }
       d.faults.inject(kind, { ...(o.value !== undefined ? { value: o.value } : {}), ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}) });
     }
     this.log.info('fault injected', { kind, devices: targets.length });
@@ -325,14 +364,21 @@ export class Fleet {
   /** Clears a fault kind (or 'all') on every device; returns how many devices had it. */
   clearFault(kind: string): number {
     let n = 0;
-    for (const d of this.devices) if (d.faults.clear(kind).length) n++;
+    for (const d of this.devices) {
+      let had = kind !== 'power-loss' && d.faults.clear(kind).length > 0;
+      if ((kind === 'power-loss' || kind === 'all') && d.poweredOff) {
+        had = true;
+        d.powerOn().catch((e: unknown) => this.log.warn('power on failed', { node: d.serial, error: errorMessage(e) }));
+      }
+      if (had) n++;
+    }
     return n;
   }
 
   /** Counts by phase and fault, queue depth, restarts and request totals, now. */
   status(): FleetStatus {
     const byPhase: Partial<Record<FleetDevicePhase, number>> = {};
-    const faults: Partial<Record<FaultKind, number>> = {};
+    const faults: Partial<Record<FleetFaultKind, number>> = {};
     let queueDepth = 0;
     let restarts = 0;
     let onboarded = 0;
@@ -342,6 +388,7 @@ export class Fleet {
       restarts += d.restarts;
       if (d.onboarded) onboarded++;
       for (const f of d.faults.list()) faults[f.kind] = (faults[f.kind] ?? 0) + 1;
+      if (d.poweredOff) faults['power-loss'] = (faults['power-loss'] ?? 0) + 1;
     }
     return {
       state: this.stateValue,
@@ -352,6 +399,7 @@ export class Fleet {
       queueDepth,
       faults,
       restarts,
+      clusters: this.clusters.counts(),
       requests: this.requests.totals(),
     };
   }
@@ -386,6 +434,7 @@ export class Fleet {
       this.setState('stopping');
       this.stopCtl.abort();
       this.cancelChurn?.();
+      await this.clusters.stop();
       // Devices first: stopping them aborts their requests, which the proving cycle or the ramp may be waiting on.
       const stopDevices = (): Promise<unknown> =>
         Promise.all(this.devices.map((d) => d.stop().catch((e: unknown) => this.log.warn('device stop failed', { node: d.serial, error: errorMessage(e) }))));

@@ -5,7 +5,7 @@
 import type { FleetSnapshot } from './fleet.js';
 
 /** Phases in lifecycle order, for a stable column order. */
-const PHASE_ORDER = ['pending', 'provisioning', 'onboarding', 'attesting', 'running', 'rebooting', 'failed', 'stopping', 'stopped', 'initialized'];
+const PHASE_ORDER = ['pending', 'provisioning', 'onboarding', 'attesting', 'running', 'rebooting', 'powered-off', 'failed', 'stopping', 'stopped', 'initialized'];
 
 /** One JSON line (no trailing newline). */
 export function snapshotJsonLine(s: FleetSnapshot): string {
@@ -23,6 +23,8 @@ export function snapshotTable(s: FleetSnapshot): string {
     `  queue ${s.queueDepth}  restarts ${s.restarts}  timers ${s.scheduler.pending} (late ≤ ${s.scheduler.maxLateMs} ms)  rss ${s.rssMiB} MiB (heap ${s.heapUsedMiB})` +
       (faults ? `  faults: ${faults}` : ''),
   ];
+  const c = s.clusters;
+  if (c.planned) lines.push(`  clusters ${c.planned}: asked of the controller ${c.requested}${c.failed ? `  failed applies ${c.failed} (retried)` : ''}`);
   const rows = Object.entries(s.requests);
   if (rows.length) {
     const w = Math.max(8, ...rows.map(([e]) => e.length));

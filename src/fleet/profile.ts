@@ -18,8 +18,16 @@
  *   clockSkew:
  *     - fraction: 0.05
  *       ms: -30000
+ *   clusters:            # edge-node cluster groups (fleet-clusters.ts): `count` clusters of this shape
+ *     - count: 50
+ *       size: 3          # members (the first is the bootstrap server)
+ *       workers: 0       # how many of them join as worker (agent) nodes, the last ones
+ *       tieBreaker: false  # the last member is the cluster's tie-breaker node (cluster.md §12)
+ *       apps:            # apps of every cluster, designated round-robin to its server members
+ *         - name: web
+ *           affinity: preferred   # or required
  *
- * New sections (clusters, apps) are added as keys of their own; a file written for this version stays valid.
+ * New sections are added as keys of their own; a file written for an earlier version stays valid.
  * Assignment is a pure function of the serials: each entry takes exactly round(fraction · n) devices, ranked by a
  * hash of (serial, section, entry), so a restarted shard gives every device the same traits.
  */
@@ -47,8 +55,24 @@ export interface ProfileFault {
   durationMs?: number;
 }
 
+/** An app of a cluster group. */
+export interface ProfileApp {
+  name: string;
+  affinity: 'preferred' | 'required';
+}
+
+/** `count` edge-node clusters of one shape. */
+export interface ClusterGroup {
+  count: number;
+  size: number;
+  workers: number;
+  tieBreaker: boolean;
+  apps: ProfileApp[];
+}
+
 export interface FleetProfile {
   hardware: (HardwareModel & { fraction: number })[];
+  clusters: ClusterGroup[];
   faults: ProfileFault[];
   /** Reboots per device per hour of spec time (0 = none). */
   rebootsPerHour: number;
@@ -67,7 +91,7 @@ export class ProfileError extends Error {
   override readonly name = 'ProfileError';
 }
 
-export const EMPTY_PROFILE: FleetProfile = { hardware: [], faults: [], rebootsPerHour: 0, clockSkew: [] };
+export const EMPTY_PROFILE: FleetProfile = { hardware: [], clusters: [], faults: [], rebootsPerHour: 0, clockSkew: [] };
 
 type Obj = Record<string, unknown>;
 
@@ -95,7 +119,7 @@ export function parseProfile(text: string, source = 'profile'): FleetProfile {
   }
   if (doc === null || doc === undefined) return EMPTY_PROFILE;
   const top = object(doc, '(top level)', fail);
-  keysOf(top, '(top level)', ['hardware', 'faults', 'churn', 'clockSkew'], fail);
+  keysOf(top, '(top level)', ['hardware', 'faults', 'churn', 'clockSkew', 'clusters'], fail);
 
   const hardware = list(top.hardware, 'hardware', fail).map((h, i) => {
     const at = `hardware[${i}]`;
@@ -143,7 +167,40 @@ export function parseProfile(text: string, source = 'profile'): FleetProfile {
     if (typeof o.ms !== 'number' || !Number.isFinite(o.ms)) fail(`${at}.ms`, 'must be a number of ms (negative = behind)');
     return { fraction: fraction(o.fraction, `${at}.fraction`, fail), ms: o.ms as number };
   });
-  return { hardware, faults, rebootsPerHour, clockSkew };
+  const clusters = list(top.clusters, 'clusters', fail).map((c, i) => clusterGroup(c, `clusters[${i}]`, fail));
+  return { hardware, clusters, faults, rebootsPerHour, clockSkew };
+}
+
+function clusterGroup(v: unknown, at: string, fail: (w: string, y: string) => never): ClusterGroup {
+  const o = object(v, at, fail);
+  keysOf(o, at, ['count', 'size', 'workers', 'tieBreaker', 'apps'], fail);
+  const int = (key: string, min: number, dflt?: number): number => {
+    const x = o[key] ?? dflt;
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < min) return fail(`${at}.${key}`, `must be an integer ≥ ${min}`);
+    return x;
+  };
+  const count = int('count', 1);
+  const size = int('size', 1);
+  const workers = int('workers', 0, 0);
+  if (o.tieBreaker !== undefined && typeof o.tieBreaker !== 'boolean') fail(`${at}.tieBreaker`, 'must be true or false');
+  const tieBreaker = o.tieBreaker === true;
+  // The bootstrap member is a server; a tie-breaker is a server that runs no apps (cluster.md §12).
+  if (workers > size - 1 - (tieBreaker ? 1 : 0)) fail(`${at}.workers`, `leaves no server for the bootstrap member (size ${size}${tieBreaker ? ', one tie-breaker' : ''})`);
+  if (tieBreaker && size < 3) fail(`${at}.tieBreaker`, 'needs a size of at least 3');
+  const names = new Set<string>();
+  const apps = list(o.apps, `${at}.apps`, fail).map((a, j): ProfileApp => {
+    const where = `${at}.apps[${j}]`;
+    const ao = object(a, where, fail);
+    keysOf(ao, where, ['name', 'affinity'], fail);
+    const name = str(ao.name, `${where}.name`, fail);
+    if (!/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(name)) fail(`${where}.name`, 'use 1 to 32 of [a-z0-9-], starting and ending alphanumeric');
+    if (names.has(name)) fail(`${where}.name`, `"${name}" is listed twice`);
+    names.add(name);
+    const affinity = ao.affinity ?? 'preferred';
+    if (affinity !== 'preferred' && affinity !== 'required') fail(`${where}.affinity`, 'must be preferred or required');
+    return { name, affinity: affinity };
+  });
+  return { count, size, workers, tieBreaker, apps };
 }
 
 /**

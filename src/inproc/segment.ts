@@ -15,20 +15,28 @@ export type StatusHandler = (signal: AbortSignal) => Promise<string>;
 
 /** One LAN of in-process hosts, and the clusters formed on it (the etcd data their members share). */
 export class InprocSegment {
-  private readonly hosts = new Set<InprocHost>();
+  /** Hosts by the addresses they hold (a fleet's segment has thousands: every request looks one up). */
+  private readonly byIp = new Map<string, Set<InprocHost>>();
   /** Clusters by id (what a joiner reaches once the join server answered with the cluster's id). */
   readonly clusters = new Map<string, InprocCluster>();
 
   /** A new host on this segment (a device's cluster interface). */
   host(name: string): InprocHost {
-    const h = new InprocHost(this, name);
-    this.hosts.add(h);
-    return h;
+    return new InprocHost(this, name);
+  }
+
+  /** Records that `host` holds `ip` now (or no longer). */
+  noteAddress(host: InprocHost, ip: string, held: boolean): void {
+    const set = this.byIp.get(ip) ?? new Set<InprocHost>();
+    if (held) set.add(host);
+    else set.delete(host);
+    if (set.size) this.byIp.set(ip, set);
+    else this.byIp.delete(ip);
   }
 
   /** The host that holds `ip` with its link up. */
   hostAt(ip: string): InprocHost | undefined {
-    for (const h of this.hosts) if (h.reachableAt(ip)) return h;
+    for (const h of this.byIp.get(ip) ?? []) if (h.reachableAt(ip)) return h;
     return undefined;
   }
 
@@ -84,12 +92,14 @@ export class InprocHost implements ClusterNetwork {
     for (const cidr of link) if (cidr.startsWith(`${a.ip}/`)) link.delete(cidr);
     link.add(`${a.ip}/${a.prefix}`);
     this.links.set(a.ifname, link);
+    this.segment.noteAddress(this, a.ip, true);
     return Promise.resolve();
   }
 
   remove(a: ClusterAddress): Promise<void> {
     const link = this.links.get(a.ifname);
     for (const cidr of [...(link ?? [])]) if (cidr.startsWith(`${a.ip}/`)) link!.delete(cidr);
+    this.segment.noteAddress(this, a.ip, this.holds(a.ip));
     return Promise.resolve();
   }
 

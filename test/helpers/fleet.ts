@@ -17,6 +17,7 @@ export interface Snapshot {
   queueDepth: number;
   requests: Record<string, { perSecond: Record<string, number> }>;
   faults: Record<string, number>;
+  clusters?: { planned: number; requested: number; failed: number };
 }
 
 export interface FleetProcess {

@@ -22,6 +22,14 @@ churn:
 clockSkew:
   - fraction: 0.2
     ms: -30000
+clusters:
+  - count: 50
+    size: 3
+    apps: [{ name: web, affinity: preferred }, { name: db, affinity: required }]
+  - count: 2
+    size: 5
+    workers: 1
+    tieBreaker: true
 `;
 
 void describe('fleet profile', () => {
@@ -31,7 +39,11 @@ void describe('fleet profile', () => {
     assert.deepEqual(p.faults, [{ kind: 'controller-delay', fraction: 0.1, value: 2000, durationMs: 300_000 }]);
     assert.equal(p.rebootsPerHour, 0.5);
     assert.deepEqual(p.clockSkew, [{ fraction: 0.2, ms: -30000 }]);
-    assert.deepEqual(parseProfile(''), { hardware: [], faults: [], rebootsPerHour: 0, clockSkew: [] });
+    assert.deepEqual(p.clusters, [
+      { count: 50, size: 3, workers: 0, tieBreaker: false, apps: [{ name: 'web', affinity: 'preferred' }, { name: 'db', affinity: 'required' }] },
+      { count: 2, size: 5, workers: 1, tieBreaker: true, apps: [] },
+    ]);
+    assert.deepEqual(parseProfile(''), { hardware: [], clusters: [], faults: [], rebootsPerHour: 0, clockSkew: [] });
   });
 
   void it('names the offending key in every error', () => {
@@ -46,6 +58,15 @@ void describe('fleet profile', () => {
       ['hardware:\n  - fraction: 0.7\n    manufacturer: a\n    productName: b\n  - fraction: 0.7\n    manufacturer: c\n    productName: d', /hardware: fractions add up to 1\.4/],
       ['hardware:\n  - fraction: 0.7\n    manufacturer: a\n    productName: b\n    ncpu: 2.5', /hardware\[0\]\.ncpu: must be a positive integer/],
       ['clockSkew: {fraction: 1}', /clockSkew: must be a list/],
+      ['clusters:\n  - count: 5\n    size: 3\n    worker: 1', /^f\.yaml: clusters\[0\]\.worker: unknown key \(expected one of: count, size, workers, tieBreaker, apps\)/],
+      ['clusters:\n  - count: 5\n    size: 3\n    apps: [{ name: web, afinity: required }]', /clusters\[0\]\.apps\[0\]\.afinity: unknown key/],
+      ['clusters:\n  - count: 0\n    size: 3', /clusters\[0\]\.count: must be an integer ≥ 1/],
+      ['clusters:\n  - count: 1', /clusters\[0\]\.size: must be an integer ≥ 1/],
+      ['clusters:\n  - count: 1\n    size: 3\n    workers: 3', /clusters\[0\]\.workers: leaves no server for the bootstrap member/],
+      ['clusters:\n  - count: 1\n    size: 2\n    tieBreaker: true', /clusters\[0\]\.tieBreaker: needs a size of at least 3/],
+      ['clusters:\n  - count: 1\n    size: 3\n    apps: [{ name: web, affinity: sometimes }]', /clusters\[0\]\.apps\[0\]\.affinity: must be preferred or required/],
+      ['clusters:\n  - count: 1\n    size: 3\n    apps: [{ name: web }, { name: web }]', /clusters\[0\]\.apps\[1\]\.name: "web" is listed twice/],
+      ['clusters:\n  - count: 1\n    size: 3\n    apps: [{ name: Web_1 }]', /clusters\[0\]\.apps\[0\]\.name: use 1 to 32/],
       ['[1, 2]', /\(top level\): must be a mapping/],
       ['a: [', /YAML/],
     ];

@@ -50,6 +50,7 @@ void describe('request metrics', () => {
       requests: { config: { perSecond: { '304': 2.5 }, p50Ms: 3, p99Ms: 9 } },
       faults: { 'controller-delay': 1 },
       restarts: 0,
+      clusters: { planned: 0, requested: 0, failed: 0 },
       scheduler: { pending: 15, maxLateMs: 2 },
       rssMiB: 90,
       heapUsedMiB: 40,
