@@ -5,6 +5,8 @@
  * possible; extensions in the order KeyUsage (critical), ExtKeyUsage, BasicConstraints (critical),
  * SubjectKeyIdentifier (CA only, SHA-1 of the public key bits), AuthorityKeyIdentifier (the issuer's SKI, omitted
  * when self-signed), SubjectAltName; ecdsa-with-SHA256 without parameters; PEM with 64-column lines.
+ * Certificates of one shape (a fleet's device, ECDH and attestation certs) reuse one encoded TBSCertificate whose
+ * per-certificate fields are written in place (see `TbsTemplate`); the schemas stay the encoder of record.
  */
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { AsnConvert, AsnParser, OctetString } from '@peculiar/asn1-schema';
