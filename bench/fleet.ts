@@ -71,6 +71,13 @@ const start = (args: string[], stdout: 'ignore' | 'pipe'): ChildProcess => {
   children.push(c);
   return c;
 };
+// Interrupted (Ctrl-C, `timeout`): the controller and the fleet must not outlive the bench.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    void rm(dir, { recursive: true, force: true }).finally(() => process.exit(130));
+  });
+}
 const stop = async (c: ChildProcess): Promise<void> => {
   if (c.exitCode !== null || c.signalCode !== null) return;
   const exited = new Promise((resolve) => c.once('exit', resolve));
