@@ -16,5 +16,6 @@ if (files.length === 0) {
   console.error(`no *.test.js files under ${roots.join(', ')} (run npm run build first)`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+// A test that hangs fails with its name after 10 min instead of holding CI until its budget ends.
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=600000', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -6,7 +6,7 @@
  */
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage, jitter } from '../common/index.js';
-import { loadPrivateKeyPem, softSigner, type Signer } from '../eve/index.js';
+import { loadPrivateKeyPem, opensslSigner, type Signer } from '../eve/index.js';
 import type { DeviceIdentity, KeyStore } from '../tpm/index.js';
 import { attestCertRequest, attestOnce } from './attestation.js';
 import { ControllerReplyError, type ControllerApi } from './controller-api.js';
@@ -185,7 +185,7 @@ export class ControllerSession {
     }
     const { folder } = this.c;
     const onboarding = folder.onboarding;
-    if (onboarding) this.onboardingSigner ??= softSigner(loadPrivateKeyPem(onboarding.keyPem));
+    if (onboarding) this.onboardingSigner ??= onboardingSigner(onboarding.keyPem);
     let delay = ONBOARD_RETRY_MIN_MS;
     for (;;) {
       let registerStatus: number | undefined;
@@ -258,4 +258,17 @@ export class ControllerSession {
     this.integrityToken = undefined;
     this.attestNeeded = true;
   }
+}
+
+/** Signers by onboarding key bytes: the devices of a fleet share one onboarding key, parsed once. */
+const onboardingSigners = new WeakMap<Buffer, Signer>();
+
+/** The onboarding key's signer (OpenSSL, random nonces: nothing compares register envelopes byte for byte). */
+function onboardingSigner(keyPem: Buffer): Signer {
+  let signer = onboardingSigners.get(keyPem);
+  if (!signer) {
+    signer = opensslSigner(loadPrivateKeyPem(keyPem));
+    onboardingSigners.set(keyPem, signer);
+  }
+  return signer;
 }

@@ -6,6 +6,9 @@ import os from 'node:os';
 import type { metrics} from '../eve/index.js';
 import { info, timestampFromMs } from '../eve/index.js';
 
+/** This machine's CPU count, read once: os.cpus() parses /proc/cpuinfo, and a fleet reports for every device. */
+const HOST_NCPU = os.cpus().length;
+
 /** What the device reports about itself. */
 export interface DeviceInfoInput {
   deviceUuid: string;
@@ -41,7 +44,7 @@ export function deviceInfoMessage(i: DeviceInfoInput, nowMs: number): info.IZInf
       machineArch: os.arch() === 'x64' ? 'x86_64' : os.arch(),
       cpuArch: os.arch() === 'x64' ? 'x86_64' : os.arch(),
       platform: 'edgesim',
-      ncpu: i.hardware?.ncpu ?? os.cpus().length,
+      ncpu: i.hardware?.ncpu ?? HOST_NCPU,
       memory: i.hardware?.memoryMB ?? Math.round(os.totalmem() / 1024 / 1024),
       ...(i.hardware?.storageMB !== undefined ? { storage: i.hardware.storageMB } : {}),
       bootTime: timestampFromMs(i.bootTimeMs),
@@ -64,14 +67,21 @@ export function deviceInfoMessage(i: DeviceInfoInput, nowMs: number): info.IZInf
   };
 }
 
+/** This process's RSS, read at most once per (clock) second: a fleet's devices all report the one process. */
+let rssRead = { atMs: -Infinity, bytes: 0 };
+function processRss(nowMs: number): number {
+  if (Math.abs(nowMs - rssRead.atMs) >= 1000) rssRead = { atMs: nowMs, bytes: process.memoryUsage.rss() };
+  return rssRead.bytes;
+}
+
 /** Builds the periodic ZMetricMsg. */
 export function metricsMessage(deviceUuid: string, nowMs: number, lastConfigMs: number): metrics.IZMetricMsg {
-  const mem = process.memoryUsage();
+  const rss = processRss(nowMs);
   return {
     devID: deviceUuid,
     atTimeStamp: timestampFromMs(nowMs),
     dm: {
-      deviceMemory: { memoryMB: Math.round(os.totalmem() / 1024 / 1024), allocated_appsMB: Math.round(mem.rss / 1024 / 1024) },
+      deviceMemory: { memoryMB: Math.round(os.totalmem() / 1024 / 1024), allocated_appsMB: Math.round(rss / 1024 / 1024) },
       ...(lastConfigMs ? { last_received_config: timestampFromMs(lastConfigMs), last_processed_config: timestampFromMs(lastConfigMs) } : {}),
     },
   };

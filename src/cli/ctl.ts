@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { cliAction, onInterrupt } from './process.js';
 import { printTable } from './table.js';
+import { registerFleetQueries } from './fleet.js';
 import {
   AdminClient,
   AdminError,
@@ -70,7 +71,7 @@ function verb(fn: (c: AdminClient, o: VerbFlags, ...positional: string[]) => Pro
 export function registerCtlCommands(program: Command): void {
   const ctl = program
     .command('ctl')
-    .description('Inspect and steer a running agent through its admin socket (gRPC, edgesim.admin.v1).')
+    .description('Inspect and steer a running agent through its admin socket (gRPC, edgesim.admin.v1), or a running fleet (`ctl fleet`).')
     .option('--state-dir <dir>', 'state dir of the running agent; its admin.sock is used')
     .option('--socket <path>', 'admin socket path instead of --state-dir (e.g. the agent\'s --admin-socket)')
     .option('--output <format>', 'table or json', 'table')
@@ -79,7 +80,8 @@ export function registerCtlCommands(program: Command): void {
       '\nExamples:\n' +
         '  edgesim ctl --state-dir ./dev1/state status\n' +
         '  edgesim ctl --state-dir ./dev1/state fault inject controller-unreachable --duration 30s\n' +
-        '  edgesim ctl --socket /var/lib/edgesim/admin.sock watch --kind config --output json',
+        '  edgesim ctl --socket /var/lib/edgesim/admin.sock watch --kind config --output json\n' +
+        '  edgesim ctl fleet status --state fleet.db          # a running `edgesim fleet run` (its <state>.sock)',
     );
 
   ctl
@@ -245,4 +247,7 @@ export function registerCtlCommands(program: Command): void {
         printTable(faults.map(faultRow), ['kind', 'value', 'until']);
       }),
     );
+
+  // The same queries as `edgesim fleet status|devices|device`, on the fleet's admin socket.
+  registerFleetQueries(ctl.command('fleet').description('Query a running fleet (edgesim.admin.v1.FleetAdmin on <state>.sock): status, devices, device <serial>.'));
 }

@@ -1,7 +1,7 @@
 /** `edgesim fleet`: many simulated EVE devices in one process (src/fleet). */
 import type { Command } from 'commander';
 import { DeviceConfigError, FaultError } from '../agent/index.js';
-import { isAdminError, parseDuration } from '../agent/admin/index.js';
+import { AdminError, isAdminError, parseDuration } from '../agent/admin/index.js';
 import {
   Fleet,
   FleetAdminClient,
@@ -142,7 +142,10 @@ export function registerFleetCommands(program: Command): void {
       .option('--metric-interval <s>', 'metrics interval in seconds (default: config item, else 60)')
       .option('--view <s>', 'live view period in seconds (0 = off)', '5')
       .option('--output <format>', 'live view format: table or json (default: table on a terminal, else json)')
-      .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics, loopback only (default: off)')
+      .option(
+        '--metrics-listen <host:port>',
+        'serve Prometheus metrics (aggregates only) at http://HOST:PORT/metrics; a bare port = 127.0.0.1, another address only when written out, e.g. 0.0.0.0:9470 in a pod (default: off)',
+      )
       .option('--admin-socket <path>', 'admin API unix socket (fleet status|devices|device|fault) (default: <state>.sock)'),
     'warn',
   ).action(
@@ -212,17 +215,10 @@ export function registerFleetCommands(program: Command): void {
     }),
   );
 
-  const client = (cmd: Command): Command =>
-    cmd
-      .option('--state <file>', 'the state file of the running fleet (its admin socket is <state>.sock)')
-      .option('--admin-socket <path>', 'the admin socket, when not <state>.sock')
-      .option('--output <format>', 'table or json', 'table');
-  const connect = (o: ClientFlags): FleetAdminClient => {
-    if (!o.adminSocket && !o.state) throw new Error('--state or --admin-socket is required');
-    return new FleetAdminClient(o.adminSocket ?? fleetSocketPath(o.state!));
-  };
+  registerFleetQueries(fleet);
+  const client = (cmd: Command): Command => withClientFlags(cmd).option('--output <format>', 'table or json', 'table');
   const clientAction = <A extends unknown[]>(name: string, fn: (c: FleetAdminClient, ...args: A) => Promise<void>) =>
-    cliAction(`fleet ${name}`, { badInput: (e) => isAdminError(e) && (e.kind === 'INVALID_ARGUMENT' || e.kind === 'NOT_FOUND') })(async (...args: A) => {
+    cliAction(`fleet ${name}`, { badInput: clientBadInput })(async (...args: A) => {
       const c = connect(args[args.length - 2] as ClientFlags);
       try {
         await fn(c, ...args);
@@ -230,49 +226,6 @@ export function registerFleetCommands(program: Command): void {
         c.close();
       }
     });
-  const out = (o: ClientFlags, value: unknown, table: () => void): void => {
-    if (o.output === 'json') process.stdout.write(JSON.stringify(value, null, 2) + '\n');
-    else table();
-  };
-
-  client(fleet.command('status').description('Devices by phase and by fault, queue depth, requests by endpoint of a running fleet.')).action(
-    clientAction('status', async (c, o: ClientFlags) => {
-      const s = await c.status();
-      out(o, s, () => {
-        process.stdout.write(`fleet ${s.state}, shard ${s.shard}, ${s.devices} devices (${s.onboarded} onboarded), queue ${s.queueDepth}, restarts ${s.restarts}\n`);
-        printTable(Object.entries(s.byPhase).map(([phase, n]) => ({ phase, devices: n })), ['phase', 'devices']);
-        if (Object.keys(s.faults).length) printTable(Object.entries(s.faults).map(([fault, n]) => ({ fault, devices: n })), ['fault', 'devices']);
-        printTable(Object.entries(s.requests).map(([k, n]) => ({ endpoint: k.split(' ')[0], status: k.split(' ')[1], requests: n })), ['endpoint', 'status', 'requests']);
-      });
-    }),
-  );
-
-  client(
-    fleet
-      .command('devices')
-      .description('List the devices of a running fleet.\nExample: edgesim fleet devices --state fleet.db --phase onboarding --limit 20')
-      .option('--phase <phase>', 'only devices in this phase (pending, onboarding, attesting, running, failed…)')
-      .option('--offset <n>', 'skip the first n', '0')
-      .option('--limit <n>', 'at most n (0 = all)', '0'),
-  ).action(
-    clientAction('devices', async (c, o: ClientFlags & { phase?: string; offset: string; limit: string }) => {
-      const r = await c.devices({ offset: Number(o.offset), limit: Number(o.limit), ...(o.phase ? { phase: o.phase } : {}) });
-      out(o, r, () => {
-        printTable(
-          r.devices.map((d) => ({ ...d, faults: d.faults.join(','), uuid: d.uuid || '-' })),
-          ['serial', 'uuid', 'phase', 'queueDepth', 'reachable', 'faults', 'restarts', 'hardware'],
-        );
-        process.stdout.write(`${r.devices.length} of ${r.total}\n`);
-      });
-    }),
-  );
-
-  client(fleet.command('device <serial>').description('One device of a running fleet.')).action(
-    clientAction('device', async (c, serial: string, o: ClientFlags) => {
-      const d = await c.device(serial);
-      out(o, d, () => printTable(Object.entries(d).map(([field, value]: [string, unknown]) => ({ field, value: Array.isArray(value) ? value.join(',') : value })), ['field', 'value']));
-    }),
-  );
 
   const fault = fleet
     .command('fault')
@@ -304,6 +257,95 @@ export function registerFleetCommands(program: Command): void {
     clientAction('fault clear', async (c, kind: string, o: ClientFlags) => {
       const n = await c.clearFault(kind);
       out(o, { kind, devices: n }, () => process.stdout.write(`${kind} cleared on ${n} device(s)\n`));
+    }),
+  );
+}
+
+const withClientFlags = (cmd: Command): Command =>
+  cmd
+    .option('--state <file>', 'the state file of the running fleet (its admin socket is <state>.sock)')
+    .option('--admin-socket <path>', 'the admin socket, when not <state>.sock');
+
+/** The fleet's admin socket: --admin-socket, else `edgesim ctl --socket`, else <state>.sock. */
+function connect(o: ClientFlags & { socket?: string }): FleetAdminClient {
+  const socket = o.adminSocket ?? o.socket ?? (o.state ? fleetSocketPath(o.state) : undefined);
+  if (!socket) throw new AdminError('INVALID_ARGUMENT', '--state FILE (the fleet\'s state file) or --admin-socket PATH is required');
+  return new FleetAdminClient(socket);
+}
+
+const clientBadInput = (e: unknown): boolean => isAdminError(e) && (e.kind === 'INVALID_ARGUMENT' || e.kind === 'NOT_FOUND');
+
+const out = (o: ClientFlags, value: unknown, table: () => void): void => {
+  if (o.output === 'json') process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  else table();
+};
+
+/**
+ * Registers the fleet queries `status`, `devices` and `device <serial>` under `parent`: `edgesim fleet` and
+ * `edgesim ctl fleet` both call this, so the two answer alike. Flags are read with the parent's (`ctl --socket`,
+ * `ctl --output`); `--output` is added here unless the parent has it.
+ */
+export function registerFleetQueries(parent: Command): void {
+  const parentHasOutput = parent.parent?.options.some((o) => o.long === '--output') ?? false;
+  const client = (cmd: Command): Command => {
+    withClientFlags(cmd);
+    return parentHasOutput ? cmd : cmd.option('--output <format>', 'table or json', 'table');
+  };
+  const name = parent.parent?.name() === 'ctl' ? 'ctl fleet' : 'fleet';
+  /** Runs a query with a connected client; the last argument is the Command (its flags merged with the parents'). */
+  const query = (verb: string, fn: (c: FleetAdminClient, o: ClientFlags & Record<string, string | undefined>, ...positional: string[]) => Promise<void>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const cmd = args[args.length - 1] as Command;
+      const o = { ...cmd.optsWithGlobals<ClientFlags>(), ...cmd.opts<ClientFlags>() } as ClientFlags & Record<string, string | undefined>;
+      await cliAction(`${name} ${verb}`, { badInput: clientBadInput })(async () => {
+        if (o.output !== undefined && o.output !== 'table' && o.output !== 'json') {
+          throw new AdminError('INVALID_ARGUMENT', `--output "${o.output}": expected table or json`);
+        }
+        const c = connect(o);
+        try {
+          await fn(c, o, ...(args.slice(0, -2) as string[]));
+        } finally {
+          c.close();
+        }
+      })();
+    };
+
+  client(parent.command('status').description(`Devices by phase and by fault, queue depth, requests by endpoint of a running fleet.\nExample: edgesim ${name} status --state fleet.db`)).action(
+    query('status', async (c, o) => {
+      const s = await c.status();
+      out(o, s, () => {
+        process.stdout.write(`fleet ${s.state}, shard ${s.shard}, ${s.devices} devices (${s.onboarded} onboarded), queue ${s.queueDepth}, restarts ${s.restarts}\n`);
+        printTable(Object.entries(s.byPhase).map(([phase, n]) => ({ phase, devices: n })), ['phase', 'devices']);
+        if (Object.keys(s.faults).length) printTable(Object.entries(s.faults).map(([fault, n]) => ({ fault, devices: n })), ['fault', 'devices']);
+        printTable(Object.entries(s.requests).map(([k, n]) => ({ endpoint: k.split(' ')[0], status: k.split(' ')[1], requests: n })), ['endpoint', 'status', 'requests']);
+      });
+    }),
+  );
+
+  client(
+    parent
+      .command('devices')
+      .description(`List the devices of a running fleet.\nExample: edgesim ${name} devices --state fleet.db --phase onboarding --limit 20`)
+      .option('--phase <phase>', 'only devices in this phase (pending, onboarding, attesting, running, failed…)')
+      .option('--offset <n>', 'skip the first n', '0')
+      .option('--limit <n>', 'at most n (0 = all)', '0'),
+  ).action(
+    query('devices', async (c, o) => {
+      const r = await c.devices({ offset: Number(o.offset), limit: Number(o.limit), ...(o.phase ? { phase: o.phase } : {}) });
+      out(o, r, () => {
+        printTable(
+          r.devices.map((d) => ({ ...d, faults: d.faults.join(','), uuid: d.uuid || '-' })),
+          ['serial', 'uuid', 'phase', 'queueDepth', 'reachable', 'faults', 'restarts', 'hardware'],
+        );
+        process.stdout.write(`${r.devices.length} of ${r.total}\n`);
+      });
+    }),
+  );
+
+  client(parent.command('device <serial>').description(`One device of a running fleet.\nExample: edgesim ${name} device edgesim-fleet-17 --state fleet.db`)).action(
+    query('device', async (c, o, serial) => {
+      const d = await c.device(serial);
+      out(o, d, () => printTable(Object.entries(d).map(([field, value]: [string, unknown]) => ({ field, value: Array.isArray(value) ? value.join(',') : value })), ['field', 'value']));
     }),
   );
 }

@@ -5,13 +5,13 @@
  * URL UUID and the request Content-Type) and follow `lf-edge/eve-api: APIv2.md`: a POST that is not
  * application/x-proto-binary gets 415, a request for another device's `id/<uuid>/…` 403.
  */
-import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorMessage, type Logger } from '../common/index.js';
 import {
   attest,
   buildZControllerCert,
-  certPemToDer,
+  certificatePublicKey,
   certs,
   config,
   decode,
@@ -267,7 +267,7 @@ export class DeviceApi {
     const pem = Buffer.from(Buffer.from(msg.pemCert).toString('latin1'), 'base64');
     let certHash: string;
     try {
-      new X509Certificate(certPemToDer(pem));
+      certificatePublicKey(pem);
       certHash = deviceSenderCertHash(pem).toString('hex');
     } catch (e) {
       throw new Refusal(400, `pemCert: ${errorMessage(e)}`);

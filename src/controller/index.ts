@@ -17,4 +17,5 @@ export { readObjectFile, readPemFile } from './object-file.js';
 export { PROTO_CONTENT_TYPE } from './device-api.js';
 export { DEFAULT_INFO_HISTORY } from './store.js';
 export type { TimelineRecord, TimelineStep } from './ui-types.js';
+export { appConfigJson } from './app-config.js';
 export { leaderReport, listedReady, type KubeClusterJson, type KubeClusterNodeJson, type KubeClusterReport } from './kube-cluster-json.js';

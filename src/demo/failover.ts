@@ -21,18 +21,6 @@ export interface FailoverScenarioResult extends FailoverResult {
   runningAfterMs: number;
 }
 
-/** An AppInstanceConfig in the controller's protojson field names: a small app without volumes, designated to a node. */
-export function appConfigJson(app: { uuid: string; name: string }, designated: string, affinity: 'preferred' | 'required' = 'preferred'): Record<string, unknown> {
-  return {
-    uuidandversion: { uuid: app.uuid, version: '1' },
-    displayname: app.name,
-    activate: true,
-    designated_node_id: designated,
-    affinity: affinity === 'required' ? 'AFFINITY_TYPE_REQUIRED' : 'AFFINITY_TYPE_PREFERRED',
-    fixedresources: { vcpus: 1, memory: 262144, maxmem: 262144 },
-  };
-}
-
 /** One line of the timeline table. */
 export type FailoverRow = {
   event: string;

@@ -4,7 +4,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { certs, decode, isWireError } from './codec.js';
-import { pemBlocks } from './pem.js';
+import { pemBlocks, sha256 } from './pem.js';
 
 /** Why a controller cert set was refused. */
 export type ControllerCertErrorKind =
@@ -64,7 +64,25 @@ export function verifyControllerCerts(
   zcert: certs.IZControllerCert | Uint8Array,
   opts: VerifyControllerCertsOptions,
 ): VerifiedControllerCerts {
-  const msg = zcert instanceof Uint8Array ? decodeSet(zcert) : zcert;
+  if (!(zcert instanceof Uint8Array)) return verifyOnce(zcert, opts).verified;
+  const key = `${sha256(opts.rootCaPem).toString('hex')} ${sha256(zcert).toString('hex')}`;
+  const hit = verifiedSets.get(key);
+  if (hit && opts.nowMs >= hit.fromMs && opts.nowMs <= hit.toMs) return hit.verified;
+  const result = verifyOnce(decodeSet(zcert), opts);
+  if (verifiedSets.size >= VERIFIED_SETS_MAX) verifiedSets.delete(verifiedSets.keys().next().value!);
+  verifiedSets.set(key, result);
+  return result.verified;
+}
+
+/**
+ * Sets already verified, by SHA-256 of the root PEM and of the serialized set, with the time span in which every
+ * certificate of the set is valid: within it the outcome cannot differ, so a fleet's thousands of devices that
+ * fetch the same /certs reply verify it once (the result is shared: callers never modify it).
+ */
+const verifiedSets = new Map<string, { verified: VerifiedControllerCerts; fromMs: number; toMs: number }>();
+const VERIFIED_SETS_MAX = 16;
+
+function verifyOnce(msg: certs.IZControllerCert, opts: VerifyControllerCertsOptions): { verified: VerifiedControllerCerts; fromMs: number; toMs: number } {
   const roots = pemBlocks(opts.rootCaPem, 'CERTIFICATE').map((b) => parseCert(b.der, 'root CA'));
   if (roots.length === 0) throw new ControllerCertError('MALFORMED', 'root CA PEM holds no certificate');
   const pool: X509Certificate[] = [];
@@ -100,7 +118,12 @@ export function verifyControllerCerts(
   }
   if (ecdhCount === 0) throw new ControllerCertError('NO_ECDH', 'no ECDH_EXCHANGE cert');
   for (const leaf of leaves) verifyChain(leaf.cert, leaf.type, pool, roots, opts.nowMs);
-  return { signingCertPem, certsByHashHex: byHash, hashSetKey: [...byHash.keys()].sort().join(',') };
+  const all = [...roots, ...pool, ...leaves.map((l) => l.cert)];
+  return {
+    verified: { signingCertPem, certsByHashHex: byHash, hashSetKey: [...byHash.keys()].sort().join(',') },
+    fromMs: Math.max(...all.map((c) => Date.parse(c.validFrom))),
+    toMs: Math.min(...all.map((c) => Date.parse(c.validTo))),
+  };
 }
 
 function decodeSet(bytes: Uint8Array): certs.ZControllerCert {

@@ -78,8 +78,16 @@ export function trimPem(pem: Uint8Array): Buffer {
  * (`lf-edge/eve: pkg/pillar/controllerconn/authen.go` certToSha256; Adam compares all 32).
  */
 export function deviceSenderCertHash(certPem: Uint8Array): Buffer {
-  return sha256(certPemToDer(certPem));
+  let hash = senderHashes.get(certPem);
+  if (!hash) {
+    hash = sha256(certPemToDer(certPem));
+    senderHashes.set(certPem, hash);
+  }
+  return hash;
 }
+
+/** Sender hashes by cert buffer: a device seals every request with the same cert object (callers never mutate it). */
+const senderHashes = new WeakMap<Uint8Array, Buffer>();
 
 /**
  * Sender hash of a controller reply: SHA-256 over the signing cert's trimmed PEM text (= `ZCert.cert` bytes),

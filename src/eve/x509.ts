@@ -5,6 +5,8 @@
  * possible; extensions in the order KeyUsage (critical), ExtKeyUsage, BasicConstraints (critical),
  * SubjectKeyIdentifier (CA only, SHA-1 of the public key bits), AuthorityKeyIdentifier (the issuer's SKI, omitted
  * when self-signed), SubjectAltName; ecdsa-with-SHA256 without parameters; PEM with 64-column lines.
+ * Certificates of one shape (a fleet's device, ECDH and attestation certs) reuse one encoded TBSCertificate whose
+ * per-certificate fields are written in place (see `TbsTemplate`); the schemas stay the encoder of record.
  */
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { AsnConvert, AsnParser, OctetString } from '@peculiar/asn1-schema';
@@ -134,6 +136,22 @@ const EKU_OID: Record<ExtKeyUsageName, string> = { serverAuth: id_kp_serverAuth,
 /** ASN.1 PrintableString alphabet (X.680 §41.4); Go uses it when every character fits, else UTF8String. */
 const PRINTABLE = /^[A-Za-z0-9 '()+,\-./:=?]*$/;
 
+/** Names by their fields: the few a process issues under are built and encoded once. */
+const nameCache = new Map<string, { name: Name; der: Buffer }>();
+
+/** The Name of `dn` and its DER. */
+function encodedName(dn: DistinguishedName): { name: Name; der: Buffer } {
+  const key = JSON.stringify(DN_ORDER.map((k) => dn[k] ?? ''));
+  let hit = nameCache.get(key);
+  if (!hit) {
+    const name = buildName(dn);
+    hit = { name, der: Buffer.from(AsnConvert.serialize(name)) };
+    if (nameCache.size >= 256) nameCache.delete(nameCache.keys().next().value!);
+    nameCache.set(key, hit);
+  }
+  return hit;
+}
+
 function buildName(dn: DistinguishedName): Name {
   const rdns: RelativeDistinguishedName[] = [];
   for (const key of DN_ORDER) {
@@ -202,23 +220,67 @@ export function publicKeyPoint(key: Uint8Array | KeyObject): Uint8Array {
   return Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
 }
 
-function time(d: Date, field: string): Time {
+function checkedTime(d: Date, field: string): Date {
   if (Number.isNaN(d.getTime())) throw new X509Error('INVALID_INPUT', `${field} is not a valid date`, field);
-  // Go: UTCTime for 1950-2049, GeneralizedTime otherwise; whole seconds only.
-  const t = new Date(Math.floor(d.getTime() / 1000) * 1000);
-  const y = t.getUTCFullYear();
-  return y >= 1950 && y < 2050 ? new Time({ utcTime: t }) : new Time({ generalTime: t });
+  // X.509 times carry whole seconds only.
+  return new Date(Math.floor(d.getTime() / 1000) * 1000);
+}
+
+/** Go: UTCTime for 1950-2049, GeneralizedTime otherwise. */
+const isUtcTime = (t: Date): boolean => t.getUTCFullYear() >= 1950 && t.getUTCFullYear() < 2050;
+
+function time(t: Date): Time {
+  return isUtcTime(t) ? new Time({ utcTime: t }) : new Time({ generalTime: t });
+}
+
+/** The DER content of a UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ) of whole seconds. */
+function timeText(t: Date): string {
+  const iso = t.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
+  const digits = iso.slice(0, 19).replace(/[-T:]/g, '');
+  return (isUtcTime(t) ? digits.slice(2) : digits) + 'Z';
 }
 
 function ext(id: string, critical: boolean, value: unknown): Extension {
   return new Extension({ extnID: id, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
 }
 
-/** Parses one PEM certificate into its ASN.1 structure (first CERTIFICATE block). */
-function parseCertPem(pem: string | Buffer): Certificate {
-  const m = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem.toString());
+/** What a certificate needs of its issuer's certificate: subject name, subject key id, validity. */
+interface IssuerFacts {
+  subject: Name;
+  subjectDer: Buffer;
+  /** The issuer's SubjectKeyIdentifier, when it has one. */
+  ski: ArrayBuffer | undefined;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/** Parsed issuers by PEM text: a device cert is read four times while its ECDH and attestation certs are issued. */
+const issuerCache = new Map<string, IssuerFacts>();
+const ISSUER_CACHE_MAX = 512;
+
+/** Parses one PEM certificate (first CERTIFICATE block) into what an issued certificate copies from it. */
+function issuerFacts(pem: string | Buffer): IssuerFacts {
+  const text = pem.toString();
+  const cached = issuerCache.get(text);
+  if (cached) return cached;
+  const m = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(text);
   if (!m) throw new X509Error('INVALID_INPUT', 'the certificate PEM holds no CERTIFICATE block', 'certPem');
-  return AsnParser.parse(Buffer.from(m[1].replace(/\s+/g, ''), 'base64'), Certificate);
+  const tbs = AsnParser.parse(Buffer.from(m[1].replace(/\s+/g, ''), 'base64'), Certificate).tbsCertificate;
+  const skiExt = tbs.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
+  const facts: IssuerFacts = {
+    subject: tbs.subject,
+    subjectDer: Buffer.from(AsnConvert.serialize(tbs.subject)),
+    ski: skiExt ? AsnParser.parse(skiExt.extnValue.buffer, SubjectKeyIdentifier).buffer : undefined,
+    notBefore: tbs.validity.notBefore.getTime(),
+    notAfter: tbs.validity.notAfter.getTime(),
+  };
+  rememberIssuer(text, facts);
+  return facts;
+}
+
+function rememberIssuer(pem: string, facts: IssuerFacts): void {
+  if (issuerCache.size >= ISSUER_CACHE_MAX) issuerCache.delete(issuerCache.keys().next().value!);
+  issuerCache.set(pem, facts);
 }
 
 /** DER → PEM with 64-character lines and a trailing newline (Go's pem.Encode). */
@@ -226,6 +288,136 @@ export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
   const b64 = Buffer.from(der).toString('base64');
   const lines = b64.match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** A DER TLV with a definite length (certificates stay far below 64 KiB). */
+function derTlv(tag: number, ...content: Uint8Array[]): Buffer {
+  const len = content.reduce((n, c) => n + c.length, 0);
+  if (len > 0xffff) throw new X509Error('INVALID_INPUT', `DER element of ${len} bytes is too long`);
+  const head = len < 0x80 ? [tag, len] : len < 0x100 ? [tag, 0x81, len] : [tag, 0x82, len >> 8, len & 0xff];
+  return Buffer.concat([Buffer.from(head), ...content]);
+}
+
+/** What is fixed for every certificate of one shape (template, issuer name, field lengths). */
+interface TbsShape {
+  subject: Name;
+  issuer: Name;
+  extensionsBefore: Extension[];
+  isCA: boolean;
+  extensionsAfter: Extension[];
+}
+
+/** The per-certificate values of the TBSCertificate. */
+interface TbsValues {
+  serial: Uint8Array;
+  notBefore: Date;
+  notAfter: Date;
+  point: Uint8Array;
+  authorityKeyId: ArrayBuffer | undefined;
+}
+
+const SIG_ALG = (): AlgorithmIdentifier => new AlgorithmIdentifier({ algorithm: id_ecdsaWithSHA256 });
+const SIG_ALG_DER = Buffer.from(AsnConvert.serialize(SIG_ALG()));
+
+/** The TBSCertificate, encoded by @peculiar (the encoder of record; templates below are made with it). */
+function encodeTbs(shape: TbsShape, v: TbsValues): Buffer {
+  const extensions = [...shape.extensionsBefore];
+  if (shape.isCA) {
+    // Go (before 1.25): SubjectKeyId = SHA-1 of the subjectPublicKey BIT STRING contents, for CA certificates.
+    const ski = createHash('sha1').update(v.point).digest();
+    extensions.push(ext(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(ski)));
+  }
+  if (v.authorityKeyId) {
+    const aki = new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(v.authorityKeyId) });
+    extensions.push(ext(id_ce_authorityKeyIdentifier, false, aki));
+  }
+  extensions.push(...shape.extensionsAfter);
+  const tbs = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: Uint8Array.from(v.serial).buffer,
+    signature: SIG_ALG(),
+    issuer: shape.issuer,
+    validity: new Validity(),
+    subject: shape.subject,
+    subjectPublicKeyInfo: new SubjectPublicKeyInfo({
+      algorithm: new AlgorithmIdentifier({
+        algorithm: id_ecPublicKey,
+        parameters: AsnConvert.serialize(new ECParameters({ namedCurve: id_secp256r1 })),
+      }),
+      subjectPublicKey: Uint8Array.from(v.point).buffer,
+    }),
+  });
+  tbs.validity.notBefore = time(v.notBefore);
+  tbs.validity.notAfter = time(v.notAfter);
+  if (extensions.length > 0) tbs.extensions = new Extensions(extensions);
+  return Buffer.from(AsnConvert.serialize(tbs));
+}
+
+/**
+ * A TBSCertificate of one shape encoded once, with the offsets of its per-certificate fields: a fleet issues
+ * thousands of certificates that differ only in serial, validity, key and key ids, and encoding each through the
+ * ASN.1 schemas cost a third of its onboarding CPU. Every field is written over bytes of the same length.
+ */
+interface TbsTemplate {
+  der: Buffer;
+  serial: number;
+  notBefore: number;
+  notAfter: number;
+  point: number;
+  /** Offset of the SubjectKeyIdentifier (CA certificates), else -1. */
+  ski: number;
+  /** Offset of the AuthorityKeyIdentifier's key id, else -1. */
+  aki: number;
+}
+
+const templateCache = new Map<string, TbsTemplate | null>();
+const TEMPLATE_CACHE_MAX = 64;
+
+/** Where `needle` occurs exactly once in `hay`, else -1 (a placeholder that is not unique cannot be patched). */
+function uniqueOffset(hay: Buffer, needle: Uint8Array): number {
+  const at = hay.indexOf(needle);
+  return at >= 0 && hay.indexOf(needle, at + 1) < 0 ? at : -1;
+}
+
+/** Encodes `shape` with random placeholders of the lengths in `v` and finds them; null when that is not possible. */
+function buildTemplate(shape: TbsShape, v: TbsValues): TbsTemplate | null {
+  // Short serials (tests, fixed small numbers) and sub-second validity cannot be found reliably: encoded per call.
+  if (v.serial.length < 8 || timeText(v.notBefore) === timeText(v.notAfter)) return null;
+  const serial = randomBytes(v.serial.length);
+  serial[0] = 0x01 | (serial[0] & 0x3f); // positive, minimal, same length
+  const point = Buffer.concat([Buffer.from([4]), randomBytes(64)]);
+  const aki = v.authorityKeyId ? randomBytes(v.authorityKeyId.byteLength) : undefined;
+  const der = encodeTbs(shape, { ...v, serial, point, authorityKeyId: aki ? Uint8Array.from(aki).buffer : undefined });
+  const t: TbsTemplate = {
+    der,
+    serial: uniqueOffset(der, serial),
+    notBefore: uniqueOffset(der, Buffer.from(timeText(v.notBefore), 'latin1')),
+    notAfter: uniqueOffset(der, Buffer.from(timeText(v.notAfter), 'latin1')),
+    point: uniqueOffset(der, point),
+    ski: shape.isCA ? uniqueOffset(der, createHash('sha1').update(point).digest()) : -1,
+    aki: aki ? uniqueOffset(der, aki) : -1,
+  };
+  const found = t.serial >= 0 && t.notBefore >= 0 && t.notAfter >= 0 && t.point >= 0 && (t.ski >= 0) === shape.isCA && (t.aki >= 0) === !!aki;
+  return found ? t : null;
+}
+
+/** The TBSCertificate for `v`: patched from the shape's template, or encoded in full when there is none. */
+function tbsDer(shapeKey: string, shapeOf: () => TbsShape, v: TbsValues): Buffer {
+  let tpl = templateCache.get(shapeKey);
+  if (tpl === undefined) {
+    tpl = buildTemplate(shapeOf(), v);
+    if (templateCache.size >= TEMPLATE_CACHE_MAX) templateCache.delete(templateCache.keys().next().value!);
+    templateCache.set(shapeKey, tpl);
+  }
+  if (!tpl) return encodeTbs(shapeOf(), v);
+  const der = Buffer.from(tpl.der);
+  der.set(v.serial, tpl.serial);
+  der.write(timeText(v.notBefore), tpl.notBefore, 'latin1');
+  der.write(timeText(v.notAfter), tpl.notAfter, 'latin1');
+  der.set(v.point, tpl.point);
+  if (tpl.ski >= 0) der.set(createHash('sha1').update(v.point).digest(), tpl.ski);
+  if (tpl.aki >= 0) der.set(new Uint8Array(v.authorityKeyId!), tpl.aki);
+  return der;
 }
 
 /**
@@ -243,78 +435,68 @@ export async function createCertificate(opts: CertificateOptions): Promise<strin
   if (opts.serial !== undefined && opts.serial <= 0n) {
     throw new X509Error('INVALID_INPUT', 'serial must be a positive integer', 'serial');
   }
-  const subject = buildName(opts.subject);
-  const subjectDer = Buffer.from(AsnConvert.serialize(subject));
-  let issuerName = subject;
+  const notBefore = checkedTime(opts.notBefore, 'notBefore');
+  const notAfter = checkedTime(opts.notAfter, 'notAfter');
+  const subject = encodedName(opts.subject);
+  let issuer = subject;
   let authorityKeyId: ArrayBuffer | undefined;
   if (opts.issuer !== 'self') {
-    const parent = parseCertPem(opts.issuer.certPem);
-    issuerName = parent.tbsCertificate.subject;
-    const parentSki = parent.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
+    const parent = issuerFacts(opts.issuer.certPem);
+    issuer = { name: parent.subject, der: parent.subjectDer };
     // Go: AuthorityKeyId = parent.SubjectKeyId unless the issuer and subject names are byte-identical.
-    if (parentSki && !Buffer.from(AsnConvert.serialize(issuerName)).equals(subjectDer)) {
-      authorityKeyId = AsnParser.parse(parentSki.extnValue.buffer, SubjectKeyIdentifier).buffer;
-    }
-  }
-
-  const extensions: Extension[] = [];
-  const ku = opts.keyUsage.reduce((acc, k) => acc | KEY_USAGE_FLAG[k], 0);
-  if (ku !== 0) extensions.push(ext(id_ce_keyUsage, true, new KeyUsage(ku)));
-  if (opts.extKeyUsage.length > 0) {
-    extensions.push(ext(id_ce_extKeyUsage, false, new ExtendedKeyUsage(opts.extKeyUsage.map((e) => EKU_OID[e]))));
-  }
-  if (opts.basicConstraints ?? true) {
-    const bc = new BasicConstraints({ cA: opts.isCA });
-    if (opts.pathLen !== undefined) bc.pathLenConstraint = opts.pathLen;
-    extensions.push(ext(id_ce_basicConstraints, true, bc));
-  }
-  if (opts.isCA) {
-    // Go (before 1.25): SubjectKeyId = SHA-1 of the subjectPublicKey BIT STRING contents, for CA certificates.
-    const ski = createHash('sha1').update(point).digest();
-    extensions.push(ext(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(ski)));
-  }
-  if (authorityKeyId) {
-    const aki = new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(authorityKeyId) });
-    extensions.push(ext(id_ce_authorityKeyIdentifier, false, aki));
+    if (parent.ski && !issuer.der.equals(subject.der)) authorityKeyId = parent.ski;
   }
   const dns = opts.subjectAltNames?.dns ?? [];
   const ips = opts.subjectAltNames?.ip ?? [];
-  if (dns.length + ips.length > 0) {
-    const names = [
-      ...dns.map((d) => new GeneralName({ dNSName: d })),
-      ...ips.map((ip) => new GeneralName({ iPAddress: ip })),
-    ];
-    extensions.push(ext(id_ce_subjectAltName, subject.length === 0, new SubjectAlternativeName(names)));
+  const values: TbsValues = { serial: new Uint8Array(derUnsigned(bigintBytes(opts.serial ?? randomSerial()))), notBefore, notAfter, point, authorityKeyId };
+  // Everything that is not patched per certificate, field lengths and time encodings included.
+  const shapeKey = JSON.stringify([
+    subject.der.toString('hex'),
+    issuer.der.toString('hex'),
+    opts.isCA,
+    opts.basicConstraints ?? true,
+    opts.pathLen,
+    opts.keyUsage,
+    opts.extKeyUsage,
+    dns,
+    ips,
+    values.serial.length,
+    isUtcTime(notBefore),
+    isUtcTime(notAfter),
+    authorityKeyId?.byteLength,
+  ]);
+  // The ASN.1 objects of the shape: built only when no template serves it.
+  const shape = (): TbsShape => {
+    const before: Extension[] = [];
+    const ku = opts.keyUsage.reduce((acc, k) => acc | KEY_USAGE_FLAG[k], 0);
+    if (ku !== 0) before.push(ext(id_ce_keyUsage, true, new KeyUsage(ku)));
+    if (opts.extKeyUsage.length > 0) {
+      before.push(ext(id_ce_extKeyUsage, false, new ExtendedKeyUsage(opts.extKeyUsage.map((e) => EKU_OID[e]))));
+    }
+    if (opts.basicConstraints ?? true) {
+      const bc = new BasicConstraints({ cA: opts.isCA });
+      if (opts.pathLen !== undefined) bc.pathLenConstraint = opts.pathLen;
+      before.push(ext(id_ce_basicConstraints, true, bc));
+    }
+    const after: Extension[] = [];
+    if (dns.length + ips.length > 0) {
+      const names = [
+        ...dns.map((d) => new GeneralName({ dNSName: d })),
+        ...ips.map((ip) => new GeneralName({ iPAddress: ip })),
+      ];
+      after.push(ext(id_ce_subjectAltName, subject.name.length === 0, new SubjectAlternativeName(names)));
+    }
+    return { subject: subject.name, issuer: issuer.name, extensionsBefore: before, isCA: opts.isCA, extensionsAfter: after };
+  };
+  const tbs = tbsDer(shapeKey, shape, values);
+  const raw = await signMessage(opts.signer, tbs, (m) => createHash('sha256').update(m).digest(), opts.signal);
+  const pem = toPem(derTlv(0x30, tbs, SIG_ALG_DER, derTlv(0x03, Buffer.from([0]), rawSignatureToDer(raw))));
+  if (opts.isCA) {
+    // A CA made here issues next (a device cert its ECDH and attestation certs): remembered, not parsed back.
+    const ski = createHash('sha1').update(point).digest();
+    rememberIssuer(pem, { subject: subject.name, subjectDer: subject.der, ski: Uint8Array.from(ski).buffer, notBefore, notAfter });
   }
-
-  const sigAlg = new AlgorithmIdentifier({ algorithm: id_ecdsaWithSHA256 });
-  const tbs = new TBSCertificate({
-    version: Version.v3,
-    serialNumber: derUnsigned(bigintBytes(opts.serial ?? randomSerial())),
-    signature: sigAlg,
-    issuer: issuerName,
-    validity: new Validity(),
-    subject,
-    subjectPublicKeyInfo: new SubjectPublicKeyInfo({
-      algorithm: new AlgorithmIdentifier({
-        algorithm: id_ecPublicKey,
-        parameters: AsnConvert.serialize(new ECParameters({ namedCurve: id_secp256r1 })),
-      }),
-      subjectPublicKey: Uint8Array.from(point).buffer,
-    }),
-  });
-  tbs.validity.notBefore = time(opts.notBefore, 'notBefore');
-  tbs.validity.notAfter = time(opts.notAfter, 'notAfter');
-  if (extensions.length > 0) tbs.extensions = new Extensions(extensions);
-
-  const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
-  const raw = await signMessage(opts.signer, tbsDer, (m) => createHash('sha256').update(m).digest(), opts.signal);
-  const cert = new Certificate({
-    tbsCertificate: tbs,
-    signatureAlgorithm: sigAlg,
-    signatureValue: Uint8Array.from(rawSignatureToDer(raw)).buffer,
-  });
-  return toPem(new Uint8Array(AsnConvert.serialize(cert)));
+  return pem;
 }
 
 const LINUX_FOUNDATION_DEVICE = { C: 'US', ST: 'CA', L: 'San Francisco', O: 'The Linux Foundation' } as const;
@@ -340,8 +522,8 @@ export function eveDeviceCertTemplate(now: number): CertificateTemplate {
 }
 
 function validityOf(deviceCertPem: string | Buffer): { notBefore: Date; notAfter: Date } {
-  const v = parseCertPem(deviceCertPem).tbsCertificate.validity;
-  return { notBefore: v.notBefore.getTime(), notAfter: v.notAfter.getTime() };
+  const { notBefore, notAfter } = issuerFacts(deviceCertPem);
+  return { notBefore, notAfter };
 }
 
 /**

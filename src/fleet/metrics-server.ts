@@ -1,19 +1,21 @@
 /**
- * Prometheus for a fleet: `GET /metrics` on a loopback address (`--metrics-listen`), serving the fleet's registry
- * (aggregates by phase, endpoint and status; never a series per device) plus the process's default metrics.
+ * Prometheus for a fleet: `GET /metrics` on `--metrics-listen`, serving the fleet's registry (aggregates by phase,
+ * endpoint and status; never a series per device, no key, certificate or token) plus the process's default metrics.
+ * Loopback unless another address is written out: a fleet pod of a Kubernetes Job is scraped over the pod network.
+ * It is a listening socket; the fleet sends nothing there.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { errorMessage } from '../common/index.js';
-import { parseLoopbackListen } from '../agent/admin/index.js';
+import { parseMetricsListen } from '../agent/admin/index.js';
 
 export class FleetMetricsServer {
   private constructor(private readonly server: http.Server) {}
 
-  /** Listens on `listen` (loopback `host:port`, port 0 = any free one). */
+  /** Listens on `listen` (`host:port`, a bare port = 127.0.0.1; port 0 = any free one). */
   static async start(registry: Registry, listen: string): Promise<FleetMetricsServer> {
-    const { host, port } = parseLoopbackListen(listen);
+    const { host, port } = parseMetricsListen(listen, { remote: true });
     collectDefaultMetrics({ register: registry });
     const server = http.createServer((req, res) => {
       if (req.method !== 'GET' || req.url !== '/metrics') {

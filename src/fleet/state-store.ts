@@ -4,8 +4,9 @@
  * Each device sees it through the same interfaces the agent's files implement (DeviceStore, SoftKeyStorage), so the
  * protocol code does not know which it runs on.
  *
- * Crash safety: WAL with synchronous=NORMAL. Every write is its own transaction, committed to the WAL before the
- * call returns; a killed process (SIGKILL, OOM) loses nothing committed. Power loss may lose the last transactions
+ * Crash safety: WAL with synchronous=NORMAL. Writes are group-committed: those issued in one turn of the event loop
+ * share one transaction, and each write's promise resolves only once it is committed to the WAL (thousands of devices
+ * provisioning at once made a dozen transactions each). A killed process (SIGKILL, OOM) loses nothing committed. Power loss may lose the last transactions
  * (synchronous=FULL would fsync each commit): a fleet is a load generator, a lost heartbeat is re-sent.
  * The file holds private keys: it is created 0600 (SQLite gives its -wal and -shm files the same mode).
  */
@@ -64,6 +65,8 @@ export interface StateCounts {
 /** The fleet's SQLite state file. Open with `FleetStateStore.open`, `close()` when done. */
 export class FleetStateStore {
   private readonly stmt;
+  /** Writes waiting for the next group commit. */
+  private pending: { run: () => void; done: () => void; fail: (e: unknown) => void }[] = [];
 
   private constructor(
     private readonly db: Database.Database,
@@ -91,6 +94,31 @@ export class FleetStateStore {
     };
   }
 
+  /** Queues a write for the group commit; resolves once it is committed. */
+  private write(run: () => void): Promise<void> {
+    return new Promise((done, fail) => {
+      if (this.pending.length === 0) setImmediate(() => this.flush());
+      this.pending.push({ run, done, fail });
+    });
+  }
+
+  /** Commits every queued write in one transaction, then settles their promises (all fail if it rolls back). */
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    try {
+      if (!this.db.open) throw new Error(`--state ${this.file} is closed`);
+      this.db.transaction(() => {
+        for (const w of batch) w.run();
+      })();
+    } catch (e) {
+      for (const w of batch) w.fail(e);
+      return;
+    }
+    for (const w of batch) w.done();
+  }
+
   /** Opens (creating, 0600) the state file. */
   static async open(file: string, logger: Logger): Promise<FleetStateStore> {
     closeSync(openSync(file, 'a', 0o600));
@@ -114,6 +142,7 @@ export class FleetStateStore {
   }
 
   setMeta(key: string, value: string): void {
+    this.flush();
     this.stmt.metaSet.run(key, value);
   }
 
@@ -132,7 +161,7 @@ export class FleetStateStore {
   deviceStore(serial: string): DeviceStore {
     const s = this.stmt;
     const checkpoint = (name: string): CheckpointStore => ({
-      save: (bytes) => Promise.resolve(void s.cpSave.run(serial, name, Buffer.from(bytes))),
+      save: (bytes) => this.write(() => void s.cpSave.run(serial, name, Buffer.from(bytes))),
       candidates: () => {
         const row = s.cpGet.get(serial, name) as { main: Buffer; backup: Buffer | null } | undefined;
         return Promise.resolve(row ? [row.main, ...(row.backup ? [row.backup] : [])] : []);
@@ -146,20 +175,23 @@ export class FleetStateStore {
             out.push(parseStoredSlot(row.slot));
           } catch (e) {
             this.logger.warn('dropping unreadable queue slot', { serial, key: row.key, error: errorMessage(e) });
-            s.slotDel.run(serial, row.key);
+            void this.write(() => void s.slotDel.run(serial, row.key)).catch(() => undefined);
           }
         }
         return Promise.resolve(out);
       },
-      put: (slot) => Promise.resolve(void s.slotPut.run(serial, slot.key, serializeStoredSlot(slot))),
-      remove: (key) => Promise.resolve(void s.slotDel.run(serial, key)),
+      put: (slot) => {
+        const text = serializeStoredSlot(slot);
+        return this.write(() => void s.slotPut.run(serial, slot.key, text));
+      },
+      remove: (key) => this.write(() => void s.slotDel.run(serial, key)),
     };
     return {
       certCheckpoint: checkpoint('controllercerts'),
       configCheckpoint: checkpoint('lastconfig'),
       queue,
       readUuid: () => Promise.resolve(this.uuidOf(serial)),
-      writeUuid: (uuid) => Promise.resolve(void s.uuidSet.run(serial, uuid)),
+      writeUuid: (uuid) => this.write(() => void s.uuidSet.run(serial, uuid)),
     };
   }
 
@@ -169,7 +201,7 @@ export class FleetStateStore {
     const where = (kind: string, role: string): string => `${this.file}#${serial}/${kind}/${role}`;
     const certs: CertStorage = {
       read: (role) => Promise.resolve((s.certGet.get(serial, role) as { pem: Buffer } | undefined)?.pem),
-      write: (role, pem) => Promise.resolve(void s.certPut.run(serial, role, Buffer.from(pem))),
+      write: (role, pem) => this.write(() => void s.certPut.run(serial, role, Buffer.from(pem))),
       where: (role) => where('cert', role),
     };
     return {
@@ -177,7 +209,7 @@ export class FleetStateStore {
         const row = s.keyGet.get(serial, role) as { pem: string } | undefined;
         return Promise.resolve(row ? Buffer.from(row.pem) : undefined);
       },
-      writeKey: (role, pem) => Promise.resolve(void s.keyPut.run(serial, role, pem)),
+      writeKey: (role, pem) => this.write(() => void s.keyPut.run(serial, role, pem)),
       whereKey: (role) => where('key', role),
       certs,
     };
@@ -185,6 +217,9 @@ export class FleetStateStore {
 
   /** Closes the file (a WAL checkpoint folds the log back into it). Idempotent. */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      this.flush();
+      this.db.close();
+    }
   }
 }

@@ -71,6 +71,8 @@ export async function ensureCertificates(
 ): Promise<DeviceIdentity> {
   const storage = typeof stateDirOrStorage === 'string' ? fileCertStorage(stateDirOrStorage) : stateDirOrStorage;
   const file = (role: KeyRole): string => storage.where(role);
+  // Certificates made here carry their key by construction; only those read back are checked against it.
+  const created = new Set<KeyRole>();
   let device = await storage.read('device');
   if (!device) {
     const pem = await createCertificate({
@@ -83,6 +85,7 @@ export async function ensureCertificates(
     await storage.write('device', pem);
     logger.info('device certificate created', { path: file('device') });
     device = Buffer.from(pem);
+    created.add('device');
   }
   const issued = async (role: 'ecdh' | 'attest'): Promise<Buffer> => {
     const existing = await storage.read(role);
@@ -97,6 +100,7 @@ export async function ensureCertificates(
     });
     await storage.write(role, pem);
     logger.info('certificate created', { role, path: file(role) });
+    created.add(role);
     return Buffer.from(pem);
   };
   const identity = { deviceCertPem: device, ecdhCertPem: await issued('ecdh'), attestCertPem: await issued('attest') };
@@ -105,6 +109,7 @@ export async function ensureCertificates(
     ['ecdh', identity.ecdhCertPem],
     ['attest', identity.attestCertPem],
   ] as const) {
+    if (created.has(role)) continue;
     if (!Buffer.from(certPublicKeyPoint(pem)).equals(Buffer.from(keys.publicKeys[role]))) {
       logger.error('certificate does not match its key; kept as is (remove the file to re-issue it)', {
         role,

@@ -14,7 +14,7 @@ import {
   loadPrivateKeyPem,
   opensslSigner,
   softEcdh,
-  softKeyToPkcs8Pem,
+  softKeyToSec1Pem,
   type EcdhKey,
   type Signer,
   type SoftKey,
@@ -132,7 +132,7 @@ class SoftKeyStore implements KeyStore {
         continue;
       }
       const key = generateSoftKey();
-      await this.storage.writeKey(role, softKeyToPkcs8Pem(key));
+      await this.storage.writeKey(role, softKeyToSec1Pem(key));
       // Cached as generated: parsing the PEM just written back costs a fleet ~9 % of its onboarding CPU.
       this.keys.set(role, key);
       this.logger.info('soft key created (NOT hardware-protected)', { role, path: this.storage.whereKey(role) });

@@ -57,6 +57,11 @@ export async function startTamperProxy(controllerDataDir: string, upstream: stri
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   proxy.server = `127.0.0.1:${(srv.address() as AddressInfo).port}`;
-  proxy.close = () => new Promise((r) => srv.close(() => r()));
+  proxy.close = () =>
+    new Promise((r) => {
+      srv.close(() => r());
+      // close() waits for open connections; a request still held (a stopped agent's) must not hang the test's end.
+      srv.closeAllConnections();
+    });
   return proxy;
 }

@@ -9,6 +9,6 @@ export type { EventMsg, FaultMsg } from './admin-proto.js';
 export { AdminError, isAdminError } from './errors.js';
 export { REDACTED } from './redact-config.js';
 export { parseDuration } from './duration.js';
-export { MetricsExporter, agentMetricsRegistry, parseLoopbackListen } from './metrics-exporter.js';
+export { MetricsExporter, agentMetricsRegistry, parseMetricsListen } from './metrics-exporter.js';
 export { SystemdNotifier, statusLine, watchdogIntervalMs } from './systemd-notifier.js';
 export { Operations } from './operations.js';

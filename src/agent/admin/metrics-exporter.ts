@@ -30,18 +30,23 @@ export interface MetricsExporterOptions {
   logger: Logger;
 }
 
-/** Splits and checks a loopback `host:port`; errors name the flag. */
-export function parseLoopbackListen(listen: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(listen);
+/**
+ * Splits and checks a metrics listen address; errors name the flag. `host:port` (`[v6]:port`) or a bare port, which
+ * means 127.0.0.1. Loopback only (the agent never exposes its metrics off-host) unless `remote` is set: then any IP
+ * address is accepted, as long as it was written out (a fleet pod in Kubernetes is scraped over the pod network).
+ */
+export function parseMetricsListen(listen: string, o: { remote?: boolean } = {}): { host: string; port: number; loopback: boolean } {
+  const m = /^(?:(?:\[([^\]]+)\]|([^:]+)):)?(\d{1,5})$/.exec(listen);
   const bad = (why: string): AdminError =>
     new AdminError('INVALID_ARGUMENT', `--metrics-listen "${listen}": ${why}`, { field: 'metrics-listen', listen });
-  if (!m) throw bad('expected host:port, e.g. 127.0.0.1:9464');
-  const host = m[1] ?? m[2];
+  if (!m) throw bad('expected host:port or a port, e.g. 127.0.0.1:9464');
+  const host = m[1] ?? m[2] ?? '127.0.0.1';
   const port = Number(m[3]);
   if (port > 65535) throw bad('port must be 0-65535');
   const loopback = host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
-  if (!loopback) throw bad('metrics are served on loopback only (127.0.0.0/8, ::1, localhost)');
-  return { host, port };
+  if (!loopback && !o.remote) throw bad('metrics are served on loopback only (127.0.0.0/8, ::1, localhost)');
+  if (!loopback && isIP(host) === 0) throw bad('give an IP address to listen on (0.0.0.0 or :: for every interface)');
+  return { host, port, loopback };
 }
 
 /** Builds the registry with every agent metric (exported for tests that read it without HTTP). */
@@ -240,7 +245,7 @@ export class MetricsExporter {
 
   /** Validates the address, builds the registry and listens. */
   static async create(opts: MetricsExporterOptions): Promise<MetricsExporter> {
-    const { host, port } = parseLoopbackListen(opts.listen);
+    const { host, port } = parseMetricsListen(opts.listen);
     const log = opts.logger.child({ component: 'agent.metrics' });
     const registry = agentMetricsRegistry(opts.agent, opts.version);
     const server = http.createServer((req, res) => {

@@ -37,8 +37,13 @@ const run = promisify(execFile);
 
 /** `edgesim fleet <args>`; resolves with stdout, rejects on a non-zero exit. */
 async function cli(args: string[]): Promise<string> {
+  return edgesim(['fleet', ...args]);
+}
+
+/** `edgesim <args>`; resolves with stdout, rejects on a non-zero exit (with `code` and `stderr`). */
+async function edgesim(args: string[]): Promise<string> {
   const [exe, pre] = cliCommand();
-  return (await run(exe, [...pre, 'fleet', ...args])).stdout;
+  return (await run(exe, [...pre, ...args])).stdout;
 }
 
 void describe('fleet faults', () => {
@@ -117,6 +122,32 @@ void describe('fleet faults', () => {
     const one = await admin.device('edgesim-fleet-7');
     assert.equal(one.phase, 'running');
     assert.match(one.uuid, /^[0-9a-f-]{36}$/);
+  });
+
+  void it('`edgesim ctl fleet status|devices|device` answer as `edgesim fleet` does', async () => {
+    type View = { serial: string; uuid: string; hardware?: string };
+    const pick = (d: View): View => ({ serial: d.serial, uuid: d.uuid, ...(d.hardware ? { hardware: d.hardware } : {}) });
+    const viaFleet = JSON.parse(await cli(['device', 'edgesim-fleet-7', '--state', state, '--output', 'json'])) as View;
+    const viaCtl = JSON.parse(await edgesim(['ctl', 'fleet', 'device', 'edgesim-fleet-7', '--state', state, '--output', 'json'])) as View;
+    assert.match(viaCtl.uuid, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(pick(viaCtl), pick(viaFleet));
+    // ctl's own flags work too: --socket for the fleet's admin socket, --output before the verb.
+    const viaSocket = JSON.parse(await edgesim(['ctl', '--socket', fleetSocketPath(state), '--output', 'json', 'fleet', 'device', 'edgesim-fleet-7'])) as View;
+    assert.deepEqual(pick(viaSocket), pick(viaFleet));
+
+    type Page = { total: number; devices: View[] };
+    const page = (o: Page): { total: number; serials: string[] } => ({ total: o.total, serials: o.devices.map((d) => d.serial) });
+    const args = ['--state', state, '--offset', '10', '--limit', '5', '--output', 'json'];
+    const ctlPage = page(JSON.parse(await edgesim(['ctl', 'fleet', 'devices', ...args])) as Page);
+    assert.deepEqual(ctlPage, page(JSON.parse(await cli(['devices', ...args])) as Page));
+    assert.deepEqual(ctlPage, { total: COUNT, serials: [10, 11, 12, 13, 14].map((i) => `edgesim-fleet-${i}`) });
+
+    type Status = { state: string; shard: string; devices: number; onboarded: number };
+    const status = JSON.parse(await edgesim(['ctl', 'fleet', 'status', '--state', state, '--output', 'json'])) as Status;
+    assert.deepEqual([status.state, status.shard, status.devices, status.onboarded], ['running', '0/1', COUNT, COUNT]);
+    assert.match(await edgesim(['ctl', 'fleet', 'status', '--state', state]), new RegExp(`^fleet running, shard 0/1, ${COUNT} devices \\(${COUNT} onboarded\\)`));
+    await assert.rejects(edgesim(['ctl', 'fleet', 'device', 'nope', '--state', state]), (e: { code?: number; stderr?: string }) =>
+      e.code === 2 && /^edgesim ctl fleet device: .*nope/.test(e.stderr ?? ''));
   });
 
   void it('the profile: 20 % report the 16-CPU model, churn reboots devices and they come back', async () => {

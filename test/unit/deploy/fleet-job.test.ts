@@ -13,6 +13,7 @@ import { Command } from 'commander';
 import { parseAllDocuments } from 'yaml';
 import { registerFleetCommands } from '../../../src/cli/fleet.js';
 import { parseProfile } from '../../../src/fleet/profile.js';
+import { parseMetricsListen } from '../../../src/agent/admin/index.js';
 import { repoRoot } from '../../helpers/cli.js';
 
 /** The value at `keys` under `o` (undefined when any step is missing). */
@@ -63,6 +64,21 @@ void describe('deploy/kubernetes/fleet-job.yaml', () => {
     assert.deepEqual(args.slice(0, 2), ['fleet', 'run']);
     for (const a of args.slice(2)) assert.ok(known.has(a.split('=')[0]), `${a} is not an option of fleet run`);
     for (const required of ['--config-dir', '--state', '--count']) assert.ok(arg(required), `${required} missing`);
+  });
+
+  void it('serves metrics on the pod address, on the port its Prometheus annotations and container port name', () => {
+    const listen = arg('--metrics-listen');
+    assert.match(listen, /^0\.0\.0\.0:\d+$/);
+    const port = listen.split(':')[1];
+    const annotations = at(job, 'spec', 'template', 'metadata', 'annotations');
+    assert.equal(at(annotations, 'prometheus.io/scrape'), 'true');
+    assert.equal(at(annotations, 'prometheus.io/port'), port);
+    assert.equal(at(annotations, 'prometheus.io/path'), '/metrics');
+    const declared = list(at(container, 'ports')).find((p) => at(p, 'name') === 'metrics');
+    assert.equal(String(at(declared, 'containerPort')), port);
+    // The fleet accepts it only because it is written out; the agent's parser would refuse it.
+    assert.deepEqual(parseMetricsListen(listen, { remote: true }), { host: '0.0.0.0', port: Number(port), loopback: false });
+    assert.throws(() => parseMetricsListen(listen), /loopback only/);
   });
 
   void it('assembles the config folder from the ConfigMap and the Secret, and the profile parses', () => {

@@ -37,6 +37,15 @@ void describe('controller certs', () => {
     assert.equal(v.hashSetKey, '13fbcf8287c099fbd3e7decded169d80,f6da771cebbbe2e951b7c233451dc6cf');
   });
 
+  void it('a set verified once (bytes) is answered again only while every cert is valid, and never for another root', () => {
+    const bytes = vec('certs/zcontrollercert.bin');
+    const first = verifyControllerCerts(bytes, { rootCaPem, nowMs: NOW });
+    assert.equal(verifyControllerCerts(Buffer.from(bytes), { rootCaPem, nowMs: NOW + 1000 }), first);
+    assert.throws(() => verifyControllerCerts(bytes, { rootCaPem, nowMs: Date.parse('2100-01-02T00:00:00Z') }), expectKind('VALIDITY'));
+    assert.throws(() => verifyControllerCerts(bytes, { rootCaPem, nowMs: Date.parse('1990-01-02T00:00:00Z') }), expectKind('VALIDITY'));
+    assert.throws(() => verifyControllerCerts(bytes, { rootCaPem: vec('certs/device.pem'), nowMs: NOW }), expectKind('CHAIN'));
+  });
+
   void it('gives the same hash-set key whatever the order', () => {
     const s = set();
     s.certs.reverse();

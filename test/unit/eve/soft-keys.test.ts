@@ -10,6 +10,8 @@ import {
   sha256,
   softEcdh,
   softKeyToPkcs8Pem,
+  softKeyToSec1Pem,
+  softKeyObject,
   softSigner,
 } from '../../../src/eve/index.js';
 import { hex, keyEntries, vec, vecJson } from './fixtures.js';
@@ -50,7 +52,13 @@ void describe('soft keys', () => {
     const key = generateSoftKey();
     const pem = softKeyToPkcs8Pem(key);
     assert.match(pem, /^-----BEGIN PRIVATE KEY-----\n/);
-    assert.deepEqual(loadPrivateKeyPem(pem), { privateKey: Buffer.from(key.privateKey), publicKey: Buffer.from(key.publicKey) });
+    const sec1 = softKeyToSec1Pem(key);
+    assert.match(sec1, /^-----BEGIN EC PRIVATE KEY-----\n/);
+    assert.deepEqual(Buffer.from(loadPrivateKeyPem(sec1).privateKey), Buffer.from(key.privateKey));
+    const loaded = loadPrivateKeyPem(pem);
+    assert.deepEqual({ privateKey: loaded.privateKey, publicKey: loaded.publicKey }, { privateKey: Buffer.from(key.privateKey), publicKey: Buffer.from(key.publicKey) });
+    // The KeyObject it was loaded as is kept, and is the same key.
+    assert.deepEqual(softKeyObject(loaded).export({ format: 'jwk' }), softKeyObject({ privateKey: key.privateKey, publicKey: key.publicKey }).export({ format: 'jwk' }));
     const sig = await softSigner(key).signDigest(sha256(Buffer.from('x')));
     assert.equal(sig.length, 64);
     const pub = createPublicKey(pem);

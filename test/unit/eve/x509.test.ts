@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, X509Certificate } from 'node:crypto';
-import { AsnParser } from '@peculiar/asn1-schema';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, X509Certificate } from 'node:crypto';
+import { AsnConvert, AsnParser } from '@peculiar/asn1-schema';
 import {
   AuthorityKeyIdentifier,
   Certificate,
@@ -193,4 +193,34 @@ void test('bad input is refused with the field named', async () => {
     (e) => isX509Error(e) && e.field === 'notAfter',
   );
   assert.throws(() => rawSignatureToDer(new Uint8Array(63)), (e) => isX509Error(e) && e.kind === 'BAD_SIGNATURE');
+});
+
+void test('certificates patched from a shape template equal the full ASN.1 encoding of their own fields', async () => {
+  const { privateKey: caKey, publicKey: caPub } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const signer = nodeSigner(caKey);
+  // notAfter on both sides of 2050 switches UTCTime → GeneralizedTime: each is a shape of its own.
+  for (const [i, notAfter] of ['2046-03-04T05:06:07Z', '2051-12-31T23:59:59Z', '2046-03-04T05:06:08Z'].entries()) {
+    const now = Date.parse('2026-12-07T16:00:00Z') + i * 1000;
+    const ca = await createCertificate({ ...eveDeviceCertTemplate(now), notAfter: new Date(notAfter), issuer: 'self', publicKey: caPub, signer });
+    for (let j = 0; j < 6; j++) {
+      const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      // Serials of 9 to 17 content bytes: each length is a shape; the random default is 16 or 17.
+      const serial = j < 3 ? BigInt('0x' + randomBytes(8 + j).toString('hex')) | 1n : undefined;
+      const leaf = await createCertificate({ ...eveEcdhCertTemplate(ca), issuer: { certPem: ca }, publicKey, signer, ...(serial ? { serial } : {}) });
+      for (const [pem, key] of [[ca, caPub], [leaf, publicKey]] as const) {
+        const der = new X509Certificate(pem).raw;
+        const parsed = AsnParser.parse(der, Certificate);
+        assert.deepEqual(Buffer.from(AsnConvert.serialize(parsed)), der, 're-encoding the parsed fields gives the same bytes');
+        assert.deepEqual(Buffer.from(parsed.tbsCertificate.subjectPublicKeyInfo.subjectPublicKey), Buffer.from(key.export({ format: 'der', type: 'spki' })).subarray(-65));
+      }
+      const c = new X509Certificate(leaf);
+      assert.ok(c.verify(caPub) && c.checkIssued(new X509Certificate(ca)));
+      assert.equal(c.validTo, new X509Certificate(ca).validTo);
+      if (serial) assert.equal(BigInt('0x' + c.serialNumber), serial);
+      const aki = AsnParser.parse(extensions(leaf).get(id_ce_authorityKeyIdentifier)!.extnValue, AuthorityKeyIdentifier);
+      const ski = AsnParser.parse(extensions(ca).get(id_ce_subjectKeyIdentifier)!.extnValue, SubjectKeyIdentifier);
+      assert.deepEqual(Buffer.from(aki.keyIdentifier!.buffer), Buffer.from(ski.buffer));
+      assert.deepEqual(Buffer.from(ski.buffer), createHash('sha1').update(Buffer.from(caPub.export({ format: 'der', type: 'spki' })).subarray(-65)).digest());
+    }
+  }
 });

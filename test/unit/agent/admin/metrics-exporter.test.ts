@@ -1,18 +1,26 @@
 /** The metrics exporter: loopback-only address check, metric values from the agent's status, events and config. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { agentMetricsRegistry, isAdminError, MetricsExporter, parseLoopbackListen } from '../../../../src/agent/admin/index.js';
+import { agentMetricsRegistry, isAdminError, MetricsExporter, parseMetricsListen } from '../../../../src/agent/admin/index.js';
 import type { AgentStatus, DeviceConfig } from '../../../../src/agent/index.js';
 import { createClock, silentLogger } from '../../../../src/common/index.js';
 import { StubAgent } from './stub-agent.js';
 
-test('parseLoopbackListen accepts loopback host:port only, naming the flag', () => {
-  assert.deepEqual(parseLoopbackListen('127.0.0.1:9464'), { host: '127.0.0.1', port: 9464 });
-  assert.deepEqual(parseLoopbackListen('127.0.3.4:0'), { host: '127.0.3.4', port: 0 });
-  assert.deepEqual(parseLoopbackListen('[::1]:9464'), { host: '::1', port: 9464 });
-  assert.deepEqual(parseLoopbackListen('localhost:1'), { host: 'localhost', port: 1 });
+test('parseMetricsListen accepts loopback host:port (or a port) only, naming the flag; remote IPs only when allowed', () => {
+  assert.deepEqual(parseMetricsListen('127.0.0.1:9464'), { host: '127.0.0.1', port: 9464, loopback: true });
+  assert.deepEqual(parseMetricsListen('127.0.3.4:0'), { host: '127.0.3.4', port: 0, loopback: true });
+  assert.deepEqual(parseMetricsListen('[::1]:9464'), { host: '::1', port: 9464, loopback: true });
+  assert.deepEqual(parseMetricsListen('localhost:1'), { host: 'localhost', port: 1, loopback: true });
+  assert.deepEqual(parseMetricsListen('9470'), { host: '127.0.0.1', port: 9470, loopback: true });
+  assert.deepEqual(parseMetricsListen('9470', { remote: true }), { host: '127.0.0.1', port: 9470, loopback: true });
   for (const bad of ['0.0.0.0:9464', '10.0.2.15:9464', '[::]:9464', '127.0.0.1', '127.0.0.1:70000', 'example.com:80']) {
-    assert.throws(() => parseLoopbackListen(bad), (e: unknown) => isAdminError(e) && e.kind === 'INVALID_ARGUMENT' && /--metrics-listen/.test(e.message), bad);
+    assert.throws(() => parseMetricsListen(bad), (e: unknown) => isAdminError(e) && e.kind === 'INVALID_ARGUMENT' && /--metrics-listen/.test(e.message), bad);
+  }
+  assert.deepEqual(parseMetricsListen('0.0.0.0:9470', { remote: true }), { host: '0.0.0.0', port: 9470, loopback: false });
+  assert.deepEqual(parseMetricsListen('[::]:9470', { remote: true }), { host: '::', port: 9470, loopback: false });
+  assert.deepEqual(parseMetricsListen('10.0.2.15:9470', { remote: true }), { host: '10.0.2.15', port: 9470, loopback: false });
+  for (const bad of ['example.com:80', ':9470', '0.0.0.0:70000']) {
+    assert.throws(() => parseMetricsListen(bad, { remote: true }), (e: unknown) => isAdminError(e) && /--metrics-listen/.test(e.message), bad);
   }
 });
 
