@@ -28,6 +28,11 @@ export interface ControllerManagerOptions {
 /** Period of the pass that evicts, reconciles ReplicaSets and schedules, spec ms. */
 const PASS_PERIOD_MS = 500;
 /**
+ * The pods pass runs at least this often (spec ms) with nothing changed: an informer's resync, so a watch that
+ * stalled without an error cannot leave a pod unscheduled or a ReplicaSet short for long.
+ */
+const RESYNC_MS = 10_000;
+/**
  * The pass never runs more often than this (real ms). kube-controller-manager reacts to watch events, not to a
  * timer; this polling pass only stands in for that, so a large --time-scale need not turn it into a busy loop
  * that lists every node and pod 20 times a second.
@@ -74,7 +79,7 @@ export function startControllers(opts: ControllerManagerOptions): () => void {
         const evictAt = await lifecycle.evictPods(snap);
         const synced = await replicasets.reconcile(snap);
         const bound = await scheduler.schedule(snap);
-        dueAt = synced && bound ? evictAt : now;
+        dueAt = synced && bound ? Math.min(evictAt, now + RESYNC_MS) : now;
       } catch (e) {
         feed.changed = true;
         throw e;
