@@ -65,19 +65,10 @@ export interface FleetOptions {
 /** Lifecycle of the fleet process. */
 export type FleetState = 'created' | 'proving' | 'ramping' | 'running' | 'stopping' | 'stopped' | 'failed';
 
-/** The live view's figures over one period. */
-export interface FleetSnapshot {
+/** The live view's figures over one period: the status, with the period's request rates instead of the totals. */
+export interface FleetSnapshot extends Omit<FleetStatus, 'requests'> {
   atMs: number;
-  state: FleetState;
-  shard: string;
-  devices: number;
-  byPhase: Partial<Record<FleetDevicePhase, number>>;
-  onboarded: number;
-  queueDepth: number;
   requests: Record<string, EndpointPeriod>;
-  faults: Partial<Record<FleetFaultKind, number>>;
-  restarts: number;
-  clusters: FleetClusterCounts;
   scheduler: { pending: number; maxLateMs: number };
   rssMiB: number;
   /** V8 heap in use (what the devices' objects take; RSS adds allocator slack, code and OpenSSL). */

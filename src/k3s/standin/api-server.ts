@@ -5,27 +5,17 @@
  */
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock, Logger } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
 import { ApiError } from './errors.js';
-import type { KubeApi } from './kube-api.js';
-import { ApiRouter, type JoinHandler } from './api-router.js';
+import { ApiRouter, type ApiRouterOptions } from './api-router.js';
 
-/** Options of {@link ApiServer.create}. */
-export interface ApiServerOptions {
-  api: KubeApi;
+/** Options of {@link ApiServer.create}: the router's (its discovery address is derived from `hosts[0]:port`) and the listener's. */
+export interface ApiServerOptions extends Omit<ApiRouterOptions, 'serverAddress'> {
   /** Addresses to listen on (node-ip, and loopback when node-ip is not loopback). */
   hosts: string[];
   port: number;
   certPem: string;
   keyPem: string;
-  caPem: string;
-  /** Bearer token of the admin kubeconfig. */
-  adminToken: string;
-  /** The k3s cluster token (join endpoint). */
-  clusterToken: string;
-  onJoin: JoinHandler;
-  clock: Clock;
-  logger: Logger;
 }
 
 const MAX_BODY = 3 * 1024 * 1024;

@@ -9,7 +9,7 @@
  * answers.
  */
 import { ApiError } from './errors.js';
-import type { KubeObject, ObjectStore, StoreEvent } from './object-store.js';
+import { findObject, type KubeObject, type ObjectStore, type StoreEvent } from './object-store.js';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -84,13 +84,8 @@ export class MemoryStore implements ObjectStore {
     });
   }
 
-  async find(key: string): Promise<KubeObject | undefined> {
-    try {
-      return await this.get(key);
-    } catch (e) {
-      if (e instanceof ApiError && e.reason === 'NotFound') return undefined;
-      throw e;
-    }
+  find(key: string): Promise<KubeObject | undefined> {
+    return findObject(this, key);
   }
 
   list(prefix: string): Promise<{ items: KubeObject[]; revision: string }> {

@@ -5,7 +5,7 @@
  * answers: `resourceVersion` = the revision of the write, a stale revision is a 409 Conflict, watches deliver
  * every change in order from a start revision, and an unavailable store is a 503.
  */
-import type { ApiError } from './errors.js';
+import { ApiError } from './errors.js';
 
 /** A stored Kubernetes object (JSON). */
 export interface KubeObject {
@@ -69,4 +69,14 @@ export interface ObjectStore {
   healthy(): Promise<boolean>;
   /** Releases the store. Idempotent. */
   close(): void;
+}
+
+/** Reads one object of `store`, or undefined when it is not there (every ObjectStore's `find`). */
+export async function findObject(store: Pick<ObjectStore, 'get'>, key: string): Promise<KubeObject | undefined> {
+  try {
+    return await store.get(key);
+  } catch (e) {
+    if (e instanceof ApiError && e.reason === 'NotFound') return undefined;
+    throw e;
+  }
 }

@@ -9,7 +9,7 @@ import { Etcd3, type IOptions, type IKeyValue } from 'etcd3';
 import type { Clock, Logger } from '../../common/index.js';
 import { errorMessage } from '../../common/index.js';
 import { ApiError } from './errors.js';
-import type { KubeObject, ObjectStore, StoreEvent } from './object-store.js';
+import { findObject, type KubeObject, type ObjectStore, type StoreEvent } from './object-store.js';
 
 /** Options of {@link KubeStore.create}. */
 export interface KubeStoreOptions {
@@ -94,13 +94,8 @@ export class KubeStore implements ObjectStore {
   }
 
   /** Reads one object or undefined. */
-  async find(key: string): Promise<KubeObject | undefined> {
-    try {
-      return await this.get(key);
-    } catch (e) {
-      if (e instanceof ApiError && e.reason === 'NotFound') return undefined;
-      throw e;
-    }
+  find(key: string): Promise<KubeObject | undefined> {
+    return findObject(this, key);
   }
 
   /** Lists every object under `prefix` (which ends in '/'), with the store revision of the read. */
