@@ -126,8 +126,6 @@ export class Agent {
   /** Publishes an event to the watch stream (reconcilers report their steps through here too). */
   emit(kind: string, message: string, fields?: Record<string, unknown>): void {
     this.core.emit(kind, message, fields);
-    // A cluster transition may change the ports and addresses ZInfoDevice carries: re-report on change.
-    if (kind === 'cluster.phase') void this.reportDeviceInfo().catch(() => undefined);
   }
 
   /** Registers an observer of config requests, key store operations and loop passes (metrics, watchdog). */
@@ -142,7 +140,7 @@ export class Agent {
 
   /** What ZInfoDevice carries of the cluster: the cluster IP on its port, EVE-k flags (workloads.ts). */
   private deviceExtras(): { ports: { ifname: string; label: string; addrs: string[]; up: boolean }[]; kubevirt: boolean } {
-    return this.workloads?.deviceExtras() ?? { ports: [], kubevirt: false };
+    return DeviceWorkloads.extrasOf(this.workloads);
   }
 
   private startCluster(c: NonNullable<CompiledAgentOptions['cluster']>): void {
@@ -152,7 +150,6 @@ export class Agent {
       identity: this.identity,
       cluster: c,
       stateDir: this.opts.stateDir,
-      emit: (kind, message, fields) => this.emit(kind, message, fields),
       faults: this.faults,
       clock: this.clock,
       logger: this.opts.logger,

@@ -45,8 +45,6 @@ export interface DeviceWorkloadsOptions {
   /** k3s data, drop-ins and the status file live under it. */
   stateDir: string;
   seams?: WorkloadSeams;
-  /** Publishes an event of the reconcilers (the caller re-reports ZInfoDevice on `cluster.phase`). */
-  emit: (kind: string, message: string, fields?: Record<string, unknown>) => void;
   faults: FaultSet;
   clock: Clock;
   logger: Logger;
@@ -61,6 +59,12 @@ export class DeviceWorkloads {
 
   static create(o: DeviceWorkloadsOptions): DeviceWorkloads {
     const { core } = o;
+    // The reconcilers' events go to the core's watch stream.
+    const emit = (kind: string, message: string, fields?: Record<string, unknown>): void => {
+      core.emit(kind, message, fields);
+      // A cluster transition may change the ports and addresses ZInfoDevice carries: re-report on change.
+      if (kind === 'cluster.phase') void core.reporters.reportDeviceInfo().catch(() => undefined);
+    };
     const tokens = new ClusterTokenDecryptor(() => ({ ...deviceCipherParts(core, o.keys, o.identity), certSetKey: core.api.certs?.hashSetKey ?? '' }));
     const c = o.cluster;
     const cluster = new ClusterReconciler({
@@ -73,7 +77,7 @@ export class DeviceWorkloads {
       deviceUuid: () => core.api.deviceUuid,
       decryptToken: (v) => tokens.token(v, core.signal),
       publishInfo: (key, msg) => core.publishInfo(key, msg),
-      emit: o.emit,
+      emit,
       faults: o.faults,
       clock: o.clock,
       logger: o.logger,
@@ -84,7 +88,7 @@ export class DeviceWorkloads {
       cluster,
       deviceUuid: () => core.api.deviceUuid,
       publishInfo: (k, m) => core.publishInfo(k, m),
-      emit: o.emit,
+      emit,
       clock: o.clock,
       logger: o.logger,
       signal: core.signal,
@@ -97,6 +101,11 @@ export class DeviceWorkloads {
     await this.apps.onConfig(cfg);
     // Not awaited: a join can wait for its bootstrap for minutes; the config loop must go on.
     void this.cluster.onConfig(cfg);
+  }
+
+  /** What ZInfoDevice carries of a device's workloads, `w` (none: no cluster port, not EVE-k). */
+  static extrasOf(w: DeviceWorkloads | undefined): Pick<DeviceExtras, 'ports' | 'kubevirt'> {
+    return w?.deviceExtras() ?? { ports: [], kubevirt: false };
   }
 
   /** What ZInfoDevice carries of the cluster: the cluster IP on its port (cluster.md §3, §7.9), EVE-k flags. */

@@ -140,7 +140,7 @@ export class FleetDevice {
       timers: this.ctx.timers,
       once,
       ...(this.hardware || this.ctx.workloads
-        ? { deviceExtras: () => ({ ...(this.workloads?.deviceExtras() ?? { ports: [], kubevirt: false }), hardware: this.hardware }) }
+        ? { deviceExtras: () => ({ ...DeviceWorkloads.extrasOf(this.workloads), hardware: this.hardware }) }
         : {}),
     });
     this.core = core;
@@ -174,11 +174,6 @@ export class FleetDevice {
         cluster: w.cluster,
         stateDir: `inproc://${this.serial}`,
         seams: this.host.seams,
-        emit: (kind, message, fields) => {
-          core.emit(kind, message, fields);
-          // A cluster transition may change the ports and addresses ZInfoDevice carries (as the agent does).
-          if (kind === 'cluster.phase') void core.reporters.reportDeviceInfo().catch(() => undefined);
-        },
         faults: this.faults,
         clock: skewedClock(this.ctx.clock, this.faults),
         logger: this.log,
