@@ -127,7 +127,7 @@ async function outageAndFuzz(): Promise<void> {
     const t1 = performance.now();
     for (const raw of inputs) {
       try {
-        parseDeviceConfig(api.openConfigReply(raw).config ?? {});
+        parseDeviceConfig((await api.openConfigReply(raw)).config ?? {});
         // A change outside the signed payload (an unsigned envelope field, a dropped trailing field) is harmless.
         if (!raw.equals(signed)) {
           if (payloadOf(raw).equals(signedPayload)) envelopeOnly++;

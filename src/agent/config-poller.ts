@@ -91,7 +91,7 @@ export class ConfigPoller {
     if (!this.c.api.certs) return;
     for (const raw of await this.c.store.configCheckpoint.candidates()) {
       try {
-        const response = this.c.api.openConfigReply(raw);
+        const response = await this.c.api.openConfigReply(raw);
         await this.accept(response, raw, 'checkpoint');
         return;
       } catch (e) {

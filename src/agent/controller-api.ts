@@ -112,7 +112,7 @@ export class ControllerApi {
   async fetchUuid(signal?: AbortSignal): Promise<{ uuid: string; manufacturer: string; productName: string }> {
     const res = await this.send('uuid', new Uint8Array(), signal);
     this.expect('uuid', res, [200]);
-    const msg = decode(uuid.UuidResponse, this.open(res.body));
+    const msg = decode(uuid.UuidResponse, await this.open(res.body));
     if (!msg.uuid) throw new ControllerReplyError('uuid', res.status, 'UuidResponse has no uuid');
     return { uuid: msg.uuid, manufacturer: msg.manufacturer, productName: msg.product_name };
   }
@@ -121,7 +121,7 @@ export class ControllerApi {
   async attest(req: attest.IZAttestReq, signal?: AbortSignal): Promise<attest.ZAttestResponse> {
     const res = await this.send('attest', encode(attest.ZAttestReq, req), signal);
     this.expect('attest', res, [200, 201]);
-    return decode(attest.ZAttestResponse, this.open(res.body));
+    return decode(attest.ZAttestResponse, await this.open(res.body));
   }
 
   /**
@@ -140,14 +140,14 @@ export class ControllerApi {
     if (res.status === 304) return { kind: 'unchanged' };
     this.expect('config', res, [200]);
     const body = this.opts.tamperConfig?.() ? flipPayloadByte(res.body) : res.body;
-    const response = decode(config.ConfigResponse, this.open(body));
+    const response = decode(config.ConfigResponse, await this.open(body));
     if (req.configHash && response.configHash === req.configHash) return { kind: 'unchanged' };
     return { kind: 'changed', raw: res.body, response };
   }
 
   /** Verifies a checkpointed config reply with the current controller certs. */
-  openConfigReply(raw: Buffer): config.ConfigResponse {
-    return decode(config.ConfigResponse, this.open(raw));
+  async openConfigReply(raw: Buffer): Promise<config.ConfigResponse> {
+    return decode(config.ConfigResponse, await this.open(raw));
   }
 
   /** POST id/<uuid>/metrics (fire-and-forget in EVE: the caller only logs failures). */
@@ -183,7 +183,7 @@ export class ControllerApi {
     if (problem) throw new ControllerReplyError(action, res.status, problem);
   }
 
-  private open(body: Buffer): Buffer {
+  private async open(body: Buffer): Promise<Buffer> {
     if (!this.certs) throw new ControllerReplyError('verify', 0, 'no verified controller certs yet');
     return openControllerReply(body, this.certs.signingCertPem);
   }

@@ -51,6 +51,8 @@ const PASS_MAX_MS = 15 * MINUTE;
 const PASS_NOISE_MS = 30_000;
 const ITEM_MIN_MS = MINUTE;
 const ITEM_MAX_MS = 15 * MINUTE;
+/** Why a wait ends early. One shared reason: `abort()` without one builds a DOMException (and its stack) per call. */
+const WOKEN = new DOMException('queue woken', 'AbortError');
 
 /** The persisted, per-key latest-wins send queue. */
 export class InfoQueue {
@@ -117,7 +119,7 @@ export class InfoQueue {
   /** Starts an immediate pass (new item, or connectivity is back). Per-item delays still apply. */
   kick(): void {
     this.passBackoffMs = 0;
-    this.wake.abort();
+    this.wake.abort(WOKEN);
   }
 
   /** Runs the send loop until stop(). */
@@ -128,7 +130,7 @@ export class InfoQueue {
   /** Stops the loop and waits for pending disk writes (idempotent). */
   async stop(): Promise<void> {
     this.stopCtl.abort();
-    this.wake.abort();
+    this.wake.abort(WOKEN);
     await this.loop;
     await this.writes;
   }
@@ -192,7 +194,8 @@ export class InfoQueue {
       }
       if (this.wake.signal.aborted) continue;
       try {
-        await clock.sleep(waitMs, AbortSignal.any([this.wake.signal, this.stopCtl.signal]));
+        // stop() aborts `wake` too: one signal per wait, not an AbortSignal.any tied to the long-lived stop signal.
+        await clock.sleep(waitMs, this.wake.signal);
       } catch (e) {
         if (!isAbortError(e)) throw e;
       }

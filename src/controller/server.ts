@@ -223,6 +223,10 @@ export class ControllerServer {
           deviceApi.handle(req, res);
         },
       );
+      // Far above the 5 s default: an idle keep-alive connection is closed by the timer, and a controller whose event
+      // loop stalls past it (a burst of thousands of devices) closes connections whose next request is already on its
+      // way, which the device sees as "socket hang up". Node clients drop pooled connections 1 s before this.
+      deviceServer.keepAliveTimeout = 65_000;
       const devicePort = await listenOn(deviceServer, o.listen);
       const server = formatHostPort(mainHost, o.advertisePort ?? devicePort);
       const deviceUrl = `https://${formatHostPort(WILDCARDS.has(o.listen.host) ? '127.0.0.1' : o.listen.host, devicePort)}`;

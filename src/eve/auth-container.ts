@@ -112,11 +112,12 @@ export function authContainerPayload(ac: auth.IAuthContainer): Buffer {
 /**
  * Device side: verifies a controller reply and returns its payload (EVE `RemoveAndVerifyAuthContainer`, §5.4):
  * hash size 16|32 → `HASH_SIZE`; algo and SHA-256(signing PEM bytes exactly as received)[:len] → `ALGO` /
- * `CERT_MISS`; signature r‖s (ECDSA) or PKCS#1 v1.5 (RSA) over SHA-256(payload) → `SIGNATURE`.
+ * `CERT_MISS`; signature r‖s (ECDSA) or PKCS#1 v1.5 (RSA) over SHA-256(payload) → `SIGNATURE`. The signature is
+ * checked on the libuv thread pool: a fleet verifies every reply of every device, and its one thread goes on.
  * @param signingCertPem the single SIGNING `ZCert.cert` bytes from `/certs`, exactly as received.
  * @throws AuthError
  */
-export function openControllerReply(bytes: Uint8Array, signingCertPem: Uint8Array): Buffer {
+export async function openControllerReply(bytes: Uint8Array, signingCertPem: Uint8Array): Promise<Buffer> {
   const ac = parseAuthContainer(bytes);
   const hash = bytesOf(ac.senderCertHash);
   if (hash.length !== 16 && hash.length !== 32) {
@@ -131,7 +132,9 @@ export function openControllerReply(bytes: Uint8Array, signingCertPem: Uint8Arra
     throw new AuthError('CERT_MISS', 'senderCertHash does not match the controller signing certificate');
   }
   const payload = authContainerPayload(ac);
-  verifySignature(certificatePublicKey(signingCertPem), payload, bytesOf(ac.signatureHash), false);
+  if (!(await verifyOnThreadPool(certificatePublicKey(signingCertPem), payload, bytesOf(ac.signatureHash), false))) {
+    throw new AuthError('SIGNATURE', 'AuthContainer signature does not verify');
+  }
   return payload;
 }
 
@@ -164,7 +167,7 @@ export async function openDeviceRequest(bytes: Uint8Array, lookup: DeviceCertLoo
   if (!certPem) throw new AuthError('UNKNOWN_SENDER', `no device certificate with hash ${hash.toString('hex')}`);
   const payload = authContainerPayload(ac);
   // On the libuv thread pool: a controller verifies every request of every device, and its event loop goes on.
-  if (!(await verifyOnThreadPool(certificatePublicKey(certPem), payload, bytesOf(ac.signatureHash)))) {
+  if (!(await verifyOnThreadPool(certificatePublicKey(certPem), payload, bytesOf(ac.signatureHash), true))) {
     throw new AuthError('SIGNATURE', 'AuthContainer signature does not verify');
   }
   return { payload, senderCertHash: hash, senderCertPem: Buffer.from(certPem) };
@@ -238,15 +241,16 @@ function verifySignature(key: KeyObject, payload: Buffer, signature: Buffer, der
 }
 
 /**
- * `verifySignature(…, derFirst = true)` on the thread pool (OpenSSL through node:crypto's async verify): true when
- * any accepted encoding verifies. The encoding the signature looks like is tried first, so a valid one costs one
- * verification (EVE sends raw r‖s).
+ * `verifySignature` on the thread pool (OpenSSL through node:crypto's async verify): true when any accepted encoding
+ * verifies. ECDSA: raw r‖s, and with `acceptDer` (Adam) ASN.1 DER too, the encoding the signature looks like first,
+ * so a valid one costs one verification (EVE sends raw r‖s).
  */
-function verifyOnThreadPool(key: KeyObject, payload: Buffer, signature: Buffer): Promise<boolean> {
+function verifyOnThreadPool(key: KeyObject, payload: Buffer, signature: Buffer, acceptDer: boolean): Promise<boolean> {
   const der = signature.length >= 8 && signature[0] === 0x30 && signature[1] === signature.length - 2;
+  const encodings = !acceptDer ? (['ieee-p1363'] as const) : der ? (['der', 'ieee-p1363'] as const) : (['ieee-p1363', 'der'] as const);
   const tries: ((cb: (err: Error | null, ok: boolean) => void) => void)[] =
     key.asymmetricKeyType === 'ec'
-      ? (der ? (['der', 'ieee-p1363'] as const) : (['ieee-p1363', 'der'] as const)).map(
+      ? encodings.map(
           (dsaEncoding) => (cb) => cryptoVerify('sha256', payload, { key, dsaEncoding }, signature, cb),
         )
       : key.asymmetricKeyType === 'rsa'

@@ -93,7 +93,8 @@ export function softSigner(key: SoftKey): Signer {
 
 /**
  * A Signer over a soft key for the hot path: `sign(message)` is OpenSSL's ECDSA over SHA-256 (node:crypto, ~15×
- * faster than pure JS) with a random nonce, raw r‖s. `signDigest` (a bare digest, which node:crypto cannot sign)
+ * faster than pure JS) with a random nonce, raw r‖s, on the libuv thread pool (a fleet signs every request of every
+ * device; its one thread goes on meanwhile). `signDigest` (a bare digest, which node:crypto cannot sign)
  * stays the deterministic pure-JS signer. Both verify the same way; only `softSigner` reproduces vectors.
  */
 export function opensslSigner(key: SoftKey): Signer {
@@ -102,7 +103,9 @@ export function opensslSigner(key: SoftKey): Signer {
   return {
     signDigest: (digest, signal) => digestSigner.signDigest(digest, signal),
     sign(message: Uint8Array): Promise<Uint8Array> {
-      return Promise.resolve(cryptoSign('sha256', message, { key: keyObject, dsaEncoding: 'ieee-p1363' }));
+      return new Promise((resolve, reject) =>
+        cryptoSign('sha256', message, { key: keyObject, dsaEncoding: 'ieee-p1363' }, (err, sig) => (err ? reject(err) : resolve(sig))),
+      );
     },
   };
 }

@@ -147,6 +147,13 @@ function compile(o: FleetOptions): Compiled {
   };
 }
 
+/** Onboarding window of the ramp (see `onboardingRoom`): devices per pooled connection, longest time one counts. */
+const ONBOARDING_WINDOW_PER_CONNECTION = 8;
+const ONBOARDING_WINDOW_MS = 5_000;
+const ONBOARDING_POLL_MS = 10;
+/** Phases of a started device that has not onboarded yet. */
+const ONBOARDING_PHASES: ReadonlySet<FleetDevicePhase> = new Set(['pending', 'provisioning', 'initialized', 'onboarding', 'attesting']);
+
 /** The meta row that ties a state file to its controller: the server and the root certificate's SHA-256. */
 const CONTROLLER_META = 'controller';
 
@@ -161,6 +168,8 @@ export class Fleet {
   private stopPromise: Promise<void> | undefined;
   private cancelChurn: (() => void) | undefined;
   private readonly pendingStarts = new Set<Promise<void>>();
+  /** Devices the ramp started that have not reached 'running' yet, with when they started (the onboarding window). */
+  private readonly onboarding = new Map<FleetDevice, number>();
   /** The in-process clusters of the devices and the profile's cluster groups. */
   private readonly clusters: FleetClusters;
 
@@ -221,6 +230,7 @@ export class Fleet {
           timeoutMs: o.requestTimeoutMs,
           maxInFlight: o.maxInFlight,
           sleep: (ms, signal) => o.clock.sleep(ms, signal),
+          deadlineTimer: o.clock.afterReal,
         },
         requests,
       );
@@ -274,17 +284,41 @@ export class Fleet {
       const ahead = due - this.o.clock.monotonic();
       if (ahead > 2) await this.o.clock.sleepReal(ahead, signal).catch(() => undefined);
       if (signal.aborted) break;
+      await this.onboardingRoom(signal);
+      if (signal.aborted) break;
       this.startDevice(this.devices[i]);
       // Bounded: provisioning is CPU work; more at once only queues it.
       if (this.pendingStarts.size >= 64) await Promise.race(this.pendingStarts);
     }
     await Promise.all(this.pendingStarts);
+    this.onboarding.clear();
     if (signal.aborted) return;
     this.setState('running');
     this.startChurn();
   }
 
+  /**
+   * Waits until fewer than ONBOARDING_WINDOW_PER_CONNECTION × maxInFlight started devices are still onboarding. A ramp
+   * faster than the controller answers would otherwise start every device at once: all of them wait in the pool's
+   * queue, each one's onboarding takes the whole ramp, and its short-lived objects live long enough to reach the old
+   * generation (1.8 GiB of V8 heap at 10,000 devices). A device counts for ONBOARDING_WINDOW_MS at most, so devices
+   * that cannot onboard (a fault, a controller that refuses them) slow the ramp for a while but never stop it.
+   */
+  private async onboardingRoom(signal: AbortSignal): Promise<void> {
+    const width = ONBOARDING_WINDOW_PER_CONNECTION * this.o.maxInFlight;
+    for (;;) {
+      if (this.onboarding.size < width) return;
+      const now = this.o.clock.monotonic();
+      for (const [d, startedAt] of this.onboarding) {
+        if (!ONBOARDING_PHASES.has(d.phase) || now - startedAt > ONBOARDING_WINDOW_MS) this.onboarding.delete(d);
+      }
+      if (this.onboarding.size < width || signal.aborted) return;
+      await this.o.clock.sleepReal(ONBOARDING_POLL_MS, signal).catch(() => undefined);
+    }
+  }
+
   private startDevice(d: FleetDevice): void {
+    this.onboarding.set(d, this.o.clock.monotonic());
     const traits = this.traits.get(d.serial);
     const p = (async () => {
       for (const f of traits?.faults ?? []) {

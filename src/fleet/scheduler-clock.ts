@@ -29,6 +29,15 @@ class DeadlineHeap {
     return this.items[0];
   }
 
+  /** Drops the dead entries and restores the heap order (Floyd's bottom-up build, O(n)). */
+  compact(): void {
+    const a = this.items;
+    let n = 0;
+    for (const e of a) if (!e.dead) a[n++] = e;
+    a.length = n;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
   push(e: Entry): void {
     const a = this.items;
     a.push(e);
@@ -47,19 +56,24 @@ class DeadlineHeap {
     const last = a.pop();
     if (a.length > 0 && last) {
       a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && before(a[l], a[m])) m = l;
-        if (r < a.length && before(a[r], a[m])) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m], a[i]];
-        i = m;
-      }
+      this.siftDown(0);
     }
     return top;
+  }
+
+  private siftDown(start: number): void {
+    const a = this.items;
+    let i = start;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < a.length && before(a[l], a[m])) m = l;
+      if (r < a.length && before(a[r], a[m])) m = r;
+      if (m === i) break;
+      [a[i], a[m]] = [a[m], a[i]];
+      i = m;
+    }
   }
 }
 
@@ -84,6 +98,8 @@ export class SchedulerClock implements Clock {
   private armedAt = Infinity;
   private fired = 0;
   private maxLateMs = 0;
+  /** Cancelled entries still in the heap. */
+  private dead = 0;
 
   /** `timeScale` divides every spec duration (1 = real time). */
   constructor(timeScale = 1) {
@@ -133,6 +149,24 @@ export class SchedulerClock implements Clock {
     };
   };
 
+  /**
+   * One-shot timer of `ms` real milliseconds; returns its cancel function. Request deadlines use it: thousands a
+   * second, nearly all cancelled long before they are due, so a cancel releases `fire` (and what it holds) at once
+   * and the heap sheds its dead entries when they outnumber the live ones.
+   */
+  readonly afterReal = (ms: number, fire: () => void): (() => void) => {
+    const entry = this.schedule(ms, fire);
+    return () => {
+      if (entry.dead || entry.fire === noop) return;
+      entry.dead = true;
+      entry.fire = noop;
+      if (++this.dead > 1024 && this.dead * 2 > this.heap.size) {
+        this.heap.compact();
+        this.dead = 0;
+      }
+    };
+  };
+
   /** Heap size, fired count and the worst lateness since the previous call. */
   stats(): SchedulerStats {
     const s = { pending: this.heap.size, fired: this.fired, maxLateMs: this.maxLateMs };
@@ -163,10 +197,15 @@ export class SchedulerClock implements Clock {
     try {
       for (let top = this.heap.peek(); top && top.at <= now; top = this.heap.peek()) {
         this.heap.pop();
-        if (top.dead) continue;
+        if (top.dead) {
+          if (top.fire === noop) this.dead = Math.max(0, this.dead - 1);
+          continue;
+        }
+        const fire = top.fire;
+        top.fire = noop; // a cancel after firing is a no-op and releases nothing twice
         this.fired++;
         this.maxLateMs = Math.max(this.maxLateMs, now - top.at);
-        top.fire();
+        fire();
       }
     } finally {
       // Re-armed even when a callback threw: one bad timer must not stop every device's.
@@ -177,12 +216,15 @@ export class SchedulerClock implements Clock {
   private rearm(): void {
     let next = this.heap.peek();
     while (next?.dead) {
+      if (next.fire === noop) this.dead = Math.max(0, this.dead - 1);
       this.heap.pop();
       next = this.heap.peek();
     }
     if (next && next.at < this.armedAt) this.arm(next.at);
   }
 }
+
+const noop = (): void => undefined;
 
 function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;

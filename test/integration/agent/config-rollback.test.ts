@@ -60,9 +60,9 @@ async function applyAndRecord(r: Rig, name: string): Promise<{ reply: Buffer; ve
   let reply: Buffer | undefined;
   r.proxy.rewriteConfig = (b) => (reply = b);
   await r.ctl.admin.setConfig(r.uuid, { device_name: name });
-  const version = await waitFor(`config ${name} in force`, () => {
+  const version = await waitFor(`config ${name} in force`, async () => {
     if (!reply) return undefined;
-    const v = r.agent.core.api.openConfigReply(reply).config?.id?.version;
+    const v = (await r.agent.core.api.openConfigReply(reply)).config?.id?.version;
     return v && r.agent.core.config.current?.version === v ? v : undefined;
   });
   r.proxy.rewriteConfig = undefined;
@@ -94,7 +94,7 @@ test('a replayed older signed config is refused, reported once, and the config i
   assert.equal(errors.length, 1, `logged once, not once per poll: ${JSON.stringify(errors)}`);
   // The checkpoint still holds the newer config: a restart would not run the replayed one.
   const cp = await readFile(path.join(r.ctl.dir, 'guarded', 'state', 'checkpoint', 'lastconfig'));
-  assert.equal(r.agent.core.api.openConfigReply(cp).config?.id?.version, newer);
+  assert.equal((await r.agent.core.api.openConfigReply(cp)).config?.id?.version, newer);
   r.proxy.rewriteConfig = undefined;
   await waitFor('the honest newest config', () => r.agent.core.config.current?.version !== newer && !r.agent.status().lastConfigError);
 });

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Agent } from '../../../src/agent/index.js';
 import { ControllerClient, ControllerUnreachableError } from '../../../src/agent/controller-client.js';
+import { SchedulerClock } from '../../../src/fleet/scheduler-clock.js';
 import { Operations } from '../../../src/agent/admin/index.js';
 import { createClock, createLogger, silentLogger } from '../../../src/common/index.js';
 import { cliCommand } from '../../helpers/cli.js';
@@ -70,29 +71,56 @@ async function silentServer(): Promise<{ port: number; close(): Promise<void> }>
   };
 }
 
-test('the request deadline holds whatever the queueing: every request ends within timeout + 300 ms', async () => {
+for (const [timer, deadlineTimer] of [
+  ['a process timer (the agent)', undefined],
+  ["the scheduler clock's heap (a fleet)", new SchedulerClock(1).afterReal],
+] as const) {
+  test(`the request deadline holds whatever the queueing, on ${timer}: every request ends within timeout + 300 ms`, async () => {
+    const silent = await silentServer();
+    cleanups.push(() => silent.close());
+    const client = new ControllerClient({
+      server: `127.0.0.1:${silent.port}`,
+      rootCertPem: Buffer.from(''),
+      timeoutMs: 800,
+      maxInFlight: 1,
+      ...(deadlineTimer ? { deadlineTimer } : {}),
+    });
+    cleanups.push(() => client.close());
+    // The scheduler clock's timer is unref'd: hold the loop open meanwhile.
+    const hold = setInterval(() => undefined, 1_000);
+    const t0 = performance.now();
+    // Three requests on one connection slot: the second and third wait for the first; the deadline counts that wait.
+    const results = await Promise.all(
+      [0, 1, 2].map(async () => {
+        try {
+          await client.request(client.url('ping'), undefined);
+          return { ms: performance.now() - t0, error: undefined };
+        } catch (e) {
+          return { ms: performance.now() - t0, error: e };
+        }
+      }),
+    );
+    clearInterval(hold);
+    for (const r of results) {
+      assert.ok(r.error instanceof ControllerUnreachableError, `no answer is an unreachable error: ${String(r.error)}`);
+      assert.equal(r.error.timedOut, true);
+      assert.match(r.error.reason, /no answer within 800 ms/);
+      assert.ok(r.ms >= 790 && r.ms < 1_100, `ended after ${r.ms.toFixed(0)} ms, deadline 800 ms`);
+    }
+  });
+}
+
+test("a caller's abort ends the request at once with an AbortError (not a timeout)", async () => {
   const silent = await silentServer();
   cleanups.push(() => silent.close());
-  const client = new ControllerClient({ server: `127.0.0.1:${silent.port}`, rootCertPem: Buffer.from(''), timeoutMs: 800, maxInFlight: 1 });
+  const client = new ControllerClient({ server: `127.0.0.1:${silent.port}`, rootCertPem: Buffer.from(''), timeoutMs: 5_000 });
   cleanups.push(() => client.close());
+  const ctl = new AbortController();
   const t0 = performance.now();
-  // Three requests on one connection slot: the second and third wait for the first; the deadline counts that wait.
-  const results = await Promise.all(
-    [0, 1, 2].map(async () => {
-      try {
-        await client.request(client.url('ping'), undefined);
-        return { ms: performance.now() - t0, error: undefined };
-      } catch (e) {
-        return { ms: performance.now() - t0, error: e };
-      }
-    }),
-  );
-  for (const r of results) {
-    assert.ok(r.error instanceof ControllerUnreachableError, `no answer is an unreachable error: ${String(r.error)}`);
-    assert.equal(r.error.timedOut, true);
-    assert.match(r.error.reason, /no answer within 800 ms/);
-    assert.ok(r.ms >= 790 && r.ms < 1_100, `ended after ${r.ms.toFixed(0)} ms, deadline 800 ms`);
-  }
+  const p = client.request(client.url('ping'), undefined, { signal: ctl.signal });
+  setTimeout(() => ctl.abort(), 100);
+  await assert.rejects(p, { name: 'AbortError' });
+  assert.ok(performance.now() - t0 < 1_000);
 });
 
 test('a frozen controller is marked unreachable on the first timeout (status, ctl status, metrics) and recovers', async () => {

@@ -123,7 +123,7 @@ void describe('controller device API (HTTPS, vectors)', () => {
       const msg = decode(certs.ZControllerCert, authContainerPayload(parseAuthContainer(r.body)));
       assert.equal(msg.certs.length, 2);
       // Every later reply verifies with the signing cert as received.
-      openControllerReply(r.body, zc.signingCertPem);
+      await openControllerReply(r.body, zc.signingCertPem);
     }
     assert.equal((await api('ping')).status, 200);
   });
@@ -143,13 +143,13 @@ void describe('controller device API (HTTPS, vectors)', () => {
     const u = await api('uuid', uuidReq);
     assert.equal(u.status, 200);
     assert.equal(u.contentType, PROTO_CONTENT_TYPE);
-    const resp = decode(uuidMsg.UuidResponse, openControllerReply(u.body, signingCert));
+    const resp = decode(uuidMsg.UuidResponse, await openControllerReply(u.body, signingCert));
     assert.equal(resp.uuid, dev.uuid);
     assert.ok(resp.manufacturer && resp.product_name);
 
     const a = await api(`id/${dev.uuid}/attest`, await vec('device-requests/attest-cert.authcontainer.bin'));
     assert.equal(a.status, 201);
-    assert.equal(decode(attest.ZAttestResponse, openControllerReply(a.body, signingCert)).respType, attest.ZAttestRespType.ATTEST_RESP_CERT);
+    assert.equal(decode(attest.ZAttestResponse, await openControllerReply(a.body, signingCert)).respType, attest.ZAttestRespType.ATTEST_RESP_CERT);
     assert.deepEqual((await admin.device(dev.uuid)).attestCerts, ['CERT_TYPE_DEVICE_ECDH_EXCHANGE']);
 
     for (const name of ['info-cluster-node', 'info-app', 'info-kube-cluster']) {
@@ -178,7 +178,7 @@ void describe('controller device API (HTTPS, vectors)', () => {
     const attestReq = async (m: attest.IZAttestReq): Promise<attest.ZAttestResponse> => {
       const r = await api(`id/${dev.uuid}/attest`, await sealAsDevice(encode(attest.ZAttestReq, m)));
       assert.equal(r.status, 201);
-      return decode(attest.ZAttestResponse, openControllerReply(r.body, signingCert));
+      return decode(attest.ZAttestResponse, await openControllerReply(r.body, signingCert));
     };
     const nonce = await attestReq({ reqType: attest.ZAttestReqType.ATTEST_REQ_NONCE });
     assert.match(Buffer.from(nonce.nonce?.nonce ?? []).toString(), /^[0-9a-f]{12}$/);
@@ -203,7 +203,7 @@ void describe('controller device API (HTTPS, vectors)', () => {
     const ok = await cfgReq({ integrity_token: token });
     assert.equal(ok.status, 200);
     assert.equal(ok.contentType, PROTO_CONTENT_TYPE);
-    const cr = decode(config.ConfigResponse, openControllerReply(ok.body, signingCert));
+    const cr = decode(config.ConfigResponse, await openControllerReply(ok.body, signingCert));
     assert.equal(cr.configHash, set.configHash);
     assert.equal(cr.config!.id!.uuid, dev.uuid);
     assert.equal(cr.config!.id!.version, '1');
@@ -234,7 +234,7 @@ void describe('controller device API (HTTPS, vectors)', () => {
     const attestReq = async (m: attest.IZAttestReq): Promise<attest.ZAttestResponse> => {
       const r = await api(`id/${dev.uuid}/attest`, await sealAsDevice(encode(attest.ZAttestReq, m)));
       assert.equal(r.status, 201);
-      return decode(attest.ZAttestResponse, openControllerReply(r.body, signingCert));
+      return decode(attest.ZAttestResponse, await openControllerReply(r.body, signingCert));
     };
     const aik = generateSoftKey();
     const aikPem = Buffer.from(

@@ -120,7 +120,7 @@ export async function registerDevices(
       if (r.status !== 201) throw new Error(`register ${serials[i]}: HTTP ${r.status}`);
       const u = await client.post('uuid', await sealDeviceRequest(Buffer.alloc(0), { signer, senderCertPem: certPem }));
       if (u.status !== 200) throw new Error(`uuid ${serials[i]}: HTTP ${u.status}`);
-      const uuid = decode(uuidMsg.UuidResponse, openControllerReply(u.body, client.signingCert)).uuid;
+      const uuid = decode(uuidMsg.UuidResponse, await openControllerReply(u.body, client.signingCert)).uuid;
       out[i] = { serial: serials[i], uuid, certPem, signer };
     }
   };

@@ -91,12 +91,12 @@ void describe('AuthContainer, device requests', () => {
 });
 
 void describe('AuthContainer, controller replies', () => {
-  void it('the device verifies the config response and gets the ConfigResponse bytes', () => {
-    assert.deepEqual(openControllerReply(vec('config/configresponse.authcontainer.bin'), signingZCert), vec('config/configresponse.bin'));
+  void it('the device verifies the config response and gets the ConfigResponse bytes', async () => {
+    assert.deepEqual(await openControllerReply(vec('config/configresponse.authcontainer.bin'), signingZCert), vec('config/configresponse.bin'));
   });
 
-  void it('the tampered config response fails with SIGNATURE', () => {
-    assert.throws(() => openControllerReply(vec('config/configresponse.tampered.bin'), signingZCert), expectAuthError('SIGNATURE'));
+  void it('the tampered config response fails with SIGNATURE', async () => {
+    await assert.rejects(() => openControllerReply(vec('config/configresponse.tampered.bin'), signingZCert), expectAuthError('SIGNATURE'));
   });
 
   void it('sealing reproduces the vector envelopes (config and /certs)', async () => {
@@ -114,16 +114,16 @@ void describe('AuthContainer, controller replies', () => {
     const ac = parseAuthContainer(sealed);
     assert.equal(ac.algo, common.HashAlgorithm.HASH_ALGORITHM_SHA256_16BYTES);
     assert.equal(ac.senderCertHash.length, 16);
-    assert.deepEqual(openControllerReply(sealed, signingZCert), Buffer.from('hello'));
+    assert.deepEqual(await openControllerReply(sealed, signingZCert), Buffer.from('hello'));
   });
 
-  void it('checks hash size, algo and cert match in EVE order', () => {
+  void it('checks hash size, algo and cert match in EVE order', async () => {
     const file = 'config/configresponse.authcontainer.bin';
-    assert.throws(() => openControllerReply(tweak(file, (ac) => (ac.senderCertHash = new Uint8Array(20))), signingZCert), expectAuthError('HASH_SIZE'));
-    assert.throws(() => openControllerReply(tweak(file, (ac) => (ac.algo = common.HashAlgorithm.HASH_ALGORITHM_INVALID)), signingZCert), expectAuthError('ALGO'));
-    assert.throws(() => openControllerReply(tweak(file, (ac) => (ac.algo = common.HashAlgorithm.HASH_ALGORITHM_SHA256_16BYTES)), signingZCert), expectAuthError('CERT_MISS'));
+    await assert.rejects(() => openControllerReply(tweak(file, (ac) => (ac.senderCertHash = new Uint8Array(20))), signingZCert), expectAuthError('HASH_SIZE'));
+    await assert.rejects(() => openControllerReply(tweak(file, (ac) => (ac.algo = common.HashAlgorithm.HASH_ALGORITHM_INVALID)), signingZCert), expectAuthError('ALGO'));
+    await assert.rejects(() => openControllerReply(tweak(file, (ac) => (ac.algo = common.HashAlgorithm.HASH_ALGORITHM_SHA256_16BYTES)), signingZCert), expectAuthError('CERT_MISS'));
     // The hash is over the PEM bytes exactly as received: the untrimmed file bytes do not match.
-    assert.throws(() => openControllerReply(vec(file), signingPem), expectAuthError('CERT_MISS'));
-    assert.throws(() => openControllerReply(vec(file), trimPem(vec('certs/controller-encrypt.pem'))), expectAuthError('CERT_MISS'));
+    await assert.rejects(() => openControllerReply(vec(file), signingPem), expectAuthError('CERT_MISS'));
+    await assert.rejects(() => openControllerReply(vec(file), trimPem(vec('certs/controller-encrypt.pem'))), expectAuthError('CERT_MISS'));
   });
 });

@@ -65,4 +65,19 @@ void describe('SchedulerClock', () => {
     await skewed.sleep(1);
     assert.equal(skewed.timeScale, 1);
   });
+
+  void it('afterReal fires once when due; a cancelled one never fires, and mass cancels leave the order intact', async () => {
+    const clock = new SchedulerClock(1);
+    const fired: string[] = [];
+    const cancelA = clock.afterReal(10, () => fired.push('a'));
+    clock.afterReal(20, () => fired.push('b'));
+    const cancelC = clock.afterReal(5, () => fired.push('c'));
+    cancelC();
+    // Request deadlines: thousands armed and cancelled long before they are due; the heap sheds them.
+    for (let i = 0; i < 5_000; i++) clock.afterReal(60_000 + i, () => fired.push('deadline'))();
+    assert.ok(clock.stats().pending < 1_100, `dead entries were dropped: ${clock.stats().pending} pending`);
+    await clock.sleepReal(40);
+    cancelA(); // after it fired: nothing happens
+    assert.deepEqual(fired, ['a', 'b']);
+  });
 });
