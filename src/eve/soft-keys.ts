@@ -3,7 +3,7 @@
  * implementations over them. The TPM backends live in src/tpm/; this is the soft fallback and the controller's
  * key handling (cipher-and-tpm.md §7, §11).
  */
-import { createPrivateKey, generateKeyPairSync, sign as cryptoSign, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPair, generateKeyPairSync, sign as cryptoSign, X509Certificate, type KeyObject } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import type { EcdhKey, Signer } from './keys.js';
 import { pemBlocks } from './pem.js';
@@ -64,6 +64,20 @@ export function loadPrivateKeyPem(pem: Uint8Array | string): SoftKey {
 /** Generates a fresh P-256 key pair. */
 export function generateSoftKey(): SoftKey {
   return softKeyFromKeyObject(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey);
+}
+
+/** `generateSoftKey` on the libuv thread pool: a fleet makes three keys per device, its one thread goes on meanwhile. */
+export function generateSoftKeyOffThread(): Promise<SoftKey> {
+  return new Promise((resolve, reject) =>
+    generateKeyPair('ec', { namedCurve: 'prime256v1' }, (err, _publicKey, privateKey) => {
+      if (err) return reject(err);
+      try {
+        resolve(softKeyFromKeyObject(privateKey));
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    }),
+  );
 }
 
 /** SEC1 PEM (`-----BEGIN EC PRIVATE KEY-----`, trailing newline) of a soft key, for 0600 key files and the fleet's

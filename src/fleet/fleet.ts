@@ -149,7 +149,7 @@ function compile(o: FleetOptions): Compiled {
 
 /** Onboarding window of the ramp (see `onboardingRoom`): devices per pooled connection, longest time one counts. */
 const ONBOARDING_WINDOW_PER_CONNECTION = 8;
-const ONBOARDING_WINDOW_MS = 5_000;
+const ONBOARDING_WINDOW_MS = 1_000;
 const ONBOARDING_POLL_MS = 10;
 /** Phases of a started device that has not onboarded yet. */
 const ONBOARDING_PHASES: ReadonlySet<FleetDevicePhase> = new Set(['pending', 'provisioning', 'initialized', 'onboarding', 'attesting']);
@@ -301,8 +301,9 @@ export class Fleet {
    * Waits until fewer than ONBOARDING_WINDOW_PER_CONNECTION × maxInFlight started devices are still onboarding. A ramp
    * faster than the controller answers would otherwise start every device at once: all of them wait in the pool's
    * queue, each one's onboarding takes the whole ramp, and its short-lived objects live long enough to reach the old
-   * generation (1.8 GiB of V8 heap at 10,000 devices). A device counts for ONBOARDING_WINDOW_MS at most, so devices
-   * that cannot onboard (a fault, a controller that refuses them) slow the ramp for a while but never stop it.
+   * generation (1.8 GiB of V8 heap at 10,000 devices). A device counts for ONBOARDING_WINDOW_MS at most, so the ramp
+   * never falls below `width` devices per second: devices that cannot onboard (a fault, a refusing controller) or a
+   * controller saturated by the running devices' traffic (seconds per answer) slow it, never stop it.
    */
   private async onboardingRoom(signal: AbortSignal): Promise<void> {
     const width = ONBOARDING_WINDOW_PER_CONNECTION * this.o.maxInFlight;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Clock, Logger } from '../common/index.js';
 import { errorMessage } from '../common/index.js';
 import {
-  generateSoftKey,
+  generateSoftKeyOffThread,
   loadPrivateKeyPem,
   opensslSigner,
   softEcdh,
@@ -131,7 +131,7 @@ class SoftKeyStore implements KeyStore {
         await this.storage.checkKey?.(role);
         continue;
       }
-      const key = generateSoftKey();
+      const key = await generateSoftKeyOffThread();
       await this.storage.writeKey(role, softKeyToSec1Pem(key));
       // Cached as generated: parsing the PEM just written back costs a fleet ~9 % of its onboarding CPU.
       this.keys.set(role, key);
