@@ -267,7 +267,7 @@ const onboardingSigners = new WeakMap<Buffer, Signer>();
 function onboardingSigner(keyPem: Buffer): Signer {
   let signer = onboardingSigners.get(keyPem);
   if (!signer) {
-    signer = opensslSigner(loadPrivateKeyPem(keyPem));
+    signer = opensslSigner(loadPrivateKeyPem(keyPem), { offThread: true });
     onboardingSigners.set(keyPem, signer);
   }
   return signer;

@@ -103,7 +103,7 @@ class SoftKeyStore implements KeyStore {
 
   private async deviceKeySigner(): Promise<Signer> {
     const key = await this.key('device');
-    this.signer ??= opensslSigner(key);
+    this.signer ??= opensslSigner(key, { offThread: true });
     return this.signer;
   }
 

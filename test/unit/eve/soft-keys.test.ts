@@ -5,8 +5,10 @@ import { describe, it } from 'node:test';
 import {
   certPublicKeyPoint,
   generateSoftKey,
+  generateSoftKeyOffThread,
   isKeyError,
   loadPrivateKeyPem,
+  opensslSigner,
   sha256,
   softEcdh,
   softKeyToPkcs8Pem,
@@ -78,6 +80,19 @@ void describe('soft keys', () => {
     const devKey = loadPrivateKeyPem(vec('certs/device-ecdh.key.pem'));
     const point = await softEcdh(devKey).zgen(certPublicKeyPoint(vec('certs/controller-encrypt.pem')));
     assert.equal(Buffer.from(point).toString('hex'), `04${v['sharedXHex']}${v['sharedYHex']}`);
+  });
+
+  void it('the OpenSSL signer signs the same way on the thread pool and on the caller thread; keys made off-thread work', async () => {
+    const key = await generateSoftKeyOffThread();
+    assert.equal(key.publicKey.length, 65);
+    const pub = createPublicKey(softKeyObject(key));
+    const msg = Buffer.from('an AuthContainer payload');
+    for (const offThread of [true, false]) {
+      const sig = await opensslSigner(key, { offThread }).sign!(msg);
+      assert.equal(sig.length, 64);
+      assert.ok(verify('sha256', msg, { key: pub, dsaEncoding: 'ieee-p1363' }, sig), `offThread ${offThread}`);
+      assert.ok(!verify('sha256', Buffer.from('another payload'), { key: pub, dsaEncoding: 'ieee-p1363' }, sig));
+    }
   });
 });
 
