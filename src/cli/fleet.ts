@@ -130,7 +130,7 @@ export function registerFleetCommands(program: Command): void {
       .option('--serial-prefix <text>', 'device serial = prefix + number', 'edgesim-fleet-')
       .option('--serial-start <n>', 'number of the first device\'s serial', '0')
       .option('--shard <i/n>', 'simulate part i of n (0-based) of the fleet; default from JOB_COMPLETION_INDEX/EDGESIM_FLEET_SHARDS, else 0/1')
-      .option('--ramp <n>', 'devices started per second', '100')
+      .option('--ramp <n>', 'devices started per second (at most 8 × --max-in-flight onboarding at once, each counted 1 s at most)', '100')
       .option('--time-scale <k>', 'divide every EVE timer by K (10 simulated minutes in 10 s with 60)', '1')
       .option('--profile <file>', 'YAML mix of hardware models, faults, churn and clock skew (see src/fleet/profile.ts, README "Fleet")')
       .option('--controller-admin <url>', 'admin API of the embedded controller (its controller.json adminUrl, e.g. http://127.0.0.1:8081): the fleet applies the profile\'s clusters there')
