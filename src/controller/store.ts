@@ -52,6 +52,16 @@ export interface DeviceRecord {
   lastSeenAt: number | null;
 }
 
+/**
+ * What a device request is checked against (eve-api.md §5.2): the device its cert hash names and that cert. Both
+ * fields never change once the device row exists, so the store hands out the same object for every request.
+ */
+export interface DeviceSender {
+  uuid: string;
+  /** Device certificate PEM (one Buffer per device, kept: its parsed key is cached by object). */
+  certPem: Buffer;
+}
+
 /** A stored device config: the serialized EdgeDevConfig with its hash and version counter. */
 export interface ConfigRecord {
   deviceUuid: string;
@@ -314,6 +324,12 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
   private readonly infoHistory: number;
   private readonly trimStep: number;
   private readonly maxBatch: number;
+  /**
+   * Senders by cert hash, filled on first lookup (misses are not cached: a device registered later is found).
+   * Correct because a device row's uuid and cert never change and rows are never deleted; whatever deletes a
+   * device or changes its cert must evict its entry here.
+   */
+  private readonly senders = new Map<string, DeviceSender>();
 
   private constructor(
     private readonly db: Database.Database,
@@ -436,6 +452,20 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
   getDeviceByCertHash(certHashHex: string): DeviceRecord | undefined {
     const r = this.q('SELECT * FROM device WHERE cert_hash = ?').get(certHashHex) as DeviceRow | undefined;
     return r && toDevice(r);
+  }
+
+  /**
+   * The sender whose cert DER hashes to `certHashHex` (all 32 bytes), or undefined: what every device request is
+   * authenticated with, answered from memory after the device's first request (no query, no row decoding).
+   */
+  deviceSender(certHashHex: string): DeviceSender | undefined {
+    const cached = this.senders.get(certHashHex);
+    if (cached) return cached;
+    const r = this.q('SELECT uuid, cert_pem FROM device WHERE cert_hash = ?').get(certHashHex) as { uuid: string; cert_pem: string } | undefined;
+    if (!r) return undefined;
+    const sender: DeviceSender = { uuid: r.uuid, certPem: Buffer.from(r.cert_pem, 'latin1') };
+    this.senders.set(certHashHex, sender);
+    return sender;
   }
 
   /**

@@ -56,6 +56,17 @@ void describe('ControllerStore', () => {
     assert.throws(() => store.addDevice({ uuid: 'u3', serial: 'S3', onboardHashHex: null, certPem: 'C', certHashHex: 'c1' }));
   });
 
+  void it('answers the sender of a cert hash from memory once found; a miss is not remembered', () => {
+    assert.equal(store.deviceSender('c1'), undefined);
+    store.addDevice({ uuid: 'u1', serial: 'S1', onboardHashHex: null, certPem: 'PEM1', certHashHex: 'c1' });
+    // Registered after a miss: found (a cached miss would refuse a freshly registered device).
+    const s = store.deviceSender('c1');
+    assert.deepEqual(s, { uuid: 'u1', certPem: Buffer.from('PEM1') });
+    // The same object each time: its parsed key is cached by object.
+    assert.equal(store.deviceSender('c1'), s);
+    assert.equal(store.deviceSender('c2'), undefined);
+  });
+
   void it('creates the integrity token once and keeps it', () => {
     store.addDevice({ uuid: 'u1', serial: 'S1', onboardHashHex: null, certPem: 'C', certHashHex: 'c1' });
     assert.equal(store.ensureIntegrityToken('u1', () => 'first'), 'first');
