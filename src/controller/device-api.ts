@@ -18,7 +18,6 @@ import {
   deviceSenderCertHash,
   encode,
   info,
-  infoJson,
   isAuthError,
   isWireError,
   metrics,
@@ -230,8 +229,9 @@ export class DeviceApi {
       case 'info': {
         const msg = parse(info.ZInfoMsg, req.payload);
         const ztype = info.ZInfoTypes[msg.ztype] ?? String(msg.ztype);
-        // Acknowledged only once committed: a crash after the 201 cannot lose it.
-        await this.o.store.queueInfo(uuid, ztype, infoJson(msg));
+        // Kept as received (the JSON is rendered when read). Acknowledged only once committed: a crash after the
+        // 201 cannot lose it.
+        await this.o.store.queueEncodedInfo(uuid, ztype, req.payload);
         return { status: 201 };
       }
       case 'metrics': {
