@@ -3,7 +3,16 @@
  * implementations over them. The TPM backends live in src/tpm/; this is the soft fallback and the controller's
  * key handling (cipher-and-tpm.md §7, §11).
  */
-import { createPrivateKey, generateKeyPair, generateKeyPairSync, sign as cryptoSign, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  generateKeyPair,
+  generateKeyPairSync,
+  sign as cryptoSign,
+  X509Certificate,
+  type ECKeyPairOptions,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import type { EcdhKey, Signer } from './keys.js';
 import { pemBlocks } from './pem.js';
@@ -61,22 +70,51 @@ export function loadPrivateKeyPem(pem: Uint8Array | string): SoftKey {
   return softKeyFromKeyObject(key);
 }
 
-/** Generates a fresh P-256 key pair. */
+/** generateKeyPairSync with JWK encodings (Node supports them; @types/node has no overload returning JWK). */
+const generateJwkPair = generateKeyPairSync as unknown as (
+  type: 'ec',
+  options: ECKeyPairOptions<'jwk', 'jwk'>,
+) => { publicKey: JsonWebKey; privateKey: JsonWebKey };
+
+/**
+ * Generates a fresh P-256 key pair. The generation job encodes it as JWK itself: exporting the KeyObject that
+ * generateKeyPairSync returns deadlocks Node 20 when a GC during the export collects that key's generation job
+ * (its destructor takes the key's mutex, which the export holds) — seen after ~2,500 keys, e.g. a 10,000-device run.
+ */
 export function generateSoftKey(): SoftKey {
-  return softKeyFromKeyObject(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey);
+  const { privateKey: jwk } = generateJwkPair('ec', {
+    namedCurve: 'prime256v1',
+    publicKeyEncoding: { type: 'spki', format: 'jwk' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'jwk' },
+  });
+  return softKeyFromJwk(jwk, createPrivateKey({ key: jwk, format: 'jwk' }));
 }
 
-/** `generateSoftKey` on the libuv thread pool: a fleet makes three keys per device, its one thread goes on meanwhile. */
+/** generateKeyPair (the thread-pool form) with JWK encodings, for the same reason as `generateJwkPair`. */
+const generateJwkPairOffThread = generateKeyPair as unknown as (
+  type: 'ec',
+  options: ECKeyPairOptions<'jwk', 'jwk'>,
+  callback: (err: Error | null, publicKey: JsonWebKey, privateKey: JsonWebKey) => void,
+) => void;
+
+/**
+ * `generateSoftKey` on the libuv thread pool: a fleet makes three keys per device, its one thread goes on meanwhile.
+ * The job encodes the key as JWK itself, as `generateSoftKey` does (no export of a generated KeyObject).
+ */
 export function generateSoftKeyOffThread(): Promise<SoftKey> {
   return new Promise((resolve, reject) =>
-    generateKeyPair('ec', { namedCurve: 'prime256v1' }, (err, _publicKey, privateKey) => {
-      if (err) return reject(err);
-      try {
-        resolve(softKeyFromKeyObject(privateKey));
-      } catch (e) {
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    }),
+    generateJwkPairOffThread(
+      'ec',
+      { namedCurve: 'prime256v1', publicKeyEncoding: { type: 'spki', format: 'jwk' }, privateKeyEncoding: { type: 'pkcs8', format: 'jwk' } },
+      (err, _publicKey, jwk) => {
+        if (err) return reject(err);
+        try {
+          resolve(softKeyFromJwk(jwk, createPrivateKey({ key: jwk, format: 'jwk' })));
+        } catch (e) {
+          reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      },
+    ),
   );
 }
 
@@ -173,7 +211,10 @@ function publicPoint(key: KeyObject): Uint8Array {
 }
 
 function softKeyFromKeyObject(key: KeyObject): SoftKey {
-  const jwk = key.export({ format: 'jwk' });
+  return softKeyFromJwk(key.export({ format: 'jwk' }), key);
+}
+
+function softKeyFromJwk(jwk: JsonWebKey, key: KeyObject): SoftKey {
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d) {
     throw new KeyError('UNSUPPORTED_KEY', `expected an EC P-256 private key, got ${jwk.kty ?? '?'} ${jwk.crv ?? ''}`.trim());
   }
