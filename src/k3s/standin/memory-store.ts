@@ -56,6 +56,37 @@ function decode(value: string, revision: number): KubeObject {
   return obj;
 }
 
+/**
+ * The event of one change for one watcher: its objects are decoded when first read (a copy per watcher, as each
+ * etcd watch decodes its own), so a watcher that only looks at the text, or at nothing, decodes nothing.
+ */
+class ChangeEvent implements StoreEvent {
+  readonly type: 'put' | 'delete';
+  readonly key: string;
+  readonly revision: string;
+  readonly value: string;
+  readonly previousValue: string | undefined;
+  #object: KubeObject | undefined;
+  #previous: KubeObject | undefined;
+
+  constructor(private readonly change: Change) {
+    this.type = change.type;
+    this.key = change.key;
+    this.revision = String(change.revision);
+    this.value = change.value;
+    this.previousValue = change.previous;
+  }
+
+  get object(): KubeObject {
+    return (this.#object ??= decode(this.change.value, this.change.revision));
+  }
+
+  get previous(): KubeObject | undefined {
+    const c = this.change;
+    return c.previous === undefined ? undefined : (this.#previous ??= decode(c.previous, c.previousRevision));
+  }
+}
+
 /** Kubernetes-shaped storage in memory (one cluster's etcd). */
 export class MemoryStore implements ObjectStore {
   private readonly data = new Map<string, Entry>();
@@ -199,9 +230,7 @@ export class MemoryStore implements ObjectStore {
       const batch = w.queue.splice(0);
       for (const c of batch) {
         if (w.cancelled) return;
-        const previous = c.previous !== undefined ? decode(c.previous, c.previousRevision) : undefined;
-        const object = decode(c.value, c.revision);
-        w.onEvent({ type: c.type, key: c.key, object, ...(previous ? { previous } : {}), revision: String(c.revision) });
+        w.onEvent(new ChangeEvent(c));
       }
     });
   }
