@@ -15,7 +15,12 @@ import { findObject, type KubeObject, type ObjectStore, type StoreEvent } from '
 export interface MemoryStoreOptions {
   /** Whether the datastore has quorum now. @default always */
   available?: () => boolean;
-  /** Changes kept for watches that start in the past (etcd keeps ~5 min of them; memory is the limit here: a thousand clusters share a process). @default 200 */
+  /**
+   * Changes kept for watches that start in the past (etcd keeps ~5 min of them; memory is the limit here: a thousand
+   * clusters share a process, and each kept node status post is ~1.5 KB). A formed three-node cluster changes ~1.5
+   * times a second (its status posts), so 64 changes are ~40 s; the in-process watchers start from a read just made
+   * (the change feed) or from none (the kubelet's pod watch). @default 64
+   */
   historyLimit?: number;
 }
 
@@ -100,7 +105,7 @@ export class MemoryStore implements ObjectStore {
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.available = opts.available ?? (() => true);
-    this.historyLimit = opts.historyLimit ?? 200;
+    this.historyLimit = opts.historyLimit ?? 64;
   }
 
   private guard(): void {
