@@ -24,7 +24,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { FleetAdminClient, fleetSocketPath } from '../src/fleet/index.js';
-import { startTestController } from '../test/helpers/controller.js';
+import { startTestController, storedInfoJson } from '../test/helpers/controller.js';
 import { startFleet, type Snapshot } from '../test/helpers/fleet.js';
 
 const N = Number(process.env.FLEET_CLUSTERS ?? 1000);
@@ -57,13 +57,13 @@ function controllerView(): Map<string, { uuid: string; ready: boolean; app?: { i
   try {
     const rows = d
       .prepare(
-        "SELECT dv.serial, dv.uuid, l.ztype, i.json FROM info_latest l JOIN info i ON i.seq = l.seq JOIN device dv ON dv.uuid = l.device_uuid WHERE l.ztype IN ('ZiNop', 'ZiApp')",
+        "SELECT dv.serial, dv.uuid, l.ztype, i.json, i.pb FROM info_latest l JOIN info i ON i.seq = l.seq JOIN device dv ON dv.uuid = l.device_uuid WHERE l.ztype IN ('ZiNop', 'ZiApp')",
       )
-      .all() as { serial: string; uuid: string; ztype: string; json: string }[];
+      .all() as { serial: string; uuid: string; ztype: string; json: string; pb: Buffer | null }[];
     const out = new Map<string, { uuid: string; ready: boolean; app?: { id: string; running: boolean } }>();
     for (const r of rows) {
       const v = out.get(r.serial) ?? { uuid: r.uuid, ready: false };
-      const m = JSON.parse(r.json) as { cluster_node?: { node_status?: string }; ainfo?: { AppID?: string; state?: string; cluster_app_running?: boolean } };
+      const m = storedInfoJson(r) as { cluster_node?: { node_status?: string }; ainfo?: { AppID?: string; state?: string; cluster_app_running?: boolean } };
       if (r.ztype === 'ZiNop' && m.cluster_node) v.ready = m.cluster_node.node_status === 'Z_INFO_CLUSTER_NODE_STATUS_READY';
       if (r.ztype === 'ZiApp' && m.ainfo?.AppID) v.app = { id: m.ainfo.AppID, running: m.ainfo.state === 'RUNNING' && m.ainfo.cluster_app_running === true };
       out.set(r.serial, v);

@@ -18,7 +18,6 @@ import {
   deviceSenderCertHash,
   encode,
   info,
-  infoJson,
   isAuthError,
   isWireError,
   metrics,
@@ -34,7 +33,7 @@ import {
 } from '../eve/index.js';
 import { readBody } from './http-util.js';
 import type { ControllerPki } from './pki.js';
-import type { AttestCertRecord, ControllerStore, DeviceRecord } from './store.js';
+import type { AttestCertRecord, ControllerStore, DeviceRecord, DeviceSender } from './store.js';
 
 /** Content type of every protobuf body (eve-api.md §1). */
 export const PROTO_CONTENT_TYPE = 'application/x-proto-binary';
@@ -174,15 +173,16 @@ export class DeviceApi {
     if (action === 'register') return this.register(body);
 
     const v = await this.authenticate(body);
-    const device = v.device;
+    const uuid = v.sender.uuid;
     // A device acts only on its own resources (APIv2.md: valid credentials without authorization → 403).
     const urlUuid = m[1];
-    if (urlUuid !== undefined && urlUuid.toLowerCase() !== device.uuid) {
-      return { status: 403, device: device.uuid, reason: `URL device ${urlUuid} is not the sender` };
+    if (urlUuid !== undefined && urlUuid.toLowerCase() !== uuid) {
+      return { status: 403, device: uuid, reason: `URL device ${urlUuid} is not the sender` };
     }
-    this.o.store.noteSeen(device.uuid);
-    const reply = await this.deviceAction(action, v.request, device);
-    return { ...reply, device: device.uuid };
+    this.o.store.noteSeen(uuid);
+    const reply = await this.deviceAction(action, v.request, uuid);
+    reply.device = uuid;
+    return reply;
   }
 
   private controllerCerts(): certs.IZControllerCert {
@@ -194,41 +194,49 @@ export class DeviceApi {
   }
 
   /** Verifies a device AuthContainer (eve-api.md §5.2): malformed 400; no hash, unknown cert or bad signature 401. */
-  private async authenticate(body: Buffer): Promise<{ request: VerifiedDeviceRequest; device: DeviceRecord }> {
-    let found: DeviceRecord | undefined;
+  private async authenticate(body: Buffer): Promise<{ request: VerifiedDeviceRequest; sender: DeviceSender }> {
+    let found: DeviceSender | undefined;
     try {
       const request = await openDeviceRequest(body, (hash) => {
-        found = this.o.store.getDeviceByCertHash(hash.toString('hex'));
-        return found ? Buffer.from(found.certPem) : undefined;
+        found = this.o.store.deviceSender(hash.toString('hex'));
+        return found?.certPem;
       });
-      return { request, device: found! };
+      return { request, sender: found! };
     } catch (e) {
       if (isAuthError(e)) throw new Refusal(e.kind === 'MALFORMED' ? 400 : 401, e.message);
       throw e;
     }
   }
 
-  private async deviceAction(action: string, req: VerifiedDeviceRequest, device: DeviceRecord): Promise<Reply> {
+  /** The full row, for the actions that need more than the sender's identity (config, attest). */
+  private device(uuid: string): DeviceRecord {
+    const d = this.o.store.getDevice(uuid);
+    if (!d) throw new Error(`device ${uuid} authenticated but not in the store`);
+    return d;
+  }
+
+  private async deviceAction(action: string, req: VerifiedDeviceRequest, uuid: string): Promise<Reply> {
     switch (action) {
       case 'uuid': {
         parse(uuidMsg.UuidRequest, req.payload);
-        const r: uuidMsg.IUuidResponse = { uuid: device.uuid, manufacturer: this.o.manufacturer, product_name: this.o.productName };
+        const r: uuidMsg.IUuidResponse = { uuid, manufacturer: this.o.manufacturer, product_name: this.o.productName };
         return { status: 200, body: await this.seal(encode(uuidMsg.UuidResponse, r)) };
       }
       case 'config':
-        return this.config(req.payload, device);
+        return this.config(req.payload, this.device(uuid));
       case 'attest':
-        return { status: 201, body: await this.seal(encode(attest.ZAttestResponse, this.attest(req.payload, device))) };
+        return { status: 201, body: await this.seal(encode(attest.ZAttestResponse, this.attest(req.payload, this.device(uuid)))) };
       case 'info': {
         const msg = parse(info.ZInfoMsg, req.payload);
         const ztype = info.ZInfoTypes[msg.ztype] ?? String(msg.ztype);
-        // Acknowledged only once committed: a crash after the 201 cannot lose it.
-        await this.o.store.queueInfo(device.uuid, ztype, infoJson(msg));
+        // Kept as received (the JSON is rendered when read). Acknowledged only once committed: a crash after the
+        // 201 cannot lose it.
+        await this.o.store.queueEncodedInfo(uuid, ztype, req.payload);
         return { status: 201 };
       }
       case 'metrics': {
         const msg = parse(metrics.ZMetricMsg, req.payload);
-        await this.o.store.queueMetrics(device.uuid, metrics.ZMetricMsg.toObject(msg, PROTO_JSON));
+        await this.o.store.queueMetrics(uuid, metrics.ZMetricMsg.toObject(msg, PROTO_JSON));
         return { status: 201 };
       }
       case 'hardwarehealth':

@@ -10,6 +10,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import path from 'node:path';
 import { createClock, errorMessage, silentLogger, type Clock, type Logger } from '../common/index.js';
+import { infoJsonOf } from '../eve/index.js';
 import { ControllerError } from './errors.js';
 import { formatHostPort, isLoopbackHost, parseHostPort, type HostPort } from './http-util.js';
 import { ControllerStore, DEFAULT_INFO_HISTORY } from './store.js';
@@ -198,7 +199,13 @@ export class ControllerServer {
       const mainHost = o.advertiseHost ?? (WILDCARDS.has(o.listen.host) ? '127.0.0.1' : o.listen.host);
       if (!tlsHosts.includes(mainHost)) tlsHosts.unshift(mainHost);
       const pki = await loadOrCreatePki({ dir: path.join(o.dataDir, 'certs'), tlsHosts, clock: o.clock, logger: log });
-      store = ControllerStore.open({ file: path.join(o.dataDir, 'controller.db'), clock: o.clock, infoHistory: o.infoHistory, durability: o.durability });
+      store = ControllerStore.open({
+        file: path.join(o.dataDir, 'controller.db'),
+        clock: o.clock,
+        infoHistory: o.infoHistory,
+        durability: o.durability,
+        renderInfo: infoJsonOf,
+      });
 
       const deviceApi = new DeviceApi({
         store,

@@ -8,6 +8,8 @@
  * each item's promise settles only after that commit, so a device is acknowledged only for what a crash of the
  * controller cannot lose (see {@link StoreOptions.durability}). Statements are prepared once and cached.
  * Info history is bounded: per device the newest `infoHistory` messages plus the latest of each ztype.
+ * Infos from devices are kept as the bytes they arrived as and rendered to JSON when read
+ * ({@link StoreOptions.renderInfo}): the ingest path neither renders nor stores the ~3× larger JSON.
  */
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
@@ -52,6 +54,16 @@ export interface DeviceRecord {
   lastSeenAt: number | null;
 }
 
+/**
+ * What a device request is checked against (eve-api.md §5.2): the device its cert hash names and that cert. Both
+ * fields never change once the device row exists, so the store hands out the same object for every request.
+ */
+export interface DeviceSender {
+  uuid: string;
+  /** Device certificate PEM (one Buffer per device, kept: its parsed key is cached by object). */
+  certPem: Buffer;
+}
+
 /** A stored device config: the serialized EdgeDevConfig with its hash and version counter. */
 export interface ConfigRecord {
   deviceUuid: string;
@@ -72,7 +84,7 @@ export interface InfoRecord {
   receivedAt: number;
   /** `ZInfoTypes` name, e.g. `ZiDevice`. */
   ztype: string;
-  /** The decoded message as JSON (proto field names). */
+  /** The decoded message as JSON (proto field names); for an info kept encoded, rendered on first access. */
   json: unknown;
 }
 
@@ -148,6 +160,11 @@ export interface StoreOptions {
    * every registration and attestation write wait too. @default 'process'
    */
   durability?: 'process' | 'power';
+  /**
+   * Renders an info kept encoded ({@link ControllerStore.queueEncodedInfo}) as the JSON readers get; the same
+   * bytes must always give the same JSON (the scenario ledger fingerprints it). Without it encoded infos are refused.
+   */
+  renderInfo?: (encoded: Buffer) => unknown;
 }
 
 /** Default of {@link StoreOptions.infoHistory}: ~30 KB per device at ~900 bytes per stored ZInfoDevice. */
@@ -195,7 +212,9 @@ CREATE TABLE IF NOT EXISTS info (
   device_uuid TEXT NOT NULL,
   received_at INTEGER NOT NULL,
   ztype TEXT NOT NULL,
-  json TEXT NOT NULL
+  -- The message as JSON text, or '' when it is kept encoded in pb.
+  json TEXT NOT NULL,
+  pb BLOB
 );
 CREATE INDEX IF NOT EXISTS info_device ON info(device_uuid, seq);
 -- The newest info of each (device, ztype): exempt from history trimming, and the answer to "latest by type".
@@ -239,6 +258,11 @@ const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
   (db) => {
     db.exec('INSERT OR REPLACE INTO config_counter (device_uuid, version) SELECT device_uuid, version FROM config');
   },
+  // 2 → 3: info.pb (infos kept encoded); SCHEMA already has it in a database created by this version.
+  (db) => {
+    const cols = db.pragma('table_info(info)') as { name: string }[];
+    if (!cols.some((c) => c.name === 'pb')) db.exec('ALTER TABLE info ADD COLUMN pb BLOB');
+  },
 ];
 
 const METRICS_UPSERT = `INSERT INTO metrics (device_uuid, received_at, json) VALUES (?, ?, ?)
@@ -246,7 +270,18 @@ const METRICS_UPSERT = `INSERT INTO metrics (device_uuid, received_at, json) VAL
 
 /** A queued info or metrics write, settled after its batch commits. */
 type QueuedWrite =
-  | { kind: 'info'; uuid: string; ztype: string; json: unknown; text: string; at: number; done: (r: InfoRecord) => void; fail: (e: unknown) => void }
+  | {
+      kind: 'info';
+      uuid: string;
+      ztype: string;
+      /** JSON text, or the encoded message (text ''). */
+      text: string;
+      pb: Buffer | null;
+      json: () => unknown;
+      at: number;
+      done: (r: InfoRecord) => void;
+      fail: (e: unknown) => void;
+    }
   | { kind: 'metrics'; uuid: string; text: string; at: number; done: () => void; fail: (e: unknown) => void };
 
 interface DeviceRow {
@@ -287,16 +322,25 @@ interface InfoRow {
   received_at: number;
   ztype: string;
   json: string;
+  pb: Buffer | null;
 }
 
-function toInfo(r: InfoRow): InfoRecord {
-  return {
-    seq: r.seq,
-    deviceUuid: r.device_uuid,
-    receivedAt: r.received_at,
-    ztype: r.ztype,
-    json: JSON.parse(r.json) as unknown,
-  };
+/** An InfoRecord whose `json` is computed on first access (an own enumerable property, so spreads and JSON see it). */
+function lazyInfoRecord(seq: number, deviceUuid: string, receivedAt: number, ztype: string, json: () => unknown): InfoRecord {
+  let value: unknown;
+  let done = false;
+  const rec = { seq, deviceUuid, receivedAt, ztype } as InfoRecord;
+  Object.defineProperty(rec, 'json', {
+    enumerable: true,
+    get: () => {
+      if (!done) {
+        value = json();
+        done = true;
+      }
+      return value;
+    },
+  });
+  return rec;
 }
 
 /**
@@ -314,6 +358,13 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
   private readonly infoHistory: number;
   private readonly trimStep: number;
   private readonly maxBatch: number;
+  /**
+   * Senders by cert hash, filled on first lookup (misses are not cached: a device registered later is found).
+   * Correct because a device row's uuid and cert never change and rows are never deleted; whatever deletes a
+   * device or changes its cert must evict its entry here.
+   */
+  private readonly senders = new Map<string, DeviceSender>();
+  private readonly renderInfo: ((encoded: Buffer) => unknown) | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -324,6 +375,27 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
     this.infoHistory = opts.infoHistory ?? DEFAULT_INFO_HISTORY;
     this.trimStep = Math.ceil(this.infoHistory / 8);
     this.maxBatch = opts.maxBatch ?? 1000;
+    this.renderInfo = opts.renderInfo;
+    // For SQL over infos (the device page's model column): the JSON text of a row, encoded or not.
+    db.function('info_json', { deterministic: true }, (json: unknown, pb: unknown) =>
+      Buffer.isBuffer(pb) ? JSON.stringify(this.render(pb)) : json,
+    );
+  }
+
+  /** The JSON of an info kept encoded. */
+  private render(pb: Buffer): unknown {
+    if (!this.renderInfo) throw new Error('the controller store was opened without renderInfo: cannot read an encoded info');
+    return this.renderInfo(pb);
+  }
+
+  private toInfo(r: InfoRow): InfoRecord {
+    return {
+      seq: r.seq,
+      deviceUuid: r.device_uuid,
+      receivedAt: r.received_at,
+      ztype: r.ztype,
+      json: r.pb ? this.render(r.pb) : (JSON.parse(r.json) as unknown),
+    };
   }
 
   /**
@@ -439,6 +511,20 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
   }
 
   /**
+   * The sender whose cert DER hashes to `certHashHex` (all 32 bytes), or undefined: what every device request is
+   * authenticated with, answered from memory after the device's first request (no query, no row decoding).
+   */
+  deviceSender(certHashHex: string): DeviceSender | undefined {
+    const cached = this.senders.get(certHashHex);
+    if (cached) return cached;
+    const r = this.q('SELECT uuid, cert_pem FROM device WHERE cert_hash = ?').get(certHashHex) as { uuid: string; cert_pem: string } | undefined;
+    if (!r) return undefined;
+    const sender: DeviceSender = { uuid: r.uuid, certPem: Buffer.from(r.cert_pem, 'latin1') };
+    this.senders.set(certHashHex, sender);
+    return sender;
+  }
+
+  /**
    * Finds a device by UUID, else by name (`device_name` of its config), else by serial. Undefined when
    * nothing matches; throws when a name or serial matches several devices.
    */
@@ -470,7 +556,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
          (SELECT version FROM config c WHERE c.device_uuid = d.uuid) AS config_version,
          (SELECT i.received_at || ' ' || i.ztype FROM info_latest l JOIN info i ON i.seq = l.seq
             WHERE l.device_uuid = d.uuid ORDER BY l.seq DESC LIMIT 1) AS last_info,
-         (SELECT trim(coalesce(json_extract(i.json, '$.dinfo.platform'), '') || ' ' || coalesce(json_extract(i.json, '$.dinfo.machineArch'), ''))
+         (SELECT trim(coalesce(json_extract(info_json(i.json, i.pb), '$.dinfo.platform'), '') || ' ' || coalesce(json_extract(info_json(i.json, i.pb), '$.dinfo.machineArch'), ''))
             FROM info_latest l JOIN info i ON i.seq = l.seq WHERE l.device_uuid = d.uuid AND l.ztype = 'ZiDevice') AS model
        FROM device d WHERE ${SEARCH_SQL} ORDER BY d.created_at, d.uuid LIMIT @limit OFFSET @offset`,
     ).all({ like, stale: q.now - q.unreachableMs, limit: q.limit, offset: q.offset }) as {
@@ -615,7 +701,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
   addInfo(uuid: string, ztype: string, json: unknown): InfoRecord {
     const receivedAt = this.clock.now();
     const text = JSON.stringify(json);
-    const seq = this.db.transaction(() => this.insertInfo(uuid, ztype, text, receivedAt))();
+    const seq = this.db.transaction(() => this.insertInfo(uuid, ztype, text, null, receivedAt))();
     const rec: InfoRecord = { seq, deviceUuid: uuid, receivedAt, ztype, json };
     this.emit('info', rec);
     return rec;
@@ -627,7 +713,19 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
    */
   queueInfo(uuid: string, ztype: string, json: unknown): Promise<InfoRecord> {
     return new Promise((done, fail) => {
-      this.enqueue({ kind: 'info', uuid, ztype, json, text: JSON.stringify(json), at: this.clock.now(), done, fail });
+      this.enqueue({ kind: 'info', uuid, ztype, text: JSON.stringify(json), pb: null, json: () => json, at: this.clock.now(), done, fail });
+    });
+  }
+
+  /**
+   * Queues an info kept as its encoded bytes (rendered by {@link StoreOptions.renderInfo} when read); settles like
+   * {@link queueInfo}. The caller has checked that the bytes decode.
+   * @throws Error when the store was opened without renderInfo
+   */
+  queueEncodedInfo(uuid: string, ztype: string, encoded: Buffer): Promise<InfoRecord> {
+    if (!this.renderInfo) throw new Error('the controller store was opened without renderInfo: cannot keep an encoded info');
+    return new Promise((done, fail) => {
+      this.enqueue({ kind: 'info', uuid, ztype, text: '', pb: encoded, json: () => this.render(encoded), at: this.clock.now(), done, fail });
     });
   }
 
@@ -670,7 +768,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
     try {
       this.db.transaction(() => {
         for (const w of batch) {
-          if (w.kind === 'info') seqs.push(this.insertInfo(w.uuid, w.ztype, w.text, w.at));
+          if (w.kind === 'info') seqs.push(this.insertInfo(w.uuid, w.ztype, w.text, w.pb, w.at));
           else this.q(METRICS_UPSERT).run(w.uuid, w.at, w.text);
         }
         const touch = this.q('UPDATE device SET last_seen_at = ? WHERE uuid = ?');
@@ -686,7 +784,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
     let i = 0;
     for (const w of batch) {
       if (w.kind === 'info') {
-        const rec: InfoRecord = { seq: seqs[i++], deviceUuid: w.uuid, receivedAt: w.at, ztype: w.ztype, json: w.json };
+        const rec = lazyInfoRecord(seqs[i++], w.uuid, w.at, w.ztype, w.json);
         records.push(rec);
         w.done(rec);
       } else w.done();
@@ -702,9 +800,9 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
   }
 
   /** Inserts one info row and marks it latest of its type; trims the device's log every trimStep rows. Call inside a transaction. */
-  private insertInfo(uuid: string, ztype: string, text: string, at: number): number {
+  private insertInfo(uuid: string, ztype: string, text: string, pb: Buffer | null, at: number): number {
     const seq = Number(
-      this.q('INSERT INTO info (device_uuid, received_at, ztype, json) VALUES (?, ?, ?, ?)').run(uuid, at, ztype, text).lastInsertRowid,
+      this.q('INSERT INTO info (device_uuid, received_at, ztype, json, pb) VALUES (?, ?, ?, ?, ?)').run(uuid, at, ztype, text, pb).lastInsertRowid,
     );
     this.q(
       `INSERT INTO info_latest (device_uuid, ztype, seq) VALUES (?, ?, ?)
@@ -731,7 +829,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
     const rows = this.q('SELECT * FROM info WHERE device_uuid = ? AND seq > ? AND received_at >= ? ORDER BY seq')
       .all(uuid, filter.sinceSeq ?? 0, filter.sinceMs ?? 0) as InfoRow[];
     const types = filter.ztypes && filter.ztypes.length > 0 ? new Set(filter.ztypes) : undefined;
-    return rows.map(toInfo).filter((r) => !types || types.has(r.ztype));
+    return rows.filter((r) => !types || types.has(r.ztype)).map((r) => this.toInfo(r));
   }
 
   /** The newest info message of each ztype the device sent, oldest first. */
@@ -739,7 +837,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
     const rows = this.q(
       'SELECT i.* FROM info_latest l JOIN info i ON i.seq = l.seq WHERE l.device_uuid = ? ORDER BY i.seq',
     ).all(uuid) as InfoRow[];
-    return rows.map(toInfo);
+    return rows.map((r) => this.toInfo(r));
   }
 
   /** Replaces the device's latest metrics, now (its own transaction). */

@@ -167,7 +167,7 @@ export async function openDeviceRequest(bytes: Uint8Array, lookup: DeviceCertLoo
   if (!(await verifyOnThreadPool(certificatePublicKey(certPem), payload, bytesOf(ac.signatureHash)))) {
     throw new AuthError('SIGNATURE', 'AuthContainer signature does not verify');
   }
-  return { payload, senderCertHash: hash, senderCertPem: Buffer.from(certPem) };
+  return { payload, senderCertHash: hash, senderCertPem: bytesOf(certPem) };
 }
 
 /**
@@ -197,6 +197,8 @@ function bytesOf(b: Uint8Array | null | undefined): Buffer {
 
 /** Parsed certificate keys by PEM: every request of a device (and every reply to one) names the same cert. */
 const certKeys = new Map<string, KeyObject>();
+/** The same keys by PEM object, for callers that keep one buffer per cert (the controller's sender cache): no string built. */
+const certKeysByObject = new WeakMap<Uint8Array, KeyObject>();
 /** A fleet of 10,000 devices talks to one controller: every device's key stays parsed. */
 const CERT_KEY_CACHE_SIZE = 16_384;
 
@@ -206,9 +208,14 @@ const CERT_KEY_CACHE_SIZE = 16_384;
  * @throws AuthError `MALFORMED`
  */
 export function certificatePublicKey(pem: Uint8Array): KeyObject {
+  const byObject = certKeysByObject.get(pem);
+  if (byObject) return byObject;
   const id = Buffer.from(pem).toString('latin1');
   const cached = certKeys.get(id);
-  if (cached) return cached;
+  if (cached) {
+    certKeysByObject.set(pem, cached);
+    return cached;
+  }
   const [block] = pemBlocks(pem, 'CERTIFICATE');
   if (!block) throw new AuthError('MALFORMED', 'certificate PEM has no CERTIFICATE block');
   let key: KeyObject;
@@ -219,6 +226,7 @@ export function certificatePublicKey(pem: Uint8Array): KeyObject {
   }
   if (certKeys.size >= CERT_KEY_CACHE_SIZE) certKeys.clear();
   certKeys.set(id, key);
+  certKeysByObject.set(pem, key);
   return key;
 }
 

@@ -14,6 +14,11 @@ export function infoJson(msg: info.ZInfoMsg): Record<string, unknown> {
   return info.ZInfoMsg.toObject(msg, PROTO_JSON);
 }
 
+/** The stored JSON form of an encoded ZInfoMsg (the controller keeps infos encoded and renders them when read). */
+export function infoJsonOf(payload: Uint8Array): Record<string, unknown> {
+  return infoJson(decode(info.ZInfoMsg, payload));
+}
+
 /** One info message, named the same way by its sender and by whoever reads it back from the controller. */
 export interface InfoIdentity {
   /**
@@ -47,5 +52,5 @@ export function infoIdentityOfJson(json: Record<string, unknown>): InfoIdentity 
 
 /** The identity of an encoded ZInfoMsg (an info queue payload), as the controller will store it. */
 export function infoIdentity(payload: Uint8Array): InfoIdentity {
-  return infoIdentityOfJson(infoJson(decode(info.ZInfoMsg, payload)));
+  return infoIdentityOfJson(infoJsonOf(payload));
 }

@@ -3,7 +3,7 @@
  * implementations over them. The TPM backends live in src/tpm/; this is the soft fallback and the controller's
  * key handling (cipher-and-tpm.md §7, §11).
  */
-import { createPrivateKey, generateKeyPairSync, sign as cryptoSign, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, sign as cryptoSign, X509Certificate, type ECKeyPairOptions, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import type { EcdhKey, Signer } from './keys.js';
 import { pemBlocks } from './pem.js';
@@ -61,9 +61,24 @@ export function loadPrivateKeyPem(pem: Uint8Array | string): SoftKey {
   return softKeyFromKeyObject(key);
 }
 
-/** Generates a fresh P-256 key pair. */
+/** generateKeyPairSync with JWK encodings (Node supports them; @types/node has no overload returning JWK). */
+const generateJwkPair = generateKeyPairSync as unknown as (
+  type: 'ec',
+  options: ECKeyPairOptions<'jwk', 'jwk'>,
+) => { publicKey: JsonWebKey; privateKey: JsonWebKey };
+
+/**
+ * Generates a fresh P-256 key pair. The generation job encodes it as JWK itself: exporting the KeyObject that
+ * generateKeyPairSync returns deadlocks Node 20 when a GC during the export collects that key's generation job
+ * (its destructor takes the key's mutex, which the export holds) — seen after ~2,500 keys, e.g. a 10,000-device run.
+ */
 export function generateSoftKey(): SoftKey {
-  return softKeyFromKeyObject(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey);
+  const { privateKey: jwk } = generateJwkPair('ec', {
+    namedCurve: 'prime256v1',
+    publicKeyEncoding: { type: 'spki', format: 'jwk' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'jwk' },
+  });
+  return softKeyFromJwk(jwk, createPrivateKey({ key: jwk, format: 'jwk' }));
 }
 
 /** SEC1 PEM (`-----BEGIN EC PRIVATE KEY-----`, trailing newline) of a soft key, for 0600 key files and the fleet's
@@ -156,7 +171,10 @@ function publicPoint(key: KeyObject): Uint8Array {
 }
 
 function softKeyFromKeyObject(key: KeyObject): SoftKey {
-  const jwk = key.export({ format: 'jwk' });
+  return softKeyFromJwk(key.export({ format: 'jwk' }), key);
+}
+
+function softKeyFromJwk(jwk: JsonWebKey, key: KeyObject): SoftKey {
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d) {
     throw new KeyError('UNSUPPORTED_KEY', `expected an EC P-256 private key, got ${jwk.kty ?? '?'} ${jwk.crv ?? ''}`.trim());
   }

@@ -4,6 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { ControllerAdminClient, ControllerServer } from '../../src/controller/index.js';
 import { createClock, silentLogger, type Logger } from '../../src/common/index.js';
+import { infoJsonOf } from '../../src/eve/index.js';
+
+/** The JSON of an info row read from controller.db directly (select `json` and `pb`): infos from devices are kept encoded. */
+export function storedInfoJson(row: { json: string; pb: Buffer | null }): unknown {
+  return row.pb ? infoJsonOf(row.pb) : (JSON.parse(row.json) as unknown);
+}
 
 export interface TestController {
   server: ControllerServer;

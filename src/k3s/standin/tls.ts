@@ -4,7 +4,7 @@
  * server node whose SANs cover node-ip, loopback, the `kubernetes` service names and every `tls-san`.
  * Certificates come from src/eve/x509.ts (`createCertificate`), signed with a software key.
  */
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import net from 'node:net';
 import { p256 } from '@noble/curves/p256';
 import { createCertificate } from '../../eve/x509.js';
@@ -33,9 +33,15 @@ function softSigner(keyPem: string): Signer {
   };
 }
 
-function newKey(): { keyPem: string; publicKey: ReturnType<typeof generateKeyPairSync>['publicKey'] } {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  return { keyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), publicKey };
+/** A fresh P-256 key. The generation job encodes it itself: exporting the KeyObject that generateKeyPairSync returns can
+ * deadlock Node 20 when a GC collects the job mid-export (see generateSoftKey in src/eve/soft-keys.ts). */
+function newKey(): { keyPem: string; publicKey: KeyObject } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', {
+    namedCurve: 'prime256v1',
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return { keyPem: privateKey, publicKey: createPublicKey(publicKey) };
 }
 
 /** Creates the cluster CA (10 years). `now` is epoch ms from the Clock. */

@@ -155,6 +155,20 @@ void describe('controller device API: acknowledge after commit, refusals', () =>
     assert.equal((await admin.info(a.uuid)).length, 2);
   });
 
+  void it('401 for a wrong signature or another key claiming the cert, also once the sender and its key are cached', async () => {
+    const before = (await admin.info(a.uuid)).length;
+    for (let round = 0; round < 2; round++) {
+      // The first round fills the sender cache with a good request; every round then tries the bad ones.
+      assert.equal((await client.post(`id/${a.uuid}/info`, await sealedDeviceInfo(a, 10 + round))).status, 201);
+      const flipped = Buffer.from(await sealedDeviceInfo(a, 20 + round));
+      flipped[flipped.length - 1] ^= 0x01; // the last field is the signature
+      assert.equal((await client.post(`id/${a.uuid}/info`, flipped)).status, 401, `flipped signature, round ${round}`);
+      const otherKey = await sealedDeviceInfo({ ...a, signer: b.signer }, 30 + round);
+      assert.equal((await client.post(`id/${a.uuid}/info`, otherKey)).status, 401, `b's key with a's cert, round ${round}`);
+    }
+    assert.equal((await admin.info(a.uuid)).length, before + 2, 'only the two good infos stored');
+  });
+
   void it('415 for a POST that is not application/x-proto-binary; nothing stored', async () => {
     const body = await sealedDeviceInfo(a, 2);
     const before = (await admin.info(a.uuid)).length;

@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { createClock } from '../../../src/common/index.js';
 import { FleetAdminClient, fleetSocketPath } from '../../../src/fleet/index.js';
 import { cliCommand } from '../../helpers/cli.js';
-import { startTestController, type TestController } from '../../helpers/controller.js';
+import { startTestController, storedInfoJson, type TestController } from '../../helpers/controller.js';
 import { startFleet, type FleetProcess } from '../../helpers/fleet.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -157,9 +157,9 @@ void describe('fleet faults', () => {
     const db = new Database(path.join(ctl.dir, 'controller', 'controller.db'), { readonly: true });
     try {
       const rows = db
-        .prepare("SELECT i.json FROM info i JOIN info_latest l ON l.seq = i.seq WHERE l.ztype = 'ZiDevice'")
-        .all() as { json: string }[];
-      const ncpus = rows.map((r) => (JSON.parse(r.json) as { dinfo: { ncpu: number; memory: number } }).dinfo);
+        .prepare("SELECT i.json, i.pb FROM info i JOIN info_latest l ON l.seq = i.seq WHERE l.ztype = 'ZiDevice'")
+        .all() as { json: string; pb: Buffer | null }[];
+      const ncpus = rows.map((r) => (storedInfoJson(r) as { dinfo: { ncpu: number; memory: number } }).dinfo);
       assert.equal(ncpus.length, COUNT);
       assert.equal(ncpus.filter((d) => d.ncpu === 16 && Number(d.memory) === 4096).length, COUNT / 5);
     } finally {

@@ -56,6 +56,17 @@ void describe('ControllerStore', () => {
     assert.throws(() => store.addDevice({ uuid: 'u3', serial: 'S3', onboardHashHex: null, certPem: 'C', certHashHex: 'c1' }));
   });
 
+  void it('answers the sender of a cert hash from memory once found; a miss is not remembered', () => {
+    assert.equal(store.deviceSender('c1'), undefined);
+    store.addDevice({ uuid: 'u1', serial: 'S1', onboardHashHex: null, certPem: 'PEM1', certHashHex: 'c1' });
+    // Registered after a miss: found (a cached miss would refuse a freshly registered device).
+    const s = store.deviceSender('c1');
+    assert.deepEqual(s, { uuid: 'u1', certPem: Buffer.from('PEM1') });
+    // The same object each time: its parsed key is cached by object.
+    assert.equal(store.deviceSender('c1'), s);
+    assert.equal(store.deviceSender('c2'), undefined);
+  });
+
   void it('creates the integrity token once and keeps it', () => {
     store.addDevice({ uuid: 'u1', serial: 'S1', onboardHashHex: null, certPem: 'C', certHashHex: 'c1' });
     assert.equal(store.ensureIntegrityToken('u1', () => 'first'), 'first');
@@ -125,6 +136,34 @@ void describe('ControllerStore', () => {
     small.close();
   });
 
+  void it('keeps encoded infos as bytes and renders them when read: lists, latest, the device page, events on access', async () => {
+    const rendered: string[] = [];
+    const render = (b: Buffer): unknown => (rendered.push(b.toString()), JSON.parse(b.toString()) as unknown);
+    const enc = ControllerStore.open({ file: ':memory:', clock, renderInfo: render });
+    enc.addDevice({ uuid: 'u1', serial: 'S1', onboardHashHex: null, certPem: 'C', certHashHex: 'c1' });
+    const events: InfoRecord[] = [];
+    enc.on('info', (r) => events.push(r));
+    enc.addInfo('u1', 'ZiApp', { app: 1 });
+    const bytes = Buffer.from(JSON.stringify({ dinfo: { platform: 'edgesim', machineArch: 'x86_64' } }));
+    const rec = await enc.queueEncodedInfo('u1', 'ZiDevice', bytes);
+    // Nothing rendered to store it or to announce it: only when someone reads the JSON.
+    assert.deepEqual(rendered, []);
+    assert.equal(events.length, 2);
+    assert.deepEqual(rec.json, { dinfo: { platform: 'edgesim', machineArch: 'x86_64' } });
+    assert.deepEqual(JSON.parse(JSON.stringify(events[1])), { seq: rec.seq, deviceUuid: 'u1', receivedAt: clock.t, ztype: 'ZiDevice', json: rec.json });
+    assert.equal(rendered.length, 1, 'rendered once per record');
+    const row = (enc as unknown as { db: Database.Database }).db.prepare('SELECT json, pb FROM info WHERE seq = ?').get(rec.seq) as { json: string; pb: Buffer };
+    assert.deepEqual([row.json, row.pb], ['', bytes], 'stored as received, no JSON text');
+    assert.deepEqual(enc.listInfo('u1').map((r) => r.json), [{ app: 1 }, rec.json]);
+    assert.deepEqual(enc.listInfo('u1', { ztypes: ['ZiApp'] }).map((r) => r.json), [{ app: 1 }]);
+    assert.deepEqual(enc.latestInfos('u1').map((r) => r.ztype), ['ZiApp', 'ZiDevice']);
+    const page = enc.listDevicePage({ search: '', limit: 5, offset: 0, now: clock.t, unreachableMs: 60_000 });
+    assert.equal(page.rows[0].model, 'edgesim x86_64');
+    enc.close();
+    // A store that cannot render refuses to keep what it could not read back.
+    assert.throws(() => store.queueEncodedInfo('u1', 'ZiDevice', bytes), /without renderInfo/);
+  });
+
   void it('a queued write whose commit fails is refused, not acknowledged', async () => {
     const p = store.queueInfo('u1', 'ZiDevice', { big: 10n });
     await assert.rejects(p, /BigInt/);
@@ -184,7 +223,8 @@ void describe('ControllerStore migrations', () => {
       );
       s.close();
       const db = new Database(file, { readonly: true });
-      assert.equal(db.pragma('user_version', { simple: true }), 2);
+      assert.equal(db.pragma('user_version', { simple: true }), 3);
+      assert.ok((db.pragma('table_info(info)') as { name: string }[]).some((c) => c.name === 'pb'), 'info.pb added');
       const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'device'").all() as { name: string }[]).map((r) => r.name);
       assert.ok(indexes.includes('device_onboard_serial'), indexes.join());
       db.close();

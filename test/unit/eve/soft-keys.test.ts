@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import {
   certPublicKeyPoint,
   generateSoftKey,
@@ -63,6 +64,22 @@ void describe('soft keys', () => {
     assert.equal(sig.length, 64);
     const pub = createPublicKey(pem);
     assert.ok(verify('sha256', Buffer.from('x'), { key: pub, dsaEncoding: 'ieee-p1363' }, sig));
+  });
+
+  void it('generates thousands of keys without hanging (Node 20 deadlocks exporting a freshly generated KeyObject)', () => {
+    // In a child process: a deadlocked main thread cannot be timed out from inside. A small young generation makes
+    // GCs frequent: the old way (export of the generated KeyObject) hung there within ~2,000 keys, 3 runs of 3.
+    const module = new URL('../../../src/eve/soft-keys.js', import.meta.url).href;
+    const script = `import { generateSoftKey } from ${JSON.stringify(module)};
+      const seen = new Set();
+      for (let i = 0; i < 6000; i++) seen.add(Buffer.from(generateSoftKey().publicKey).toString('hex'));
+      console.log(seen.size);`;
+    const r = spawnSync(process.execPath, ['--max-semi-space-size=1', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.signal, null, 'key generation hung (killed by the timeout)');
+    assert.equal(r.stdout.trim(), '6000', r.stderr);
   });
 
   void it('signs deterministically (RFC 6979, no low-S) exactly like the vector envelopes', async () => {
