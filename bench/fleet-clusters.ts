@@ -13,6 +13,10 @@
  * Devices poll their config every 30 s (spec) instead of EVE's 60 s. Printed with the load average; stops by itself
  * (each phase ≤ `FLEET_BENCH_LIMIT_S`, default 55 s + 0.12 s per cluster), the fleet included.
  * `FLEET_CPU_PROF=<dir>`: the fleet runs with --cpu-prof into <dir> (written when it stops).
+ * `FLEET_NODE_FLAGS` (default `--max-semi-space-size=32`): node options of the fleet process. A fleet of clusters
+ * makes objects that live a second or two (requests in flight, watch events, status posts); V8's default young
+ * generation (16 MB semi-spaces) promotes many of them, and the old-generation collections that follow were a
+ * third of the fleet's steady CPU. `FLEET_NODE_FLAGS=` (empty) measures the default.
  * Run: `npm run build && node dist/bench/fleet-clusters.js` (smaller: `FLEET_CLUSTERS=100 node dist/bench/fleet-clusters.js`).
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -30,6 +34,7 @@ const LIMIT_MS = Number(process.env.FLEET_BENCH_LIMIT_S ?? 55 + 0.12 * N) * 1000
 /** Real seconds of steady state over which the fleet's CPU per cluster is measured, after waiting STEADY_WAIT_S past all READY (apps settle at a 2 s loop for 60 s after a change). */
 const STEADY_S = Number(process.env.FLEET_STEADY_S ?? 20);
 const STEADY_WAIT_S = Number(process.env.FLEET_STEADY_WAIT_S ?? 0);
+const NODE_FLAGS = (process.env.FLEET_NODE_FLAGS ?? '--max-semi-space-size=32').split(' ').filter(Boolean);
 /** EVE's failover timeline (cluster.md §10): detach on the new pod's node at ~T+65 s, then tens of seconds until Running. */
 const EVE_FAILOVER_MS = 95_000;
 /** bench/failover.ts's goal for the full path (agents, stand-ins, etcd) at time scale 1. */
@@ -79,13 +84,13 @@ async function cpuMsOf(pid: number): Promise<number> {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
-process.stdout.write(`${N} three-node clusters (one PREFERRED app each) in one fleet process, time scale ${SCALE}; ${load()}\n`);
+process.stdout.write(`${N} three-node clusters (one PREFERRED app each) in one fleet process (node ${NODE_FLAGS.join(' ') || 'defaults'}), time scale ${SCALE}; ${load()}\n`);
 const t0 = performance.now();
 const fleet = startFleet([
   '--config-dir', folder, '--state', stateFile, '--count', String(N * 3), '--ramp', '2000', '--serial-prefix', PREFIX,
   '--profile', profile, '--controller-admin', ctl.admin.adminUrl, '--k3s-config', 'pod-start-delay=1s',
   '--time-scale', String(SCALE), '--config-interval', '30', '--info-interval', '3600', '--metric-interval', '3600',
-], process.env.FLEET_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.FLEET_CPU_PROF)}`] : []);
+], [...NODE_FLAGS, ...(process.env.FLEET_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.FLEET_CPU_PROF)}`] : [])]);
 const lastSnap = (): Snapshot | undefined => fleet.snapshots.at(-1);
 let failed = false;
 try {

@@ -122,6 +122,8 @@ export function registerFleetCommands(program: Command): void {
           '  otherwise                it writes what another controller must be given (cluster definitions in the\n' +
           '                           `controller cluster apply` format, member serials and app configs) to --cluster-specs.\n' +
           'Per member faults: fleet fault inject k3s-killed|k3s-stopped|heartbeats-paused|cluster-interface-down|power-loss.\n' +
+          'Hundreds of clusters: give node a larger young generation, NODE_OPTIONS=--max-semi-space-size=32 (their short-\n' +
+          'lived objects then die young; about a third less CPU, README "Fleet").\n' +
           '\nThe live view prints every --view seconds: a table on a terminal, else one JSON object per line.',
       )
       .requiredOption('--config-dir <dir>', 'EVE config folder all devices share: server, root-certificate.pem, onboard.cert.pem + onboard.key.pem')

@@ -1,9 +1,10 @@
 /**
  * A server node's API port in memory: requests go straight into the node's {@link ApiRouter} (the stand-in's
- * request handling, the same code its HTTPS server runs), as JSON text both ways. While the node is down the
+ * request handling, the same code its HTTPS server runs), the request body as JSON text, the answer as the router's
+ * own fresh value (no text round trip: the router hands out objects nobody else holds). While the node is down the
  * endpoint refuses, as a closed port does (ECONNREFUSED), and closing it ends the watches it serves.
  */
-import type { KubeTransport, KubeTransportRequest } from '../k3s/kube-http.js';
+import type { KubeTransport, KubeTransportAnswer, KubeTransportRequest } from '../k3s/kube-http.js';
 import type { ApiReply, ApiRouter } from '../k3s/standin/api-router.js';
 import { ApiError } from '../k3s/standin/errors.js';
 
@@ -104,11 +105,11 @@ export class InprocEndpoint {
   }
 
   /** One request. */
-  async request(req: KubeTransportRequest): Promise<{ status: number; body: string }> {
+  async request(req: KubeTransportRequest): Promise<KubeTransportAnswer> {
     const r = await this.reply(req);
-    if (r.kind === 'json') return { status: r.code, body: JSON.stringify(r.body) };
+    if (r.kind === 'json') return { status: r.code, value: r.body };
     if (r.kind === 'text') return { status: r.code, body: r.text };
-    return { status: 400, body: JSON.stringify(new ApiError('BadRequest', 'a watch needs a streaming client').status()) };
+    return { status: 400, value: new ApiError('BadRequest', 'a watch needs a streaming client').status() };
   }
 
   /** One watch, streamed until it ends, the client aborts or the endpoint closes. */

@@ -55,12 +55,19 @@ export interface KubeTransportRequest {
 }
 
 /**
+ * An answer over a {@link KubeTransport}: the body text, or (from memory) the JSON value itself — a fresh object
+ * that no one else holds, so the caller owns it as it would own a parsed copy (no JSON text round trip).
+ */
+export type KubeTransportAnswer = { status: number; body: string } | { status: number; value: unknown };
+
+/**
  * Carries requests to an API server in this process instead of over HTTP(S) (the in-process clusters of a fleet).
- * Bodies stay JSON text both ways, so objects are copies, as over the wire.
+ * Request bodies stay JSON text (the caller keeps its objects); answers are text or fresh values, so objects are
+ * copies either way, as over the wire.
  */
 export interface KubeTransport {
-  /** Resolves with the status and body text; rejects with an Error whose `code` is e.g. 'ECONNREFUSED' when nothing answers. */
-  request(req: KubeTransportRequest): Promise<{ status: number; body: string }>;
+  /** Resolves with the status and body; rejects with an Error whose `code` is e.g. 'ECONNREFUSED' when nothing answers. */
+  request(req: KubeTransportRequest): Promise<KubeTransportAnswer>;
   /**
    * Streams a watch: `onData` gets the body text as it comes. Resolves with the status: at once when it is not 200,
    * else when the server ends the stream or the signal fires. Rejects like {@link request} when nothing answers.
@@ -119,12 +126,13 @@ export class KubeHttpClient {
    */
   async request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json', signal?: AbortSignal, deadlineMs?: number): Promise<T> {
     const url = this.opts.baseUrl + path;
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body, this.opts.replacer));
+    const text = body === undefined ? undefined : JSON.stringify(body, this.opts.replacer);
     const deadline = (): AbortSignal => {
       const timeout = AbortSignal.timeout(deadlineMs ?? Math.max(this.opts.minRealTimeoutMs ?? 2_000, this.opts.clock.scaled(this.opts.timeoutMs ?? 10_000)));
       return signal ? AbortSignal.any([signal, timeout]) : timeout;
     };
-    if (this.opts.transport) return this.viaTransport<T>(this.opts.transport, method, path, data, contentType, signal, deadline);
+    if (this.opts.transport) return this.viaTransport<T>(this.opts.transport, method, path, text, contentType, signal, deadline);
+    const data = text === undefined ? undefined : Buffer.from(text);
     const sig = deadline();
     return new Promise<T>((resolve, reject) => {
       const req = this.transport.request(
@@ -161,13 +169,13 @@ export class KubeHttpClient {
     t: KubeTransport,
     method: string,
     path: string,
-    data: Buffer | undefined,
+    data: string | undefined,
     contentType: string,
     signal: AbortSignal | undefined,
     deadline: () => AbortSignal,
   ): Promise<T> {
-    const headers: Record<string, string> = { ...this.auth, Accept: 'application/json', ...(data ? { 'Content-Type': contentType } : {}) };
-    let res: { status: number; body: string };
+    const headers: Record<string, string> = { ...this.auth, Accept: 'application/json', ...(data !== undefined ? { 'Content-Type': contentType } : {}) };
+    let res: KubeTransportAnswer;
     try {
       signal?.throwIfAborted();
       let sig: AbortSignal | undefined;
@@ -175,7 +183,7 @@ export class KubeHttpClient {
         method,
         path,
         headers,
-        ...(data ? { body: data.toString('utf8') } : {}),
+        ...(data !== undefined ? { body: data } : {}),
         get signal() {
           return (sig ??= deadline());
         },
@@ -184,7 +192,7 @@ export class KubeHttpClient {
     } catch (e) {
       throw new KubeHttpError(`${method} ${path}: ${(e as Error).message}`, 0, undefined, this.opts.baseUrl + path, e);
     }
-    return this.answer<T>(method, path, res.status, res.body);
+    return 'value' in res ? this.settle<T>(method, path, res.status, res.value, undefined) : this.answer<T>(method, path, res.status, res.body);
   }
 
   /** The parsed body of a 2xx answer; else the {@link KubeHttpError} it is. */
@@ -195,9 +203,14 @@ export class KubeHttpClient {
     } catch {
       // Not JSON (e.g. /cacerts); hand back the text.
     }
+    return this.settle<T>(method, path, code, parsed, text);
+  }
+
+  /** A 2xx answer's body (revived); else the {@link KubeHttpError} it is. */
+  private settle<T>(method: string, path: string, code: number, parsed: unknown, text: string | undefined): T {
     if (code >= 200 && code < 300) return (this.opts.revive && parsed !== null && typeof parsed === 'object' ? this.opts.revive(parsed) : parsed) as T;
     const st = parsed as { message?: string; reason?: string } | undefined;
-    throw new KubeHttpError(`${method} ${path}: ${code} ${st?.message ?? text}`, code, st?.reason, this.opts.baseUrl + path);
+    throw new KubeHttpError(`${method} ${path}: ${code} ${st?.message ?? text ?? JSON.stringify(parsed)}`, code, st?.reason, this.opts.baseUrl + path);
   }
 
   /**

@@ -36,6 +36,7 @@ export interface ApiRequest {
 
 /** What the router answers: JSON, text, or a watch to stream. */
 export type ApiReply =
+  /** `body` is plain JSON data made for this answer alone (no part shared with the store or constants): an in-process caller may keep and change it. */
   | { kind: 'json'; code: number; body: unknown }
   | { kind: 'text'; code: number; text: string }
   | {
@@ -167,7 +168,7 @@ export class ApiRouter {
       const g = apiGroups().find((x) => x.name === group[1]);
       if (!g) return undefined;
       const versions = g.versions.map((v) => ({ groupVersion: `${g.name}/${v}`, version: v }));
-      return json(200, { kind: 'APIGroup', apiVersion: 'v1', name: g.name, versions, preferredVersion: versions[0] });
+      return json(200, { kind: 'APIGroup', apiVersion: 'v1', name: g.name, versions, preferredVersion: { ...versions[0] } });
     }
     const gv = path === '/api/v1' ? ['', 'v1'] : /^\/apis\/([^/]+)\/([^/]+)$/.exec(path)?.slice(1);
     if (gv) {
@@ -177,7 +178,7 @@ export class ApiRouter {
       for (const t of types) {
         resources.push({
           name: t.resource, singularName: t.kind.toLowerCase(), namespaced: t.namespaced, kind: t.kind,
-          verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], shortNames: t.shortNames,
+          verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], shortNames: [...t.shortNames],
         });
         for (const s of t.subresources) {
           resources.push({

@@ -5,22 +5,19 @@
  * in a fleet of a thousand). A kubelet's periodic status post (every 2 s on EVE) that only moves heartbeat times
  * is not a change the pass can act on.
  */
-import type { KubeObject, ObjectStore } from './object-store.js';
+import type { ObjectStore, StoreEvent } from './object-store.js';
 
-/** The node without what a heartbeat moves: its resourceVersion and every condition's lastHeartbeatTime. */
-function withoutHeartbeat(node: KubeObject): string {
-  const status = node.status as { conditions?: Record<string, unknown>[] } | undefined;
-  const conditions = (status?.conditions ?? []).map((c) => ({ ...c, lastHeartbeatTime: undefined }));
-  return JSON.stringify({ ...node, metadata: { ...node.metadata, resourceVersion: undefined }, status: { ...status, conditions } });
-}
+/** Every condition's lastHeartbeatTime in a node's stored JSON text (a string value's own quotes are escaped, so it cannot match). */
+const HEARTBEAT = /"lastHeartbeatTime":"[^"]*"/g;
 
 /**
  * Whether a node change can change what the pods pass decides (taints, readiness, labels, its existence): false
- * only for an update that moved nothing but heartbeat times. Pure.
+ * only for an update that moved nothing but heartbeat times. Judged on the stored JSON texts (which hold no
+ * resourceVersion), so a heartbeat costs no decode: it comes 1.5 times a second per three-node cluster. Pure.
  */
-export function nodeChangeMatters(previous: KubeObject | undefined, next: KubeObject | undefined): boolean {
-  if (!previous || !next) return true;
-  return withoutHeartbeat(previous) !== withoutHeartbeat(next);
+export function nodeChangeMatters(previous: string | undefined, next: string | undefined): boolean {
+  if (previous === undefined || next === undefined) return true;
+  return previous.replace(HEARTBEAT, '') !== next.replace(HEARTBEAT, '');
 }
 
 /** What {@link passDue} decides on. */
@@ -39,10 +36,10 @@ export function passDue(s: PassState): boolean {
   return s.changed || !s.watching || s.now >= s.dueAt;
 }
 
-/** One watched prefix and which of its changes count. */
+/** One watched prefix and which of its changes count (by the stored texts before and after). */
 export interface FeedPrefix {
   prefix: string;
-  matters?: (previous: KubeObject | undefined, next: KubeObject | undefined) => boolean;
+  matters?: (previous: string | undefined, next: string | undefined) => boolean;
 }
 
 /**
@@ -86,8 +83,8 @@ export class ChangeFeed {
           await this.store.watch(
             p.prefix,
             from,
-            (ev) => {
-              if (!p.matters || ev.type === 'delete' || p.matters(ev.previous, ev.object)) this.changed = true;
+            (ev: StoreEvent) => {
+              if (!p.matters || ev.type === 'delete' || p.matters(ev.previousValue, ev.value)) this.changed = true;
             },
             fail,
           ),

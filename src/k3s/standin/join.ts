@@ -48,7 +48,7 @@ function isJoinRequest(b: unknown): b is JoinRequest {
  */
 export async function handleJoin(body: unknown, boot: BootstrapData, membership: EtcdMembership | undefined, log: Logger): Promise<JoinResponse> {
   if (!isJoinRequest(body)) throw new ApiError('BadRequest', 'join request needs {name, role: server|agent, peerUrl?}');
-  const out: JoinResponse = { clusterId: boot.clusterId, ca: boot.ca, adminToken: boot.adminToken };
+  const out: JoinResponse = { clusterId: boot.clusterId, ca: { ...boot.ca }, adminToken: boot.adminToken };
   const jlog = log.child({ component: 'k3s.standin.join' });
   jlog.info('join request', { node: body.name, role: body.role, ...(body.peerUrl !== undefined ? { peerUrl: body.peerUrl } : {}) });
   if (body.role === 'agent' || body.peerUrl === undefined || membership === undefined) {

@@ -188,8 +188,9 @@ export class KubeApi {
     const pinned = typeof (patch as any)?.metadata?.resourceVersion === 'string';
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(t, ns, name);
-      const next = applyPatch(type, structuredClone(current), patch);
-      const obj = this.checkBody(t, next);
+      // applyPatch leaves `current` (a fresh read) as it is and makes a new document from it and the patch: no
+      // copy needed.
+      const obj = this.checkBody(t, applyPatch(type, current, patch), false);
       if (!pinned) obj.metadata.resourceVersion = current.metadata.resourceVersion!;
       else if (obj.metadata.resourceVersion !== current.metadata.resourceVersion) {
         this.rethrow(new ApiError('Conflict', 'the object has been modified; please apply your changes to the latest version and try again'), t, name);
@@ -358,11 +359,12 @@ export class KubeApi {
     });
   }
 
-  private checkBody(t: ResourceType, body: unknown): KubeObject {
+  /** `body` as an object of `t` (a copy unless `copy` is false: the caller's object is then changed). */
+  private checkBody(t: ResourceType, body: unknown, copy = true): KubeObject {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new ApiError('BadRequest', `the body of the request is not a ${t.kind} object`);
     }
-    const obj = structuredClone(body) as KubeObject;
+    const obj = (copy ? structuredClone(body) : body) as KubeObject;
     if (obj.kind !== undefined && obj.kind !== t.kind) {
       throw new ApiError('BadRequest', `the kind "${String(obj.kind)}" does not match ${t.kind}`);
     }

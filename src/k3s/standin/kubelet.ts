@@ -68,6 +68,8 @@ export class Kubelet {
   private readonly subnet: number;
   private nextIp = 2;
   private leaseRenewed = 0;
+  /** The node's resourceVersion and conditions as this kubelet's last status post stored them. */
+  private posted: { resourceVersion: string; conditions: any[] } | undefined;
 
   private constructor(private readonly opts: KubeletOptions) {
     this.log = opts.logger.child({ component: 'k3s.standin.kubelet', node: opts.nodeName });
@@ -203,10 +205,9 @@ export class Kubelet {
   private async postStatus(): Promise<void> {
     if (this.busy.status || this.state !== 'running') return;
     this.busy.status = true;
-    const { client, nodeName } = this.opts;
+    const { nodeName } = this.opts;
     try {
-      const node = await client.request<any>('GET', `/api/v1/nodes/${nodeName}`, undefined, 'application/json', this.ac.signal);
-      await client.request('PATCH', `/api/v1/nodes/${nodeName}/status`, { status: { conditions: this.conditions(node.status?.conditions) } }, 'application/merge-patch+json', this.ac.signal);
+      await this.patchConditions();
       if (this.nodeGone) {
         this.log.info('node object is back');
         this.nodeGone = false;
@@ -226,6 +227,32 @@ export class Kubelet {
     } finally {
       this.busy.status = false;
     }
+  }
+
+  /**
+   * Posts the node's conditions, their transition times kept from the stored ones: read first, as the kubelet
+   * does, unless the last post is the node's latest write — then the post is pinned to its resourceVersion, and a
+   * write by anyone else since (409: the lifecycle controller's, a label) sends it back to reading.
+   */
+  private async patchConditions(): Promise<void> {
+    const { client, nodeName } = this.opts;
+    const path = `/api/v1/nodes/${nodeName}/status`;
+    const last = this.posted;
+    this.posted = undefined;
+    const post = async (previous: any[] | undefined, resourceVersion?: string): Promise<void> => {
+      const patch = { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), status: { conditions: this.conditions(previous) } };
+      const node = await client.request<any>('PATCH', path, patch, 'application/merge-patch+json', this.ac.signal);
+      if (typeof node?.metadata?.resourceVersion === 'string') this.posted = { resourceVersion: node.metadata.resourceVersion, conditions: node.status?.conditions ?? [] };
+    };
+    if (last) {
+      try {
+        return await post(last.conditions, last.resourceVersion);
+      } catch (e) {
+        if (!(isKubeHttpError(e) && e.code === 409)) throw e;
+      }
+    }
+    const node = await client.request<any>('GET', `/api/v1/nodes/${nodeName}`, undefined, 'application/json', this.ac.signal);
+    await post(node.status?.conditions);
   }
 
   private async renewLease(): Promise<void> {

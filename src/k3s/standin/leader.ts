@@ -83,8 +83,8 @@ export class LeaderElector {
           this.setLeading(false);
           return;
         }
-        const next = structuredClone(lease);
-        next.spec = { ...lease.spec, ...spec };
+        // The lease is this tick's own fresh read.
+        const next = { ...lease, spec: { ...lease.spec, ...spec } };
         if (holder !== identity) {
           next.spec.acquireTime = spec.renewTime;
           next.spec.leaseTransitions = (lease.spec?.leaseTransitions ?? 0) + 1;

@@ -15,7 +15,12 @@ import { findObject, type KubeObject, type ObjectStore, type StoreEvent } from '
 export interface MemoryStoreOptions {
   /** Whether the datastore has quorum now. @default always */
   available?: () => boolean;
-  /** Changes kept for watches that start in the past (etcd keeps ~5 min of them; memory is the limit here: a thousand clusters share a process). @default 200 */
+  /**
+   * Changes kept for watches that start in the past (etcd keeps ~5 min of them; memory is the limit here: a thousand
+   * clusters share a process, and each kept node status post is ~1.5 KB). A formed three-node cluster changes ~1.5
+   * times a second (its status posts), so 64 changes are ~40 s; the in-process watchers start from a read just made
+   * (the change feed) or from none (the kubelet's pod watch). @default 64
+   */
   historyLimit?: number;
 }
 
@@ -56,6 +61,37 @@ function decode(value: string, revision: number): KubeObject {
   return obj;
 }
 
+/**
+ * The event of one change for one watcher: its objects are decoded when first read (a copy per watcher, as each
+ * etcd watch decodes its own), so a watcher that only looks at the text, or at nothing, decodes nothing.
+ */
+class ChangeEvent implements StoreEvent {
+  readonly type: 'put' | 'delete';
+  readonly key: string;
+  readonly revision: string;
+  readonly value: string;
+  readonly previousValue: string | undefined;
+  #object: KubeObject | undefined;
+  #previous: KubeObject | undefined;
+
+  constructor(private readonly change: Change) {
+    this.type = change.type;
+    this.key = change.key;
+    this.revision = String(change.revision);
+    this.value = change.value;
+    this.previousValue = change.previous;
+  }
+
+  get object(): KubeObject {
+    return (this.#object ??= decode(this.change.value, this.change.revision));
+  }
+
+  get previous(): KubeObject | undefined {
+    const c = this.change;
+    return c.previous === undefined ? undefined : (this.#previous ??= decode(c.previous, c.previousRevision));
+  }
+}
+
 /** Kubernetes-shaped storage in memory (one cluster's etcd). */
 export class MemoryStore implements ObjectStore {
   private readonly data = new Map<string, Entry>();
@@ -69,7 +105,7 @@ export class MemoryStore implements ObjectStore {
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.available = opts.available ?? (() => true);
-    this.historyLimit = opts.historyLimit ?? 200;
+    this.historyLimit = opts.historyLimit ?? 64;
   }
 
   private guard(): void {
@@ -199,9 +235,7 @@ export class MemoryStore implements ObjectStore {
       const batch = w.queue.splice(0);
       for (const c of batch) {
         if (w.cancelled) return;
-        const previous = c.previous !== undefined ? decode(c.previous, c.previousRevision) : undefined;
-        const object = decode(c.value, c.revision);
-        w.onEvent({ type: c.type, key: c.key, object, ...(previous ? { previous } : {}), revision: String(c.revision) });
+        w.onEvent(new ChangeEvent(c));
       }
     });
   }

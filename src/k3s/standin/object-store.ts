@@ -40,8 +40,12 @@ export interface StoreEvent {
   /** The object after the change (for a delete: the last state, with the delete's revision). */
   object: KubeObject;
   /** The object before the change, when there was one. */
-  previous?: KubeObject;
+  previous?: KubeObject | undefined;
   revision: string;
+  /** The object's stored JSON text (without its resourceVersion, which is the revision), as both stores keep it. */
+  value: string;
+  /** The stored JSON text of `previous`, when there was one. */
+  previousValue?: string | undefined;
 }
 
 /** Kubernetes-shaped storage: the operations {@link ./kube-api.ts KubeApi} uses. */

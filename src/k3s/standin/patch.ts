@@ -129,7 +129,7 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
   return doc;
 }
 
-/** Applies a patch of `type` to `target` and returns the new document. */
+/** Applies a patch of `type` to `target` and returns the new document; `target` is left as it is (the result may share its untouched parts). */
 export function applyPatch(type: PatchType, target: unknown, patch: unknown): unknown {
   switch (type) {
     case 'merge':

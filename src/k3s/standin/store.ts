@@ -201,9 +201,13 @@ export class KubeStore implements ObjectStore {
         const previous = ev.prev_kv ? decode(ev.prev_kv) : undefined;
         if (ev.type === 'Delete') {
           if (!previous) continue;
-          onEvent({ type: 'delete', key, object: { ...previous, metadata: { ...previous.metadata, resourceVersion: revision } }, previous, revision });
+          const text = ev.prev_kv.value.toString('utf8');
+          onEvent({ type: 'delete', key, object: { ...previous, metadata: { ...previous.metadata, resourceVersion: revision } }, previous, revision, value: text, previousValue: text });
         } else {
-          onEvent({ type: 'put', key, object: decode(ev.kv), ...(previous ? { previous } : {}), revision });
+          onEvent({
+            type: 'put', key, object: decode(ev.kv), ...(previous ? { previous } : {}), revision,
+            value: ev.kv.value.toString('utf8'), ...(ev.prev_kv ? { previousValue: ev.prev_kv.value.toString('utf8') } : {}),
+          });
         }
       }
     });

@@ -147,7 +147,7 @@ export function toTable(
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: opts.resourceVersion ? { resourceVersion: opts.resourceVersion } : {},
-    columnDefinitions: printer.columns,
+    columnDefinitions: printer.columns.map((c) => ({ ...c })),
     rows: items.map((o) => ({
       cells: printer.row(o, opts.now),
       object:

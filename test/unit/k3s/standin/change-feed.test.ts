@@ -11,6 +11,9 @@ const node = (over: { rv?: string; ready?: ReturnType<typeof cond>; taints?: unk
   status: { conditions: [over.ready ?? cond('True', '2026-01-01T00:00:02Z')], nodeInfo: { kubeletVersion: 'v1' } },
 });
 
+/** A node as a store keeps it: JSON text without its resourceVersion. */
+const stored = (o: KubeObject | undefined): string | undefined => (o ? JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } }) : undefined);
+
 describe('nodeChangeMatters', () => {
   const cases: [string, KubeObject | undefined, KubeObject | undefined, boolean][] = [
     ['a status post that only moves the heartbeat', node(), node({ rv: '11', ready: cond('True', '2026-01-01T00:00:04Z') }), false],
@@ -18,10 +21,11 @@ describe('nodeChangeMatters', () => {
     ['Ready turns Unknown', node(), node({ rv: '11', ready: cond('Unknown', '2026-01-01T00:00:02Z', '2026-01-01T00:00:40Z') }), true],
     ['a NoExecute taint added', node(), node({ rv: '11', taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }] }), true],
     ['a label changed', node(), node({ rv: '11', labels: { a: 'c' } }), true],
+    ['a label whose value looks like a heartbeat changed', node({ labels: { a: '"lastHeartbeatTime":"1"' } }), node({ rv: '11', labels: { a: '"lastHeartbeatTime":"2"' } }), true],
     ['a new node', undefined, node(), true],
     ['a node gone', node(), undefined, true],
   ];
-  for (const [name, prev, next, want] of cases) it(`${name} → ${want}`, () => assert.equal(nodeChangeMatters(prev, next), want));
+  for (const [name, prev, next, want] of cases) it(`${name} → ${want}`, () => assert.equal(nodeChangeMatters(stored(prev), stored(next)), want));
 });
 
 describe('passDue', () => {
