@@ -223,9 +223,9 @@ export class DeviceApi {
         return { status: 200, body: await this.seal(encode(uuidMsg.UuidResponse, r)) };
       }
       case 'config':
-        return this.config(req.payload, this.device(uuid));
+        return this.config(req.payload, uuid);
       case 'attest':
-        return { status: 201, body: await this.seal(encode(attest.ZAttestResponse, this.attest(req.payload, this.device(uuid)))) };
+        return { status: 201, body: await this.seal(encode(attest.ZAttestResponse, await this.attest(req.payload, uuid))) };
       case 'info': {
         const msg = parse(info.ZInfoMsg, req.payload);
         const ztype = info.ZInfoTypes[msg.ztype] ?? String(msg.ztype);
@@ -280,7 +280,7 @@ export class DeviceApi {
     } catch (e) {
       throw new Refusal(400, `pemCert: ${errorMessage(e)}`);
     }
-    if (this.o.store.getDeviceByCertHash(certHash)) throw new Refusal(409, 'device cert already registered');
+    if (this.o.store.deviceSender(certHash)) throw new Refusal(409, 'device cert already registered');
     const uuid = randomUUID();
     this.o.store.addDevice({ uuid, serial, onboardHashHex: onboardHash, certPem: pem.toString('latin1'), certHashHex: certHash });
     this.log.info('device registered', { device: uuid, serial });
@@ -291,10 +291,11 @@ export class DeviceApi {
    * POST /config (Adam `config` + `configProcess`): 404 without config; 400 unparsable request; 403 when the
    * integrity token is empty or differs; 304 (empty) when the hash matches; else 200 + AC(ConfigResponse).
    */
-  private async config(payload: Buffer, device: DeviceRecord): Promise<Reply> {
-    const stored = this.o.store.getConfig(device.uuid);
+  private async config(payload: Buffer, uuid: string): Promise<Reply> {
+    const stored = this.o.store.getConfig(uuid);
     if (!stored) throw new Refusal(404, 'no config for device');
     const req = parse(config.ConfigRequest, payload);
+    const device = this.device(uuid);
     const token = Buffer.from(req.integrity_token);
     if (token.length === 0 || device.integrityToken === null || !token.equals(Buffer.from(device.integrityToken))) {
       throw new Refusal(403, 'integrity token missing or wrong');
@@ -311,13 +312,14 @@ export class DeviceApi {
   }
 
   /** POST /attest (Adam `attestProcess`); always 201 + AC(ZAttestResponse) except 400 for a bad request. */
-  private attest(payload: Buffer, device: DeviceRecord): attest.IZAttestResponse {
+  private async attest(payload: Buffer, uuid: string): Promise<attest.IZAttestResponse> {
     const req = parse(attest.ZAttestReq, payload);
     const { store } = this.o;
+    // NONCE and CERT only write: the device row is read for QUOTE and STORE_KEYS alone.
     switch (req.reqType) {
       case attest.ZAttestReqType.ATTEST_REQ_NONCE: {
         const nonce = randomHex(NONCE_HEX_CHARS);
-        store.setNonce(device.uuid, nonce);
+        await store.setNonce(uuid, nonce);
         return { respType: attest.ZAttestRespType.ATTEST_RESP_NONCE, nonce: { nonce: Buffer.from(nonce, 'latin1') } };
       }
       case attest.ZAttestReqType.ATTEST_REQ_CERT: {
@@ -327,10 +329,11 @@ export class DeviceApi {
           certHashHex: Buffer.from(c.certHash ?? new Uint8Array()).toString('hex'),
           certB64: Buffer.from(c.cert ?? new Uint8Array()).toString('base64'),
         }));
-        store.setAttestCerts(device.uuid, list);
+        await store.setAttestCerts(uuid, list);
         return { respType: attest.ZAttestRespType.ATTEST_RESP_CERT };
       }
       case attest.ZAttestReqType.ATTEST_REQ_QUOTE: {
+        const device = this.device(uuid);
         const token = store.ensureIntegrityToken(device.uuid, () => randomHex(INTEGRITY_TOKEN_HEX_CHARS));
         const keys = device.storageKeys ? parse(attest.AttestStorageKeys, device.storageKeys).keys : [];
         const quote = req.quote;
@@ -351,6 +354,7 @@ export class DeviceApi {
         };
       }
       case attest.ZAttestReqType.Z_ATTEST_REQ_TYPE_STORE_KEYS: {
+        const device = this.device(uuid);
         const sk = req.storage_keys;
         const given = Buffer.from(sk?.integrity_token ?? new Uint8Array());
         const ok = given.length > 0 && device.integrityToken !== null && given.equals(Buffer.from(device.integrityToken));

@@ -45,15 +45,15 @@ void describe('ControllerStore fleet queries (10,000 devices)', () => {
   let store: ControllerStore;
   const now = clock.t + 10_000_000;
 
-  before(() => {
+  before(async () => {
     store = ControllerStore.open({ file: ':memory:', clock });
     for (let i = 0; i < N; i++) {
       clock.t += 1; // registration order = index order
       const [state, seenAgo] = SEED[i % SEED.length];
       const u = uuid(i);
       store.addDevice({ uuid: u, serial: `SIM-${String(i).padStart(5, '0')}`, onboardHashHex: null, certPem: 'PEM', certHashHex: `h${i}` });
-      if (state === 'nonce') store.setNonce(u, 'abcdef012345');
-      if (state === 'certs') store.setAttestCerts(u, [{ type: 12, hashAlgo: 1, certHashHex: 'aa', certB64: 'AA==' }]);
+      if (state === 'nonce') await store.setNonce(u, 'abcdef012345');
+      if (state === 'certs') await store.setAttestCerts(u, [{ type: 12, hashAlgo: 1, certHashHex: 'aa', certB64: 'AA==' }]);
       if (state === 'attested') store.ensureIntegrityToken(u, () => 'f'.repeat(128));
       if (seenAgo !== null) {
         const t = clock.t;
