@@ -618,6 +618,11 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
     };
   }
 
+  /** Number of registered devices (SQLite counts the entries of an index b-tree: no row is read). */
+  deviceCount(): number {
+    return (this.q('SELECT count(*) AS n FROM device').get() as { n: number }).n;
+  }
+
   /** Device counts by phase and by last-seen age (one scan of the device table). */
   fleetCounts(now: number, unreachableMs: number): FleetCounts {
     const bucket = `CASE WHEN d.last_seen_at IS NULL THEN ${LAST_SEEN_BUCKETS_MS.length + 1} ${LAST_SEEN_BUCKETS_MS.map(

@@ -76,6 +76,7 @@ void describe('ControllerStore fleet queries (10,000 devices)', () => {
     const c = store.fleetCounts(now, UNREACHABLE);
     const per = N / SEED.length;
     assert.equal(c.total, N);
+    assert.equal(store.deviceCount(), N, 'the cheap count (dashboard rates) agrees');
     assert.deepEqual(c.phases, { onboarding: per, attesting: 2 * per, running: 3 * per, unreachable: 2 * per });
     // Buckets: <10 s, <30 s, <1 min, <5 min, <15 min, <1 h, older, never.
     assert.equal(c.lastSeen.length, LAST_SEEN_BUCKETS_MS.length + 2);
