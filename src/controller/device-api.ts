@@ -96,12 +96,16 @@ function parse<M>(type: Decodable<M>, bytes: Uint8Array): M {
   }
 }
 
+/** The answer to ATTEST_REQ_CERT, the same for every device. */
+const ATTEST_CERT_RESPONSE: Readonly<attest.IZAttestResponse> = { respType: attest.ZAttestRespType.ATTEST_RESP_CERT };
+
 const ROUTE = /^\/api\/v2\/edgedevice\/(?:id\/([^/]+)\/)?(certs|ping|register|uuid|config|attest|info|metrics|hardwarehealth|logs|newlogs|flowlog|apps\/instanceid\/[^/]+\/newlogs)$/;
 
 /** Request handler of the device API. */
 export class DeviceApi {
   private readonly log: Logger;
-  private certsReply: Promise<Buffer> | undefined;
+  /** Replies that are the same bytes for every device while this controller runs, signed once (see sealedOnce). */
+  private readonly constantReplies = new Map<string, Promise<Buffer>>();
 
   constructor(private readonly o: DeviceApiOptions) {
     this.log = o.logger;
@@ -152,12 +156,8 @@ export class DeviceApi {
     if (action === 'certs') {
       if (method !== 'GET' && method !== 'POST') throw new Refusal(405, 'method not allowed');
       req.resume();
-      // The same signed reply for everyone while this controller runs (its certs do not change): sign it once.
-      this.certsReply ??= this.seal(encode(certs.ZControllerCert, this.controllerCerts())).catch((e: unknown) => {
-        this.certsReply = undefined;
-        throw e;
-      });
-      return { status: 200, body: await this.certsReply };
+      // The controller's certs do not change while it runs.
+      return { status: 200, body: await this.sealedOnce('certs', () => encode(certs.ZControllerCert, this.controllerCerts())) };
     }
     if (method !== 'POST') throw new Refusal(405, 'method not allowed');
     // APIv2.md "Mime Types": every POST is application/x-proto-binary (EVE always sends it).
@@ -193,6 +193,22 @@ export class DeviceApi {
     return sealControllerReply(payload, { signer: this.o.pki.signing.signer, signingCertPem: this.o.pki.signing.certPem });
   }
 
+  /**
+   * The sealed reply named `key`, signed on first use: for a payload that is the same for every device (the
+   * signature covers the payload alone, so one signature serves all). A failed seal is not kept.
+   */
+  private sealedOnce(key: string, payload: () => Buffer): Promise<Buffer> {
+    let sealed = this.constantReplies.get(key);
+    if (!sealed) {
+      sealed = this.seal(payload()).catch((e: unknown) => {
+        this.constantReplies.delete(key);
+        throw e;
+      });
+      this.constantReplies.set(key, sealed);
+    }
+    return sealed;
+  }
+
   /** Verifies a device AuthContainer (eve-api.md §5.2): malformed 400; no hash, unknown cert or bad signature 401. */
   private async authenticate(body: Buffer): Promise<{ request: VerifiedDeviceRequest; sender: DeviceSender }> {
     let found: DeviceSender | undefined;
@@ -224,8 +240,14 @@ export class DeviceApi {
       }
       case 'config':
         return this.config(req.payload, uuid);
-      case 'attest':
-        return { status: 201, body: await this.seal(encode(attest.ZAttestResponse, await this.attest(req.payload, uuid))) };
+      case 'attest': {
+        const r = await this.attest(req.payload, uuid);
+        // Every device's CERT step gets the same answer.
+        const body = r === ATTEST_CERT_RESPONSE
+          ? await this.sealedOnce('attest-cert', () => encode(attest.ZAttestResponse, r))
+          : await this.seal(encode(attest.ZAttestResponse, r));
+        return { status: 201, body };
+      }
       case 'info': {
         const msg = parse(info.ZInfoMsg, req.payload);
         const ztype = info.ZInfoTypes[msg.ztype] ?? String(msg.ztype);
@@ -330,7 +352,7 @@ export class DeviceApi {
           certB64: Buffer.from(c.cert ?? new Uint8Array()).toString('base64'),
         }));
         await store.setAttestCerts(uuid, list);
-        return { respType: attest.ZAttestRespType.ATTEST_RESP_CERT };
+        return ATTEST_CERT_RESPONSE;
       }
       case attest.ZAttestReqType.ATTEST_REQ_QUOTE: {
         const device = this.device(uuid);
