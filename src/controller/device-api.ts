@@ -96,12 +96,16 @@ function parse<M>(type: Decodable<M>, bytes: Uint8Array): M {
   }
 }
 
+/** The answer to ATTEST_REQ_CERT, the same for every device. */
+const ATTEST_CERT_RESPONSE: Readonly<attest.IZAttestResponse> = { respType: attest.ZAttestRespType.ATTEST_RESP_CERT };
+
 const ROUTE = /^\/api\/v2\/edgedevice\/(?:id\/([^/]+)\/)?(certs|ping|register|uuid|config|attest|info|metrics|hardwarehealth|logs|newlogs|flowlog|apps\/instanceid\/[^/]+\/newlogs)$/;
 
 /** Request handler of the device API. */
 export class DeviceApi {
   private readonly log: Logger;
-  private certsReply: Promise<Buffer> | undefined;
+  /** Replies that are the same bytes for every device while this controller runs, signed once (see sealedOnce). */
+  private readonly constantReplies = new Map<string, Promise<Buffer>>();
 
   constructor(private readonly o: DeviceApiOptions) {
     this.log = o.logger;
@@ -152,12 +156,8 @@ export class DeviceApi {
     if (action === 'certs') {
       if (method !== 'GET' && method !== 'POST') throw new Refusal(405, 'method not allowed');
       req.resume();
-      // The same signed reply for everyone while this controller runs (its certs do not change): sign it once.
-      this.certsReply ??= this.seal(encode(certs.ZControllerCert, this.controllerCerts())).catch((e: unknown) => {
-        this.certsReply = undefined;
-        throw e;
-      });
-      return { status: 200, body: await this.certsReply };
+      // The controller's certs do not change while it runs.
+      return { status: 200, body: await this.sealedOnce('certs', () => encode(certs.ZControllerCert, this.controllerCerts())) };
     }
     if (method !== 'POST') throw new Refusal(405, 'method not allowed');
     // APIv2.md "Mime Types": every POST is application/x-proto-binary (EVE always sends it).
@@ -193,6 +193,22 @@ export class DeviceApi {
     return sealControllerReply(payload, { signer: this.o.pki.signing.signer, signingCertPem: this.o.pki.signing.certPem });
   }
 
+  /**
+   * The sealed reply named `key`, signed on first use: for a payload that is the same for every device (the
+   * signature covers the payload alone, so one signature serves all). A failed seal is not kept.
+   */
+  private sealedOnce(key: string, payload: () => Buffer): Promise<Buffer> {
+    let sealed = this.constantReplies.get(key);
+    if (!sealed) {
+      sealed = this.seal(payload()).catch((e: unknown) => {
+        this.constantReplies.delete(key);
+        throw e;
+      });
+      this.constantReplies.set(key, sealed);
+    }
+    return sealed;
+  }
+
   /** Verifies a device AuthContainer (eve-api.md §5.2): malformed 400; no hash, unknown cert or bad signature 401. */
   private async authenticate(body: Buffer): Promise<{ request: VerifiedDeviceRequest; sender: DeviceSender }> {
     let found: DeviceSender | undefined;
@@ -223,9 +239,15 @@ export class DeviceApi {
         return { status: 200, body: await this.seal(encode(uuidMsg.UuidResponse, r)) };
       }
       case 'config':
-        return this.config(req.payload, this.device(uuid));
-      case 'attest':
-        return { status: 201, body: await this.seal(encode(attest.ZAttestResponse, this.attest(req.payload, this.device(uuid)))) };
+        return this.config(req.payload, uuid);
+      case 'attest': {
+        const r = await this.attest(req.payload, uuid);
+        // Every device's CERT step gets the same answer.
+        const body = r === ATTEST_CERT_RESPONSE
+          ? await this.sealedOnce('attest-cert', () => encode(attest.ZAttestResponse, r))
+          : await this.seal(encode(attest.ZAttestResponse, r));
+        return { status: 201, body };
+      }
       case 'info': {
         const msg = parse(info.ZInfoMsg, req.payload);
         const ztype = info.ZInfoTypes[msg.ztype] ?? String(msg.ztype);
@@ -280,7 +302,7 @@ export class DeviceApi {
     } catch (e) {
       throw new Refusal(400, `pemCert: ${errorMessage(e)}`);
     }
-    if (this.o.store.getDeviceByCertHash(certHash)) throw new Refusal(409, 'device cert already registered');
+    if (this.o.store.deviceSender(certHash)) throw new Refusal(409, 'device cert already registered');
     const uuid = randomUUID();
     this.o.store.addDevice({ uuid, serial, onboardHashHex: onboardHash, certPem: pem.toString('latin1'), certHashHex: certHash });
     this.log.info('device registered', { device: uuid, serial });
@@ -291,10 +313,11 @@ export class DeviceApi {
    * POST /config (Adam `config` + `configProcess`): 404 without config; 400 unparsable request; 403 when the
    * integrity token is empty or differs; 304 (empty) when the hash matches; else 200 + AC(ConfigResponse).
    */
-  private async config(payload: Buffer, device: DeviceRecord): Promise<Reply> {
-    const stored = this.o.store.getConfig(device.uuid);
+  private async config(payload: Buffer, uuid: string): Promise<Reply> {
+    const stored = this.o.store.getConfig(uuid);
     if (!stored) throw new Refusal(404, 'no config for device');
     const req = parse(config.ConfigRequest, payload);
+    const device = this.device(uuid);
     const token = Buffer.from(req.integrity_token);
     if (token.length === 0 || device.integrityToken === null || !token.equals(Buffer.from(device.integrityToken))) {
       throw new Refusal(403, 'integrity token missing or wrong');
@@ -311,13 +334,14 @@ export class DeviceApi {
   }
 
   /** POST /attest (Adam `attestProcess`); always 201 + AC(ZAttestResponse) except 400 for a bad request. */
-  private attest(payload: Buffer, device: DeviceRecord): attest.IZAttestResponse {
+  private async attest(payload: Buffer, uuid: string): Promise<attest.IZAttestResponse> {
     const req = parse(attest.ZAttestReq, payload);
     const { store } = this.o;
+    // NONCE and CERT only write: the device row is read for QUOTE and STORE_KEYS alone.
     switch (req.reqType) {
       case attest.ZAttestReqType.ATTEST_REQ_NONCE: {
         const nonce = randomHex(NONCE_HEX_CHARS);
-        store.setNonce(device.uuid, nonce);
+        await store.setNonce(uuid, nonce);
         return { respType: attest.ZAttestRespType.ATTEST_RESP_NONCE, nonce: { nonce: Buffer.from(nonce, 'latin1') } };
       }
       case attest.ZAttestReqType.ATTEST_REQ_CERT: {
@@ -327,10 +351,11 @@ export class DeviceApi {
           certHashHex: Buffer.from(c.certHash ?? new Uint8Array()).toString('hex'),
           certB64: Buffer.from(c.cert ?? new Uint8Array()).toString('base64'),
         }));
-        store.setAttestCerts(device.uuid, list);
-        return { respType: attest.ZAttestRespType.ATTEST_RESP_CERT };
+        await store.setAttestCerts(uuid, list);
+        return ATTEST_CERT_RESPONSE;
       }
       case attest.ZAttestReqType.ATTEST_REQ_QUOTE: {
+        const device = this.device(uuid);
         const token = store.ensureIntegrityToken(device.uuid, () => randomHex(INTEGRITY_TOKEN_HEX_CHARS));
         const keys = device.storageKeys ? parse(attest.AttestStorageKeys, device.storageKeys).keys : [];
         const quote = req.quote;
@@ -351,6 +376,7 @@ export class DeviceApi {
         };
       }
       case attest.ZAttestReqType.Z_ATTEST_REQ_TYPE_STORE_KEYS: {
+        const device = this.device(uuid);
         const sk = req.storage_keys;
         const given = Buffer.from(sk?.integrity_token ?? new Uint8Array());
         const ok = given.length > 0 && device.integrityToken !== null && given.equals(Buffer.from(device.integrityToken));

@@ -161,6 +161,11 @@ export interface StoreOptions {
    */
   durability?: 'process' | 'power';
   /**
+   * A last-seen time with no other write queued is committed at most this long after the request (it joins any
+   * earlier commit): onboarding's uuid/attest/config requests then share commits instead of one each. @default 1000
+   */
+  seenFlushMs?: number;
+  /**
    * Renders an info kept encoded ({@link ControllerStore.queueEncodedInfo}) as the JSON readers get; the same
    * bytes must always give the same JSON (the scenario ledger fingerprints it). Without it encoded infos are refused.
    */
@@ -282,7 +287,8 @@ type QueuedWrite =
       done: (r: InfoRecord) => void;
       fail: (e: unknown) => void;
     }
-  | { kind: 'metrics'; uuid: string; text: string; at: number; done: () => void; fail: (e: unknown) => void };
+  | { kind: 'metrics'; uuid: string; text: string; at: number; done: () => void; fail: (e: unknown) => void }
+  | { kind: 'device'; uuid: string; column: 'nonce' | 'attest_certs'; value: string; done: () => void; fail: (e: unknown) => void };
 
 interface DeviceRow {
   uuid: string;
@@ -353,13 +359,17 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
   /** Devices seen since the last commit, with the time (last_seen_at is written with the next batch). */
   private seen = new Map<string, number>();
   private flushScheduled = false;
+  /** Pending commit of last-seen times alone (see {@link StoreOptions.seenFlushMs}). */
+  private seenTimer: NodeJS.Timeout | undefined;
+  private readonly seenFlushMs: number;
   /** Per device: info rows written since its log was last trimmed (absent: not trimmed since open). */
   private readonly sinceTrim = new Map<string, number>();
   private readonly infoHistory: number;
   private readonly trimStep: number;
   private readonly maxBatch: number;
   /**
-   * Senders by cert hash, filled on first lookup (misses are not cached: a device registered later is found).
+   * Senders by cert hash, filled on registration and on first lookup (misses are not cached: a device registered
+   * later is found).
    * Correct because a device row's uuid and cert never change and rows are never deleted; whatever deletes a
    * device or changes its cert must evict its entry here.
    */
@@ -375,6 +385,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
     this.infoHistory = opts.infoHistory ?? DEFAULT_INFO_HISTORY;
     this.trimStep = Math.ceil(this.infoHistory / 8);
     this.maxBatch = opts.maxBatch ?? 1000;
+    this.seenFlushMs = opts.seenFlushMs ?? 1000;
     this.renderInfo = opts.renderInfo;
     // For SQL over infos (the device page's model column): the JSON text of a row, encoded or not.
     db.function('info_json', { deterministic: true }, (json: unknown, pb: unknown) =>
@@ -404,7 +415,7 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
    * @throws RangeError naming the option when infoHistory or maxBatch is not a positive integer
    */
   static open(opts: StoreOptions): ControllerStore {
-    for (const k of ['infoHistory', 'maxBatch'] as const) {
+    for (const k of ['infoHistory', 'maxBatch', 'seenFlushMs'] as const) {
       const v = opts[k];
       if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new RangeError(`${k} must be a positive integer, got ${v}`);
     }
@@ -491,11 +502,28 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
 
   /** Creates a device. Throws when its cert hash or UUID already exists (callers check first). */
   addDevice(d: { uuid: string; serial: string; onboardHashHex: string | null; certPem: string; certHashHex: string }): DeviceRecord {
+    const now = this.clock.now();
     this.q(
         'INSERT INTO device (uuid, serial, onboard_hash, cert_pem, cert_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       )
-      .run(d.uuid, d.serial, d.onboardHashHex, d.certPem, d.certHashHex, this.clock.now());
-    return this.getDevice(d.uuid)!;
+      .run(d.uuid, d.serial, d.onboardHashHex, d.certPem, d.certHashHex, now);
+    // The device's first request is authenticated from memory (its row's uuid and cert never change).
+    this.senders.set(d.certHashHex, { uuid: d.uuid, certPem: Buffer.from(d.certPem, 'latin1') });
+    // What the row now holds (the columns' defaults), without reading it back.
+    return {
+      uuid: d.uuid,
+      name: null,
+      serial: d.serial,
+      onboardHashHex: d.onboardHashHex,
+      certPem: d.certPem,
+      certHashHex: d.certHashHex,
+      attestCerts: [],
+      integrityToken: null,
+      nonce: null,
+      storageKeys: null,
+      createdAt: now,
+      lastSeenAt: null,
+    };
   }
 
   /** The device with this UUID, or undefined. */
@@ -590,6 +618,11 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
     };
   }
 
+  /** Number of registered devices (SQLite counts the entries of an index b-tree: no row is read). */
+  deviceCount(): number {
+    return (this.q('SELECT count(*) AS n FROM device').get() as { n: number }).n;
+  }
+
   /** Device counts by phase and by last-seen age (one scan of the device table). */
   fleetCounts(now: number, unreachableMs: number): FleetCounts {
     const bucket = `CASE WHEN d.last_seen_at IS NULL THEN ${LAST_SEEN_BUCKETS_MS.length + 1} ${LAST_SEEN_BUCKETS_MS.map(
@@ -612,14 +645,21 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
     return out;
   }
 
-  /** Replaces the device's published attestation certs (Adam overwrites, eve-api.md §8). */
-  setAttestCerts(uuid: string, certs: readonly AttestCertRecord[]): void {
-    this.q('UPDATE device SET attest_certs = ? WHERE uuid = ?').run(JSON.stringify(certs), uuid);
+  /**
+   * Replaces the device's published attestation certs (Adam overwrites, eve-api.md §8) with the next group commit;
+   * resolves once committed (answer the device then), rejects when the commit fails.
+   */
+  setAttestCerts(uuid: string, certs: readonly AttestCertRecord[]): Promise<void> {
+    return this.queueDeviceUpdate(uuid, 'attest_certs', JSON.stringify(certs));
   }
 
-  /** Stores the last nonce handed out. */
-  setNonce(uuid: string, nonce: string): void {
-    this.q('UPDATE device SET nonce = ? WHERE uuid = ?').run(nonce, uuid);
+  /** Stores the last nonce handed out with the next group commit; settles like {@link setAttestCerts}. */
+  setNonce(uuid: string, nonce: string): Promise<void> {
+    return this.queueDeviceUpdate(uuid, 'nonce', nonce);
+  }
+
+  private queueDeviceUpdate(uuid: string, column: 'nonce' | 'attest_certs', value: string): Promise<void> {
+    return new Promise((done, fail) => this.enqueue({ kind: 'device', uuid, column, value, done, fail }));
   }
 
   /** Stores the escrowed storage keys (serialized `AttestStorageKeys`). */
@@ -629,6 +669,9 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
 
   /** Returns the device's integrity token, storing `create()` first when it has none (created once per device). */
   ensureIntegrityToken(uuid: string, create: () => string): string {
+    // Kept after the first quote: a read, no write transaction, on every later one.
+    const kept = this.q('SELECT integrity_token FROM device WHERE uuid = ?').get(uuid) as { integrity_token: string | null } | undefined;
+    if (kept?.integrity_token) return kept.integrity_token;
     return this.db.transaction(() => {
       const r = this.q('SELECT integrity_token FROM device WHERE uuid = ?').get(uuid) as
         | { integrity_token: string | null }
@@ -649,7 +692,10 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
   /** Records an authenticated request from the device with the next group commit (the caller does not wait). */
   noteSeen(uuid: string): void {
     this.seen.set(uuid, this.clock.now());
-    this.scheduleFlush();
+    if (this.flushScheduled || this.seenTimer) return;
+    this.seenTimer = setTimeout(() => this.flush(), this.seenFlushMs);
+    // A pending last-seen commit does not keep the process alive (close() commits it).
+    this.seenTimer.unref();
   }
 
   // ---- configs ----
@@ -759,6 +805,8 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
   /** Commits every queued write and last-seen time in one transaction, then settles the writes' promises. */
   private flush(): void {
     this.flushScheduled = false;
+    clearTimeout(this.seenTimer);
+    this.seenTimer = undefined;
     if (this.queue.length === 0 && this.seen.size === 0) return;
     const batch = this.queue;
     const seen = this.seen;
@@ -769,7 +817,8 @@ export class ControllerStore extends EventEmitter<StoreEvents> {
       this.db.transaction(() => {
         for (const w of batch) {
           if (w.kind === 'info') seqs.push(this.insertInfo(w.uuid, w.ztype, w.text, w.pb, w.at));
-          else this.q(METRICS_UPSERT).run(w.uuid, w.at, w.text);
+          else if (w.kind === 'metrics') this.q(METRICS_UPSERT).run(w.uuid, w.at, w.text);
+          else this.q(w.column === 'nonce' ? 'UPDATE device SET nonce = ? WHERE uuid = ?' : 'UPDATE device SET attest_certs = ? WHERE uuid = ?').run(w.value, w.uuid);
         }
         const touch = this.q('UPDATE device SET last_seen_at = ? WHERE uuid = ?');
         for (const [uuid, at] of seen) touch.run(at, uuid);

@@ -369,7 +369,8 @@ export class DashboardUi {
 
   private sampleRates(): void {
     const at = this.o.clock.now();
-    const devices = this.counts(at).total;
+    // Only the total: a count, not the scan of every device row that counts(), ~16 ms at 10,000 devices, costs.
+    const devices = this.o.store.deviceCount();
     const prev = this.lastSample;
     this.lastSample = { at, devices, requests: this.requests };
     if (!prev || at <= prev.at) return;

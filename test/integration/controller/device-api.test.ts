@@ -258,6 +258,12 @@ void describe('controller device API (HTTPS, vectors)', () => {
     };
     const certReq = { reqType: attest.ZAttestReqType.ATTEST_REQ_CERT, certs: [{ hashAlgo: 1, certHash: sha256(aikPem).subarray(0, 16), type: certs.ZCertType.CERT_TYPE_DEVICE_RESTRICTED_SIGNING, cert: aikPem }] };
     assert.equal((await attestReq(certReq)).respType, attest.ZAttestRespType.ATTEST_RESP_CERT);
+    // The CERT answer is the same for every device: sealed once, the same bytes each time (attestReq verified them).
+    const certReplies = await Promise.all([1, 2].map(async () => (await api(`id/${dev.uuid}/attest`, await sealAsDevice(encode(attest.ZAttestReq, certReq)))).body));
+    assert.deepEqual(certReplies[0], certReplies[1]);
+    // A NONCE answer is sealed for each request.
+    const nonces = await Promise.all([1, 2].map(async () => Buffer.from((await attestReq({ reqType: attest.ZAttestReqType.ATTEST_REQ_NONCE })).nonce?.nonce ?? [])));
+    assert.notDeepEqual(nonces[0], nonces[1]);
     const n = Buffer.from((await attestReq({ reqType: attest.ZAttestReqType.ATTEST_REQ_NONCE })).nonce?.nonce ?? []);
 
     const good = await attestReq({ reqType: attest.ZAttestReqType.ATTEST_REQ_QUOTE, quote: await quoteFor(n) });

@@ -27,7 +27,7 @@ void describe('cluster apply', () => {
     for (const n of [1, 2, 3, 4]) {
       store.addDevice({ uuid: U(n), serial: `S${n}`, onboardHashHex: null, certPem: 'C', certHashHex: `h${n}` });
       if (n !== 4) {
-        store.setAttestCerts(U(n), [
+        await store.setAttestCerts(U(n), [
           { type: certs.ZCertType.CERT_TYPE_DEVICE_ECDH_EXCHANGE, hashAlgo: 1, certHashHex: deviceZCertHash(ecdhPem).toString('hex'), certB64: ecdhPem.toString('base64') },
         ]);
       }

@@ -71,6 +71,7 @@ void describe('ControllerStore', () => {
     store.addDevice({ uuid: 'u1', serial: 'S1', onboardHashHex: null, certPem: 'C', certHashHex: 'c1' });
     assert.equal(store.ensureIntegrityToken('u1', () => 'first'), 'first');
     assert.equal(store.ensureIntegrityToken('u1', () => 'second'), 'first');
+    assert.throws(() => store.ensureIntegrityToken('nope', () => 'x'), /device nope not found/);
   });
 
   void it('bumps the config version on each set and deletes configs', () => {
@@ -134,6 +135,60 @@ void describe('ControllerStore', () => {
     assert.equal(small.listInfo('u9').length, 2);
     await first;
     small.close();
+  });
+
+  void it('commits a last-seen time alone within seenFlushMs, not at the end of the turn; with any earlier commit; on close', async () => {
+    const s = ControllerStore.open({ file: ':memory:', clock, seenFlushMs: 50 });
+    s.addDevice({ uuid: 'u1', serial: 'S1', onboardHashHex: null, certPem: 'C', certHashHex: 'c1' });
+    s.noteSeen('u1');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(s.getDevice('u1')?.lastSeenAt, null, 'a last-seen time alone waits for the timer');
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal(s.getDevice('u1')?.lastSeenAt, clock.t);
+    // A write queued meanwhile takes it along at the end of the turn.
+    clock.t += 1;
+    s.noteSeen('u1');
+    await s.setNonce('u1', 'abcdef012345');
+    assert.equal(s.getDevice('u1')?.lastSeenAt, clock.t);
+    // close() commits what is pending.
+    clock.t += 1;
+    s.noteSeen('u1');
+    s.close();
+    assert.throws(() => ControllerStore.open({ file: ':memory:', clock, seenFlushMs: 0 }), /seenFlushMs must be a positive integer, got 0/);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'edgesim-store-seen-'));
+    try {
+      const file = path.join(dir, 'c.db');
+      const a = ControllerStore.open({ file, clock });
+      a.addDevice({ uuid: 'u1', serial: 'S1', onboardHashHex: null, certPem: 'C', certHashHex: 'c1' });
+      a.noteSeen('u1');
+      a.close();
+      const b = ControllerStore.open({ file, clock });
+      assert.equal(b.getDevice('u1')?.lastSeenAt, clock.t);
+      b.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it('attest state (nonce, certs) commits with the next batch: invisible before, visible once the promise resolves', async () => {
+    store.addDevice({ uuid: 'u1', serial: 'S1', onboardHashHex: null, certPem: 'C', certHashHex: 'c1' });
+    const certs = [{ type: 11, hashAlgo: 1, certHashHex: 'aa', certB64: 'AA==' }];
+    const n = store.setNonce('u1', 'abcdef012345');
+    const c = store.setAttestCerts('u1', certs);
+    assert.equal(store.getDevice('u1')?.nonce, null);
+    await Promise.all([n, c]);
+    assert.equal(store.getDevice('u1')?.nonce, 'abcdef012345');
+    assert.deepEqual(store.getDevice('u1')?.attestCerts, certs);
+  });
+
+  void it('addDevice answers the row as stored (not read back) and knows the new sender at once', () => {
+    const added = store.addDevice({ uuid: 'u1', serial: 'S1', onboardHashHex: 'aa', certPem: 'C', certHashHex: 'c1' });
+    assert.deepEqual(added, store.getDevice('u1'));
+    assert.deepEqual(store.deviceSender('c1'), { uuid: 'u1', certPem: Buffer.from('C') });
+    // A refused insert (same cert) remembers nothing new.
+    assert.throws(() => store.addDevice({ uuid: 'u2', serial: 'S2', onboardHashHex: null, certPem: 'D', certHashHex: 'c1' }));
+    assert.equal(store.deviceSender('c1')?.uuid, 'u1');
+    assert.equal(store.getDevice('u2'), undefined);
   });
 
   void it('keeps encoded infos as bytes and renders them when read: lists, latest, the device page, events on access', async () => {
