@@ -6,6 +6,7 @@
  * config folder assembled from the ConfigMap (server) and the Secret (certificates and key).
  */
 import { describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -54,6 +55,13 @@ void describe('deploy/kubernetes/fleet-job.yaml', () => {
     assert.ok(['OnFailure', 'Never'].includes(text(at(pod, 'restartPolicy'))));
     assert.match(text(at(container, 'resources', 'limits', 'memory')), /^\d+(Mi|Gi)$/);
     assert.ok(text(at(container, 'resources', 'requests', 'cpu')));
+  });
+
+  void it('sets NODE_OPTIONS that node accepts (a typo or a flag NODE_OPTIONS refuses would stop every pod)', () => {
+    const value = text(at(list(at(container, 'env')).find((e) => at(e, 'name') === 'NODE_OPTIONS'), 'value'));
+    assert.match(value, /--max-semi-space-size=\d+/);
+    const r = spawnSync(process.execPath, ['-e', 'process.exit(0)'], { env: { ...process.env, NODE_OPTIONS: value }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
   });
 
   void it('passes only options that `edgesim fleet run` has', () => {
