@@ -14,7 +14,7 @@
  * EDGESIM_BENCH_FLEET_STEADY_S (real seconds, 60 = 10 simulated minutes at 10), EDGESIM_BENCH_FLEET_ARGS (more
  * `fleet run` flags for both phases, e.g. `--config-interval 600 --metric-interval 600 --max-in-flight 64` for a
  * reduced cadence at 100,000 devices), EDGESIM_BENCH_FLEET_CPU_PROF=DIR (both processes write `node --cpu-prof`
- * profiles there when they stop).
+ * profiles there when they stop), EDGESIM_BENCH_FLEET_ONBOARD_ONLY=1 (phase 1 only).
  * Run: `node dist/bench/fleet.js [--count N]` after a build (or `node --import tsx bench/fleet.ts`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -38,6 +38,8 @@ const count = Number(countArg > 0 ? process.argv[countArg + 1] : 500);
 const ramp = Number(process.env.EDGESIM_BENCH_FLEET_RAMP ?? 1000);
 const timeScale = Number(process.env.EDGESIM_BENCH_FLEET_TIME_SCALE ?? 10);
 const steadyS = Number(process.env.EDGESIM_BENCH_FLEET_STEADY_S ?? 60);
+/** EDGESIM_BENCH_FLEET_ONBOARD_ONLY=1: stop after phase 1 (a 100,000-device restart alone takes ~10 min here). */
+const onboardOnly = process.env.EDGESIM_BENCH_FLEET_ONBOARD_ONLY === '1';
 const extraArgs = (process.env.EDGESIM_BENCH_FLEET_ARGS ?? '').split(/\s+/).filter(Boolean);
 /** EDGESIM_BENCH_FLEET_CPU_PROF=DIR: both processes write a V8 CPU profile there (`node --cpu-prof`) when they stop. */
 const cpuProfDir = process.env.EDGESIM_BENCH_FLEET_CPU_PROF;
@@ -160,68 +162,72 @@ try {
   fleetAdmin.close();
   const total = [...byEndpoint.values()].reduce((a, b) => a + b, 0);
   console.log(`requests per device: ${(total / count).toFixed(1)} (` + [...byEndpoint].sort().map(([e, n]) => `${e} ${(n / count).toFixed(2)}`).join(', ') + ')');
-  console.log(`fleet RSS after onboarding ${f1.rssMiB.toFixed(0)} MiB = ${((f1.rssMiB * 1024) / count).toFixed(0)} KiB per device`);
+  console.log(
+    `fleet RSS after onboarding ${f1.rssMiB.toFixed(0)} MiB = ${((f1.rssMiB * 1024) / count).toFixed(0)} KiB per device (peak ${f1.hwmMiB.toFixed(0)} MiB); ` +
+      `controller RSS ${c1.rssMiB.toFixed(0)} MiB`,
+  );
   await stop(onboarding.child);
-
-  // ---- 2. restart on the same state, steady state at time scale K ----
-  const t2 = performance.now();
-  const steady = startFleet(folder, timeScale);
-  const all = (s: Snapshot | undefined): boolean => (s?.byPhase.running ?? 0) === count && s?.onboarded === count;
-  await until('every device running again', steady.child, () => all(steady.snapshots.at(-1)));
-  const resumedS = (performance.now() - t2) / 1000;
-  console.log(`restart: ${count} devices resumed from the state file (no registration) in ${resumedS.toFixed(1)} s = ${(count / resumedS).toFixed(0)} devices/s`);
-  // Let the resume burst settle one view period, then measure the window.
-  await clock.sleepReal(2000);
-  const from = steady.snapshots.length;
-  const s0 = procStats(steady.child.pid!);
-  const k0 = procStats(ctl.pid!);
-  const w0 = performance.now();
-  await clock.sleepReal(steadyS * 1000);
-  const s1 = procStats(steady.child.pid!);
-  const k1 = procStats(ctl.pid!);
-  const wall = (performance.now() - w0) / 1000;
-  const window = steady.snapshots.slice(from);
-  const fleetCores = (s1.cpuS - s0.cpuS) / wall;
-  const ctlCores = (k1.cpuS - k0.cpuS) / wall;
-  // At time scale K every device does K times EVE's default work per second: per 1,000 devices at real cadence.
-  const perThousand = (cores: number): string => `${((cores / timeScale / (count / 1000)) * 1000).toFixed(1)} ms/s`;
-  console.log(
-    `steady (${wall.toFixed(0)} s = ${((wall * timeScale) / 60).toFixed(0)} simulated min): fleet ${(fleetCores * 100).toFixed(0)} % of a core ` +
-      `(event loop ${(((s1.mainS - s0.mainS) / wall) * 100).toFixed(0)} %), controller ${(ctlCores * 100).toFixed(0)} %; ` +
-      `CPU per 1,000 devices at EVE's default cadence: fleet ${perThousand(fleetCores)}, controller ${perThousand(ctlCores)}`,
-  );
-  const depth = window.map((s) => s.queueDepth);
-  const third = Math.max(1, Math.floor(depth.length / 3));
-  console.log(
-    `queue depth over the window (all devices): mean of the first third ${mean(depth.slice(0, third)).toFixed(0)}, ` +
-      `of the last third ${mean(depth.slice(-third)).toFixed(0)}, max ${Math.max(...depth)}`,
-  );
-  const endpoints = new Map<string, { rate: number; accepted: number; p50: number[]; p99: number[] }>();
-  for (const s of window) {
-    for (const [e, p] of Object.entries(s.requests)) {
-      const x = endpoints.get(e) ?? { rate: 0, accepted: 0, p50: [], p99: [] };
-      x.rate += Object.values(p.perSecond).reduce((a, b) => a + b, 0) / window.length;
-      x.accepted += (p.perSecond['201'] ?? 0) / window.length;
-      if (Number.isFinite(p.p50Ms)) x.p50.push(p.p50Ms);
-      if (Number.isFinite(p.p99Ms)) x.p99.push(p.p99Ms);
-      endpoints.set(e, x);
-    }
-  }
-  for (const [e, x] of [...endpoints].sort()) {
-    x.p50.sort((a, b) => a - b);
+  if (!onboardOnly) {
+    // ---- 2. restart on the same state, steady state at time scale K ----
+    const t2 = performance.now();
+    const steady = startFleet(folder, timeScale);
+    const all = (s: Snapshot | undefined): boolean => (s?.byPhase.running ?? 0) === count && s?.onboarded === count;
+    await until('every device running again', steady.child, () => all(steady.snapshots.at(-1)));
+    const resumedS = (performance.now() - t2) / 1000;
+    console.log(`restart: ${count} devices resumed from the state file (no registration) in ${resumedS.toFixed(1)} s = ${(count / resumedS).toFixed(0)} devices/s`);
+    // Let the resume burst settle one view period, then measure the window.
+    await clock.sleepReal(2000);
+    const from = steady.snapshots.length;
+    const s0 = procStats(steady.child.pid!);
+    const k0 = procStats(ctl.pid!);
+    const w0 = performance.now();
+    await clock.sleepReal(steadyS * 1000);
+    const s1 = procStats(steady.child.pid!);
+    const k1 = procStats(ctl.pid!);
+    const wall = (performance.now() - w0) / 1000;
+    const window = steady.snapshots.slice(from);
+    const fleetCores = (s1.cpuS - s0.cpuS) / wall;
+    const ctlCores = (k1.cpuS - k0.cpuS) / wall;
+    // At time scale K every device does K times EVE's default work per second: per 1,000 devices at real cadence.
+    const perThousand = (cores: number): string => `${((cores / timeScale / (count / 1000)) * 1000).toFixed(1)} ms/s`;
     console.log(
-      `  ${e.padEnd(8)} ${x.rate.toFixed(0).padStart(6)} req/s (time-scaled); p50 ${(x.p50[Math.floor(x.p50.length / 2)] ?? NaN).toFixed(1)} ms, ` +
-        `worst p99 of the 1 s periods ${Math.max(...x.p99).toFixed(1)} ms`,
+      `steady (${wall.toFixed(0)} s = ${((wall * timeScale) / 60).toFixed(0)} simulated min): fleet ${(fleetCores * 100).toFixed(0)} % of a core ` +
+        `(event loop ${(((s1.mainS - s0.mainS) / wall) * 100).toFixed(0)} %), controller ${(ctlCores * 100).toFixed(0)} %; ` +
+        `CPU per 1,000 devices at EVE's default cadence: fleet ${perThousand(fleetCores)}, controller ${perThousand(ctlCores)}`,
+    );
+    const depth = window.map((s) => s.queueDepth);
+    const third = Math.max(1, Math.floor(depth.length / 3));
+    console.log(
+      `queue depth over the window (all devices): mean of the first third ${mean(depth.slice(0, third)).toFixed(0)}, ` +
+        `of the last third ${mean(depth.slice(-third)).toFixed(0)}, max ${Math.max(...depth)}`,
+    );
+    const endpoints = new Map<string, { rate: number; accepted: number; p50: number[]; p99: number[] }>();
+    for (const s of window) {
+      for (const [e, p] of Object.entries(s.requests)) {
+        const x = endpoints.get(e) ?? { rate: 0, accepted: 0, p50: [], p99: [] };
+        x.rate += Object.values(p.perSecond).reduce((a, b) => a + b, 0) / window.length;
+        x.accepted += (p.perSecond['201'] ?? 0) / window.length;
+        if (Number.isFinite(p.p50Ms)) x.p50.push(p.p50Ms);
+        if (Number.isFinite(p.p99Ms)) x.p99.push(p.p99Ms);
+        endpoints.set(e, x);
+      }
+    }
+    for (const [e, x] of [...endpoints].sort()) {
+      x.p50.sort((a, b) => a - b);
+      console.log(
+        `  ${e.padEnd(8)} ${x.rate.toFixed(0).padStart(6)} req/s (time-scaled); p50 ${(x.p50[Math.floor(x.p50.length / 2)] ?? NaN).toFixed(1)} ms, ` +
+          `worst p99 of the 1 s periods ${Math.max(...x.p99).toFixed(1)} ms`,
+      );
+    }
+    const ingest = (endpoints.get('info')?.accepted ?? 0) + (endpoints.get('metrics')?.accepted ?? 0);
+    console.log(`controller ingest: ${ingest.toFixed(0)} info + metrics messages/s accepted (201)`);
+    console.log(`phases at the end: ${JSON.stringify(window.at(-1)?.byPhase ?? {})}`);
+    const heap = window.at(-1)?.heapUsedMiB ?? NaN;
+    console.log(
+      `memory: fleet RSS ${s1.rssMiB.toFixed(0)} MiB (peak ${s1.hwmMiB.toFixed(0)}) = ${((s1.rssMiB * 1024) / count).toFixed(0)} KiB per device; ` +
+        `V8 heap in use ${heap} MiB = ${((heap * 1024) / count).toFixed(0)} KiB per device; controller RSS ${k1.rssMiB.toFixed(0)} MiB`,
     );
   }
-  const ingest = (endpoints.get('info')?.accepted ?? 0) + (endpoints.get('metrics')?.accepted ?? 0);
-  console.log(`controller ingest: ${ingest.toFixed(0)} info + metrics messages/s accepted (201)`);
-  console.log(`phases at the end: ${JSON.stringify(window.at(-1)?.byPhase ?? {})}`);
-  const heap = window.at(-1)?.heapUsedMiB ?? NaN;
-  console.log(
-    `memory: fleet RSS ${s1.rssMiB.toFixed(0)} MiB (peak ${s1.hwmMiB.toFixed(0)}) = ${((s1.rssMiB * 1024) / count).toFixed(0)} KiB per device; ` +
-      `V8 heap in use ${heap} MiB = ${((heap * 1024) / count).toFixed(0)} KiB per device; controller RSS ${k1.rssMiB.toFixed(0)} MiB`,
-  );
   db.close();
 } finally {
   for (const c of children.reverse()) await stop(c);
