@@ -127,8 +127,12 @@ export class KubeHttpClient {
   async request<T = unknown>(method: string, path: string, body?: unknown, contentType = 'application/json', signal?: AbortSignal, deadlineMs?: number): Promise<T> {
     const url = this.opts.baseUrl + path;
     const text = body === undefined ? undefined : JSON.stringify(body, this.opts.replacer);
+    // Held here while the request runs: Node 20's AbortSignal.any keeps its sources only weakly, so a timeout
+    // signal nothing else refers to can be collected before it fires, and a request to a frozen server then waits
+    // forever (test/unit/inproc/endpoint-deadline.test.ts).
+    let timeout: AbortSignal | undefined;
     const deadline = (): AbortSignal => {
-      const timeout = AbortSignal.timeout(deadlineMs ?? Math.max(this.opts.minRealTimeoutMs ?? 2_000, this.opts.clock.scaled(this.opts.timeoutMs ?? 10_000)));
+      timeout = AbortSignal.timeout(deadlineMs ?? Math.max(this.opts.minRealTimeoutMs ?? 2_000, this.opts.clock.scaled(this.opts.timeoutMs ?? 10_000)));
       return signal ? AbortSignal.any([signal, timeout]) : timeout;
     };
     if (this.opts.transport) return this.viaTransport<T>(this.opts.transport, method, path, text, contentType, signal, deadline);

@@ -1,9 +1,13 @@
 /**
  * The agent's KubeClient over an in-process endpoint: an answer needs no deadline timer, but a frozen server
  * (SIGSTOP) still costs the call its deadline (UNREACHABLE "no answer"), and the caller's abort still wins.
+ * The deadline outlives a garbage collection while the call waits with a caller's signal (Node 20's
+ * AbortSignal.any holds its sources weakly: a lost timeout left the cluster monitor waiting forever).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createClock, isAbortError, silentLogger } from '../../../src/common/index.js';
 import { KubeClient, isKubeError } from '../../../src/k3s/index.js';
 import type { ApiRouter } from '../../../src/k3s/standin/api-router.js';
@@ -32,4 +36,29 @@ test('over an in-process endpoint: answers, a frozen server times the call out, 
   await assert.rejects(kube.getNode('edge-dev1'), (e) => isKubeError(e, 'UNREACHABLE') && !/no answer/.test(e.message));
   kube.close();
   clearInterval(hold);
+});
+
+test('a frozen server still times the call out when a garbage collection runs while it waits with a caller signal', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const router = { handle: () => Promise.resolve({ kind: 'json', code: 200, body: {} }) } as unknown as ApiRouter;
+  const hold = setInterval(() => undefined, 1_000);
+  const ep = new InprocEndpoint(router, '10.0.0.1:6443');
+  ep.listen();
+  ep.freeze(true);
+  const kube = KubeClient.overTransport(endpointTransport(() => ep, ep.address), { server: 'https://10.0.0.1:6443', token: 't' }, { logger: silentLogger, clock: createClock(100) });
+  // The monitor's long-lived signal: the deadline's timeout is then combined with it by AbortSignal.any.
+  const loop = new AbortController();
+  const call = kube.getNode('edge-dev1', loop.signal);
+  const collect = setInterval(gc, 100);
+  // A lost deadline never settles: bound the wait so the test fails instead of hanging.
+  const bound = new Promise((_, reject) => setTimeout(() => reject(new Error('the call did not time out within 5 s')), 5_000).unref());
+  try {
+    await assert.rejects(Promise.race([call, bound]), (e) => isKubeError(e, 'UNREACHABLE') && /no answer/.test(e.message));
+  } finally {
+    clearInterval(collect);
+    clearInterval(hold);
+    ep.close();
+    kube.close();
+  }
 });
