@@ -12,7 +12,7 @@
  * Knobs: `--count N` (default 500: what onboards within a minute on the shared 2-core machine; `--count 10000` on a
  * quiet one), EDGESIM_BENCH_FLEET_RAMP (devices/s, 1000), EDGESIM_BENCH_FLEET_TIME_SCALE (steady phase, 10),
  * EDGESIM_BENCH_FLEET_STEADY_S (real seconds, 60 = 10 simulated minutes at 10), EDGESIM_BENCH_FLEET_ARGS (more
- * `fleet run` flags for both phases, e.g. `--config-interval 600 --metric-interval 600 --max-in-flight 64` for a
+ * `fleet run` flags for both phases, e.g. `--config-interval 600 --metric-interval 600 --max-in-flight 128` for a
  * reduced cadence at 100,000 devices), EDGESIM_BENCH_FLEET_CPU_PROF=DIR (both processes write `node --cpu-prof`
  * profiles there when they stop), EDGESIM_BENCH_FLEET_ONBOARD_ONLY=1 (phase 1 only).
  * Run: `node dist/bench/fleet.js [--count N]` after a build (or `node --import tsx bench/fleet.ts`).

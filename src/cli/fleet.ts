@@ -138,7 +138,7 @@ export function registerFleetCommands(program: Command): void {
       .option('--controller-admin <url>', 'admin API of the embedded controller (its controller.json adminUrl, e.g. http://127.0.0.1:8081): the fleet applies the profile\'s clusters there')
       .option('--cluster-specs <file>', 'without --controller-admin: where the profile\'s clusters are written for another controller (default: <state>.clusters.yaml)')
       .option('--k3s-config <key=value...>', 'extra config of every in-process k3s, e.g. pod-start-delay=1s')
-      .option('--max-in-flight <n>', 'requests in flight to the controller at once (keep-alive connections)', '32')
+      .option('--max-in-flight <n>', 'requests in flight to the controller at once (keep-alive connections)', '64')
       .option('--config-interval <s>', 'config poll interval in seconds (default: config item, else 60)')
       .option('--info-interval <s>', 'device info heartbeat in seconds (default: config item, else 600)')
       .option('--metric-interval <s>', 'metrics interval in seconds (default: config item, else 60)')
