@@ -26,5 +26,5 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY --from=build /src/proto ./proto
 COPY bin ./bin
-ENTRYPOINT ["node", "/opt/edgesim/bin/edgesim.js"]
+ENTRYPOINT ["node", "/opt/edgesim/bin/edgesim.cjs"]
 CMD ["--help"]

@@ -24,7 +24,8 @@ import { DeviceApiClient, registerDevices, sealedDeviceInfo } from '../test/inte
 const here = path.dirname(fileURLToPath(import.meta.url));
 const compiled = here.split(path.sep).includes('dist');
 const root = compiled ? path.resolve(here, '../..') : path.resolve(here, '..');
-const cli = compiled ? [path.join(root, 'dist/src/cli/main.js')] : ['--import', 'tsx', path.join(root, 'src/cli/main.ts')];
+// Compiled: through the installed command's entry, so its process defaults (bin/process-defaults.cjs) apply.
+const cli = compiled ? [path.join(root, 'bin/edgesim.cjs')] : ['--import', 'tsx', path.join(root, 'src/cli/main.ts')];
 const deviceCount = Number(process.env.EDGESIM_BENCH_DEVICES ?? 200);
 const seconds = Number(process.env.EDGESIM_BENCH_SECONDS ?? 8);
 const levels = (process.env.EDGESIM_BENCH_INFLIGHT ?? '8,32,128').split(',').map(Number);

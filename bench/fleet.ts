@@ -32,7 +32,8 @@ import { host, procStats } from './lib/host.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const compiled = here.split(path.sep).includes('dist');
 const root = compiled ? path.resolve(here, '../..') : path.resolve(here, '..');
-const cli = compiled ? [path.join(root, 'dist/src/cli/main.js')] : ['--import', 'tsx', path.join(root, 'src/cli/main.ts')];
+// Compiled: through the installed command's entry, so its process defaults (bin/process-defaults.cjs) apply.
+const cli = compiled ? [path.join(root, 'bin/edgesim.cjs')] : ['--import', 'tsx', path.join(root, 'src/cli/main.ts')];
 const countArg = process.argv.indexOf('--count');
 const count = Number(countArg > 0 ? process.argv[countArg + 1] : 500);
 const ramp = Number(process.env.EDGESIM_BENCH_FLEET_RAMP ?? 1000);

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-exec node bin/edgesim.js demo "$@"
+exec node bin/edgesim.cjs demo "$@"

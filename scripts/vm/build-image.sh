@@ -43,7 +43,7 @@ debootstrap --variant=minbase --include="$PKGS" bookworm "$ROOT" "$MIRROR" >"$OU
 install -m 0755 "$(command -v node)" "$ROOT/usr/bin/node"
 mkdir -p "$ROOT/usr/lib/edgesim"
 cp -a package.json bin dist proto node_modules "$ROOT/usr/lib/edgesim/"
-printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/edgesim/bin/edgesim.js "$@"\n' >"$ROOT/usr/local/bin/edgesim"
+printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/edgesim/bin/edgesim.cjs "$@"\n' >"$ROOT/usr/local/bin/edgesim"
 chmod 0755 "$ROOT/usr/local/bin/edgesim"
 
 # The agent unit, plus a VM drop-in: device config from the 9p share, the TPM that run.sh attaches (swtpm, tpm-tis).

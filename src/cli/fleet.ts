@@ -124,6 +124,8 @@ export function registerFleetCommands(program: Command): void {
           'Per member faults: fleet fault inject k3s-killed|k3s-stopped|heartbeats-paused|cluster-interface-down|power-loss.\n' +
           'Hundreds of clusters: give node a larger young generation, NODE_OPTIONS=--max-semi-space-size=32 (their short-\n' +
           'lived objects then die young; about a third less CPU, README "Fleet").\n' +
+          'The `edgesim` command starts the fleet with one libuv thread (UV_THREADPOOL_SIZE=1, unless already set): its\n' +
+          'pool work is short signatures and verifications, and more threads only add wake-ups on a small machine.\n' +
           '\nThe live view prints every --view seconds: a table on a terminal, else one JSON object per line.',
       )
       .requiredOption('--config-dir <dir>', 'EVE config folder all devices share: server, root-certificate.pem, onboard.cert.pem + onboard.key.pem')
