@@ -6,6 +6,12 @@
 const { processDefaults } = require('./process-defaults.cjs');
 Object.assign(process.env, processDefaults(process.argv.slice(2), process.env));
 import('../dist/src/cli/main.js').catch((e) => {
-  console.error(`edgesim: cannot load the compiled CLI (run \`npm run build\` first): ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+  if (e && e.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('dist/src/cli/main.js')) {
+    console.error('edgesim: the CLI is not compiled yet: run `npm run build` first');
+    process.exit(1);
+  }
+  // Any other failure is the CLI's own: reported as Node reports an uncaught error (stack, exit code 1).
+  process.nextTick(() => {
+    throw e;
+  });
 });
