@@ -45,9 +45,10 @@ export interface FleetOptions {
   /** Devices started per second (real time). @default 100 */
   rampPerSecond?: number;
   /**
-   * Requests in flight to the controller at once (the keep-alive pool's size). 64: at 32 the two processes of the
-   * fleet bench left the two cores ~18 % idle, each waiting on the other's answers (10,000 devices: 202–214/s); at 64 each turn of
-   * either event loop takes more work and both cores stay busy (231–258 devices/s). 128 was no better. @default 64
+   * Requests in flight to the controller at once (the keep-alive pool's size). 64: at 32 the fleet and the controller
+   * of the fleet bench left the two cores ~18 % idle, each waiting on the other's answers (10,000 devices: 202–214/s);
+   * at 64 each turn of either event loop takes more work (205–256/s over 11 runs, median 233). 128 was no better.
+   * @default 64
    */
   maxInFlight?: number;
   /** Per-request timeout in ms. @default 120000 (EVE timer.send.timeout) */
