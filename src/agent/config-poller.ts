@@ -124,6 +124,11 @@ export class ConfigPoller {
       if (!session.reachable) this.c.queue.kick(); // connectivity is back: retry queued info now
       session.markReachable();
       if (this.lastError && res.kind === 'unchanged') this.lastError = undefined;
+      if (res.kind === 'none') {
+        // Nothing was rejected: a new device polls before anyone gave it a config (the previous one, if any, stays).
+        this.noteError('no config for this device on the controller yet (404)', 'info');
+        return 'http-error';
+      }
       if (res.kind === 'unchanged') {
         this.log.debug('config unchanged');
         return 'unchanged';
@@ -146,11 +151,6 @@ export class ConfigPoller {
       if (isTpmError(e)) {
         this.noteError(`config request not sent: the TPM cannot sign it (${e.message})`, 'error');
         return 'tpm-error';
-      }
-      if (e instanceof ControllerReplyError && e.status === 404) {
-        // Nothing was rejected: a new device polls before anyone gave it a config (the previous one, if any, stays).
-        this.noteError('no config for this device on the controller yet (404)', 'info');
-        return 'http-error';
       }
       if (isAuthError(e) && e.kind === 'CERT_MISS') {
         // SenderStatusCertMiss: the controller may have rotated its signing cert; re-fetch /certs (§5.4 step 5).

@@ -125,19 +125,21 @@ export class ControllerApi {
   }
 
   /**
-   * POST id/<uuid>/config. Returns `unchanged` on 304 (or an equal hash), the verified reply bytes and decoded
-   * response when changed, or throws ControllerReplyError with the status (403 → re-attest, 404 …).
+   * POST id/<uuid>/config. Returns `unchanged` on 304 (or an equal hash), `none` on 404 (the controller has no config
+   * for this device yet: an answer, not a failure, and what every new device of a fleet hears first), the verified
+   * reply bytes and decoded response when changed, or throws ControllerReplyError with the status (403 → re-attest…).
    */
   async fetchConfig(
     req: { configHash: string; integrityToken: Buffer | undefined },
     signal?: AbortSignal,
-  ): Promise<{ kind: 'unchanged' } | { kind: 'changed'; raw: Buffer; response: config.ConfigResponse }> {
+  ): Promise<{ kind: 'unchanged' } | { kind: 'none' } | { kind: 'changed'; raw: Buffer; response: config.ConfigResponse }> {
     const payload = encode(config.ConfigRequest, {
       configHash: req.configHash,
       ...(req.integrityToken ? { integrity_token: req.integrityToken } : {}),
     });
     const res = await this.send('config', payload, signal);
     if (res.status === 304) return { kind: 'unchanged' };
+    if (res.status === 404) return { kind: 'none' };
     this.expect('config', res, [200]);
     const body = this.opts.tamperConfig?.() ? flipPayloadByte(res.body) : res.body;
     const response = decode(config.ConfigResponse, await this.open(body));

@@ -16,6 +16,7 @@ import {
 import { p256 } from '@noble/curves/nist.js';
 import type { EcdhKey, Signer } from './keys.js';
 import { pemBlocks } from './pem.js';
+import { toPem } from './x509.js';
 
 /** A P-256 key pair held in memory. */
 export interface SoftKey {
@@ -87,7 +88,7 @@ export function generateSoftKey(): SoftKey {
     publicKeyEncoding: { type: 'spki', format: 'jwk' },
     privateKeyEncoding: { type: 'pkcs8', format: 'jwk' },
   });
-  return softKeyFromJwk(jwk, createPrivateKey({ key: jwk, format: 'jwk' }));
+  return softKeyFromJwk(jwk);
 }
 
 /** generateKeyPair (the thread-pool form) with JWK encodings, for the same reason as `generateJwkPair`. */
@@ -99,7 +100,9 @@ const generateJwkPairOffThread = generateKeyPair as unknown as (
 
 /**
  * `generateSoftKey` on the libuv thread pool: a fleet makes three keys per device, its one thread goes on meanwhile.
- * The job encodes the key as JWK itself, as `generateSoftKey` does (no export of a generated KeyObject).
+ * The job encodes the key as JWK itself, as `generateSoftKey` does (no export of a generated KeyObject). Neither
+ * imports it back into OpenSSL: that costs ~70 µs, and only the device key, which signs, ever needs it
+ * (`softKeyObject`, once per signer); PEMs are written from the scalar and point (`softKeyToSec1Pem`).
  */
 export function generateSoftKeyOffThread(): Promise<SoftKey> {
   return new Promise((resolve, reject) =>
@@ -109,7 +112,7 @@ export function generateSoftKeyOffThread(): Promise<SoftKey> {
       (err, _publicKey, jwk) => {
         if (err) return reject(err);
         try {
-          resolve(softKeyFromJwk(jwk, createPrivateKey({ key: jwk, format: 'jwk' })));
+          resolve(softKeyFromJwk(jwk));
         } catch (e) {
           reject(e instanceof Error ? e : new Error(String(e)));
         }
@@ -118,10 +121,33 @@ export function generateSoftKeyOffThread(): Promise<SoftKey> {
   );
 }
 
-/** SEC1 PEM (`-----BEGIN EC PRIVATE KEY-----`, trailing newline) of a soft key, for 0600 key files and the fleet's
- * state: OpenSSL writes it ~5× faster than PKCS#8, and `loadPrivateKeyPem` reads both. */
+/**
+ * SEC1 PEM (`-----BEGIN EC PRIVATE KEY-----`, trailing newline) of a soft key, for 0600 key files and the fleet's
+ * state; `loadPrivateKeyPem` reads it. The bytes are OpenSSL's: every P-256 key has the same SEC1 layout (a 32-byte
+ * scalar, the named curve, a 65-byte point), so OpenSSL's export of one key is taken once and each key's scalar and
+ * point are written into a copy of it. A key without its KeyObject is thus never imported into OpenSSL to be written.
+ */
 export function softKeyToSec1Pem(key: SoftKey): string {
-  return softKeyObject(key).export({ format: 'pem', type: 'sec1' }).toString();
+  if (key.privateKey.length !== 32 || key.publicKey.length !== 65) {
+    throw new KeyError('UNSUPPORTED_KEY', `expected a P-256 key (32-byte scalar, 65-byte point), got ${key.privateKey.length} and ${key.publicKey.length} bytes`);
+  }
+  sec1Layout ??= opensslSec1Layout();
+  const der = Buffer.from(sec1Layout.der);
+  der.set(key.privateKey, sec1Layout.scalarAt);
+  der.set(key.publicKey, sec1Layout.pointAt);
+  return toPem(der, 'EC PRIVATE KEY');
+}
+
+/** Where a P-256 SEC1 DER (as OpenSSL writes it) holds the scalar and the point; found once per process. */
+let sec1Layout: { der: Buffer; scalarAt: number; pointAt: number } | undefined;
+
+function opensslSec1Layout(): { der: Buffer; scalarAt: number; pointAt: number } {
+  const key = generateSoftKey();
+  const der = softKeyObject(key).export({ format: 'der', type: 'sec1' });
+  const scalarAt = der.indexOf(key.privateKey);
+  const pointAt = der.indexOf(key.publicKey);
+  if (scalarAt < 0 || pointAt < 0) throw new Error('OpenSSL wrote a SEC1 key without its scalar or point');
+  return { der, scalarAt, pointAt };
 }
 
 /** PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`, trailing newline) of a soft key (the controller's key files). */
@@ -214,10 +240,10 @@ function softKeyFromKeyObject(key: KeyObject): SoftKey {
   return softKeyFromJwk(key.export({ format: 'jwk' }), key);
 }
 
-function softKeyFromJwk(jwk: JsonWebKey, key: KeyObject): SoftKey {
+function softKeyFromJwk(jwk: JsonWebKey, key?: KeyObject): SoftKey {
   if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d) {
     throw new KeyError('UNSUPPORTED_KEY', `expected an EC P-256 private key, got ${jwk.kty ?? '?'} ${jwk.crv ?? ''}`.trim());
   }
   const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
-  return { privateKey: Buffer.from(jwk.d, 'base64url'), publicKey: point, keyObject: key };
+  return { privateKey: Buffer.from(jwk.d, 'base64url'), publicKey: point, ...(key ? { keyObject: key } : {}) };
 }

@@ -35,12 +35,15 @@ test('a node onboards, attests, fetches its signed config and reports ZInfoDevic
 
   const device = await waitFor('the device to register', async () => (await ctl.admin.devices())[0]);
   await waitFor('the agent to know its UUID', () => agent!.status().deviceUuid === device.uuid);
+  // Polled before any config was set: the controller's 404 is "no config yet", not a rejected config.
+  await waitFor('the 404 of a device without config', () => agent!.status().lastConfigError === 'no config for this device on the controller yet (404)');
   await ctl.admin.setConfig(device.uuid, { device_name: 'edge-dev1', configItems: [{ key: 'timer.config.interval', value: '5' }] });
   const status = await waitFor('the config to be accepted', () => {
     const s = agent!.status();
     return s.lastConfigHash && s.configSource === 'controller' ? s : undefined;
   });
   assert.equal(status.attested, true, 'attestation gave an integrity token (else /config answers 403)');
+  assert.equal(status.lastConfigError, undefined, 'the accepted config clears the 404');
   const items = await waitFor('ZInfoDevice at the controller', async () => {
     const got = await ctl.admin.info(device.uuid, { types: ['ZiDevice'] });
     return got.length ? got : undefined;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
+import { p256 } from '@noble/curves/nist.js';
 import {
   certPublicKeyPoint,
   generateSoftKey,
@@ -20,6 +21,12 @@ import {
 import { hex, keyEntries, vec, vecJson } from './fixtures.js';
 
 const device = keyEntries()['device'];
+
+/** x and y (base64url) of d·G (noble, independent of OpenSSL). */
+function pointJwk(d: Buffer): { x: string; y: string } {
+  const point = Buffer.from(p256.getPublicKey(d, false));
+  return { x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33).toString('base64url') };
+}
 
 function pemOf(label: string, der: Buffer): string {
   return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END ${label}-----\n`;
@@ -66,6 +73,24 @@ void describe('soft keys', () => {
     assert.equal(sig.length, 64);
     const pub = createPublicKey(pem);
     assert.ok(verify('sha256', Buffer.from('x'), { key: pub, dsaEncoding: 'ieee-p1363' }, sig));
+  });
+
+  void it('writes SEC1 PEM byte for byte as OpenSSL does: keys made off-thread (never imported), loaded keys, small scalars', async () => {
+    const opensslSec1 = (k: { privateKey: Uint8Array; publicKey: Uint8Array }): string =>
+      softKeyObject({ privateKey: k.privateKey, publicKey: k.publicKey }).export({ format: 'pem', type: 'sec1' }).toString();
+    const made = await Promise.all(Array.from({ length: 40 }, () => generateSoftKeyOffThread()));
+    assert.ok(made.every((k) => k.keyObject === undefined), 'keys made off-thread are not imported into OpenSSL');
+    const loaded = Object.values(keyEntries()).map((k) => loadPrivateKeyPem(vec(k.keyFile)));
+    // A scalar below 2^248 (a leading zero byte): SEC1 keeps 32 bytes, so the layout must too.
+    const d = Buffer.alloc(32);
+    d[31] = 7;
+    const small = loadPrivateKeyPem(createPrivateKey({ key: { kty: 'EC', crv: 'P-256', d: d.toString('base64url'), ...pointJwk(d) }, format: 'jwk' }).export({ format: 'pem', type: 'sec1' }));
+    for (const key of [...made, ...loaded, small, generateSoftKey()]) {
+      const pem = softKeyToSec1Pem(key);
+      assert.equal(pem, opensslSec1(key));
+      assert.deepEqual(Buffer.from(loadPrivateKeyPem(pem).privateKey), Buffer.from(key.privateKey));
+    }
+    assert.throws(() => softKeyToSec1Pem({ privateKey: d.subarray(1), publicKey: small.publicKey }), (e: unknown) => isKeyError(e) && e.kind === 'UNSUPPORTED_KEY');
   });
 
   void it('generates thousands of keys without hanging (Node 20 deadlocks exporting a freshly generated KeyObject)', () => {
