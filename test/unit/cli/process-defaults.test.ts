@@ -17,7 +17,7 @@ const { processDefaults } = require(path.join(repoRoot, 'bin/process-defaults.cj
 test('one libuv thread for the fleet and the controller unless the user chose; nothing for the other commands', () => {
   const cases: [string[], Record<string, string>, Record<string, string>][] = [
     [['fleet', 'run', '--count', '10'], {}, { UV_THREADPOOL_SIZE: '1' }],
-    [['controller', 'serve'], {}, { UV_THREADPOOL_SIZE: '1' }],
+    [['controller', 'run'], {}, { UV_THREADPOOL_SIZE: '1' }],
     [['fleet', 'status'], {}, { UV_THREADPOOL_SIZE: '1' }],
     [['fleet', 'run'], { UV_THREADPOOL_SIZE: '8' }, {}],
     [['agent', '--config-dir', '/etc/edgesim'], {}, {}],
