@@ -24,7 +24,7 @@ export interface SoftKey {
   readonly privateKey: Uint8Array;
   /** Public key as an uncompressed SEC1 point (0x04 ‖ X ‖ Y, 65 bytes). */
   readonly publicKey: Uint8Array;
-  /** The same key as a node:crypto KeyObject, when it was made or loaded as one (saves rebuilding it from JWK). */
+  /** The same key as a node:crypto KeyObject when it was loaded as one; generated keys have none (`softKeyObject` imports). */
   readonly keyObject?: KeyObject;
 }
 
