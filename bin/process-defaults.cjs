@@ -11,7 +11,7 @@ const MANY_DEVICES = new Set(['fleet', 'controller']);
  * UV_THREADPOOL_SIZE=1 for the fleet and the controller: their thread-pool work is short (a signature or a
  * verification, ~35–70 µs), and on a small machine libuv's default of 4 threads per process only adds wake-ups and
  * context switches next to the busy main threads. 10,000-device onboarding with the fleet and the controller on 2
- * cores, 5 paired runs: 1 thread won 4 of 5, 255 against 217 devices/s on average (README, Fleet → Figures).
+ * cores, 5 paired runs: 1 thread won 4 of 5, 255 against 217 devices/s on average (docs/fleet-figures.md).
  * @param {readonly string[]} args
  * @param {Readonly<Record<string, string | undefined>>} env
  * @returns {Record<string, string>}

@@ -56,6 +56,13 @@ export function pemBlocks(pem: Uint8Array | string, label?: string): PemBlock[] 
   return out;
 }
 
+/** DER → PEM with 64-character lines and a trailing newline (Go's pem.Encode). */
+export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
+  const b64 = Buffer.from(der).toString('base64');
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
 /** DER of the first CERTIFICATE block. @throws PemError `NO_PEM_BLOCK` */
 export function certPemToDer(pem: Uint8Array | string): Buffer {
   const [first] = pemBlocks(pem, 'CERTIFICATE');

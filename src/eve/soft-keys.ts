@@ -15,8 +15,7 @@ import {
 } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import type { EcdhKey, Signer } from './keys.js';
-import { pemBlocks } from './pem.js';
-import { toPem } from './x509.js';
+import { pemBlocks, toPem } from './pem.js';
 
 /** A P-256 key pair held in memory. */
 export interface SoftKey {

@@ -44,6 +44,7 @@ import {
 } from '@peculiar/asn1-x509';
 import { ECDSASigValue, ECParameters, id_ecPublicKey, id_ecdsaWithSHA256, id_secp256r1 } from '@peculiar/asn1-ecc';
 import { signMessage, type Signer } from './keys.js';
+import { toPem } from './pem.js';
 
 /** Distinguished-name fields, encoded in Go's order C, ST, L, O, OU, CN. */
 export interface DistinguishedName {
@@ -281,13 +282,6 @@ function issuerFacts(pem: string | Buffer): IssuerFacts {
 function rememberIssuer(pem: string, facts: IssuerFacts): void {
   if (issuerCache.size >= ISSUER_CACHE_MAX) issuerCache.delete(issuerCache.keys().next().value!);
   issuerCache.set(pem, facts);
-}
-
-/** DER → PEM with 64-character lines and a trailing newline (Go's pem.Encode). */
-export function toPem(der: Uint8Array, label = 'CERTIFICATE'): string {
-  const b64 = Buffer.from(der).toString('base64');
-  const lines = b64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
 /** A DER TLV with a definite length (certificates stay far below 64 KiB). */

@@ -46,8 +46,8 @@ export interface FleetOptions {
   rampPerSecond?: number;
   /**
    * Requests in flight to the controller at once (the keep-alive pool's size). 64: at 32 the fleet and the controller
-   * of the fleet bench left the two cores ~18 % idle, each waiting on the other's answers (10,000 devices: 202–214/s);
-   * at 64 each turn of either event loop takes more work (205–256/s over 11 runs, median 233). 128 was no better.
+   * of the fleet bench left the two cores ~18 % idle, each waiting on the other's answers; at 64 each turn of either
+   * event loop takes more work. 128 was no better (docs/fleet-figures.md).
    * @default 64
    */
   maxInFlight?: number;

@@ -1,10 +1,13 @@
 /** Starts an embedded controller on loopback for a test, with a device config folder ready for one agent. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ControllerAdminClient, ControllerServer } from '../../src/controller/index.js';
 import { createClock, silentLogger, type Logger } from '../../src/common/index.js';
 import { infoJsonOf } from '../../src/eve/index.js';
+import { cliCommand } from './cli.js';
 
 /** The JSON of an info row read from controller.db directly (select `json` and `pb`): infos from devices are kept encoded. */
 export function storedInfoJson(row: { json: string; pb: Buffer | null }): unknown {
@@ -63,4 +66,35 @@ export async function startTestController(logger: Logger = silentLogger): Promis
     },
   };
   return t;
+}
+
+/**
+ * `edgesim controller run` as its own process on a free loopback port; resolves once controller.json is written (both
+ * APIs listen). `command` is how to start edgesim (default: the compiled CLI, `cliCommand()`), `env` the whole
+ * environment of the process.
+ */
+export async function startControllerProcess(
+  dataDir: string,
+  opts: { args?: string[]; command?: [string, string[]]; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ child: ChildProcess; deviceUrl: string; adminUrl: string }> {
+  const [exe, pre] = opts.command ?? cliCommand();
+  const json = path.join(dataDir, 'controller.json');
+  // A killed controller leaves its controller.json behind: wait for the new one.
+  rmSync(json, { force: true });
+  const child = spawn(exe, [...pre, 'controller', 'run', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn', ...(opts.args ?? [])], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    ...(opts.env ? { env: opts.env } : {}),
+  });
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null || i > 1200) {
+      child.kill('SIGKILL');
+      throw new Error('controller did not start');
+    }
+    try {
+      if (existsSync(json)) return { child, ...(JSON.parse(readFileSync(json, 'utf8')) as { deviceUrl: string; adminUrl: string }) };
+    } catch {
+      // not complete yet
+    }
+    await createClock().sleepReal(50);
+  }
 }

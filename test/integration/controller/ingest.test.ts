@@ -6,43 +6,15 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { createClock } from '../../../src/common/index.js';
 import { ControllerAdminClient, ControllerServer } from '../../../src/controller/index.js';
 import { config, encode, metrics, sealDeviceRequest } from '../../../src/eve/index.js';
-import { cliCommand } from '../../helpers/cli.js';
+import { startControllerProcess } from '../../helpers/controller.js';
 import { DeviceApiClient, registerDevices, sealedDeviceInfo, type SignedDevice } from './signed-devices.js';
-
-const clock = createClock();
-
-/** `edgesim controller run` as its own process on a free loopback port; resolves once controller.json is written. */
-async function startControllerProcess(dataDir: string): Promise<{ child: ChildProcess; deviceUrl: string; adminUrl: string }> {
-  const [exe, pre] = cliCommand();
-  const json = path.join(dataDir, 'controller.json');
-  // A killed controller leaves its controller.json behind: wait for the new one.
-  rmSync(json, { force: true });
-  const child = spawn(exe, [...pre, 'controller', 'run', '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--log-level', 'warn', '--info-history', '1000'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  // controller.json is written (atomically) once both APIs listen.
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null || i > 1200) {
-      child.kill('SIGKILL');
-      throw new Error('controller did not start');
-    }
-    try {
-      if (existsSync(json)) return { child, ...(JSON.parse(readFileSync(json, 'utf8')) as { deviceUrl: string; adminUrl: string }) };
-    } catch {
-      // not complete yet
-    }
-    await clock.sleepReal(50);
-  }
-}
 
 void describe('controller ingest: acknowledged infos survive kill -9', () => {
   let dir: string;
@@ -55,7 +27,7 @@ void describe('controller ingest: acknowledged infos survive kill -9', () => {
   void it('every info answered 201 before the kill is stored after the restart', async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'edgesim-ctl-ingest-'));
     const dataDir = path.join(dir, 'ctl');
-    let ctl = await startControllerProcess(dataDir);
+    let ctl = await startControllerProcess(dataDir, { args: ['--info-history', '1000'] });
     child = ctl.child;
     const client = await DeviceApiClient.open(dataDir, ctl.deviceUrl, 32);
     const devices = await registerDevices(client, dataDir, new ControllerAdminClient(ctl.adminUrl), 12, 'ingest');
@@ -83,7 +55,7 @@ void describe('controller ingest: acknowledged infos survive kill -9', () => {
     assert.ok(killed, `the controller was killed (acknowledged ${acked.length})`);
     await new Promise((resolve) => (ctl.child.exitCode !== null || ctl.child.signalCode !== null ? resolve(null) : ctl.child.once('exit', resolve)));
 
-    ctl = await startControllerProcess(dataDir);
+    ctl = await startControllerProcess(dataDir, { args: ['--info-history', '1000'] });
     child = ctl.child;
     const admin = new ControllerAdminClient(ctl.adminUrl);
     const stored = new Set<string>();

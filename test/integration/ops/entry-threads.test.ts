@@ -5,14 +5,14 @@
  * Node's own) is the same in both.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createClock } from '../../../src/common/index.js';
 import { repoRoot } from '../../helpers/cli.js';
+import { startControllerProcess } from '../../helpers/controller.js';
 
 const clock = createClock();
 
@@ -21,15 +21,8 @@ async function controllerThreads(env: Record<string, string>): Promise<number> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'edgesim-threads-'));
   const inherited = { ...process.env };
   delete inherited.UV_THREADPOOL_SIZE;
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/edgesim.cjs'), 'controller', 'run', '--data-dir', dir, '--listen', '127.0.0.1:0', '--log-level', 'warn'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...inherited, ...env },
-  });
+  const { child } = await startControllerProcess(dir, { command: [process.execPath, [path.join(repoRoot, 'bin/edgesim.cjs')]], env: { ...inherited, ...env } });
   try {
-    for (let i = 0; !existsSync(path.join(dir, 'controller.json')); i++) {
-      if (child.exitCode !== null || i > 600) throw new Error('controller did not start');
-      await clock.sleepReal(50);
-    }
     // The pool starts with all its threads at its first job; a short settle for any thread still being created.
     await clock.sleepReal(500);
     return readdirSync(`/proc/${child.pid}/task`).length;
