@@ -10,8 +10,10 @@
  *      grow), p50/p99 per endpoint, what the controller ingested per second, RSS per device.
  * Printed with the load average and a host speed probe before and after. Bounded in count and time; loopback only.
  * Knobs: `--count N` (default 500: what onboards within a minute on the shared 2-core machine; `--count 10000` on a
- * quiet one), EDGESIM_BENCH_FLEET_RAMP (devices/s, 1000), EDGESIM_BENCH_FLEET_TIME_SCALE (steady phase, 10),
- * EDGESIM_BENCH_FLEET_STEADY_S (real seconds, 60 = 10 simulated minutes at 10), EDGESIM_BENCH_FLEET_ARGS (more
+ * quiet one), EDGESIM_BENCH_FLEET_RAMP (devices/s, 1000), EDGESIM_BENCH_FLEET_TIME_SCALE (steady phase, 5: at
+ * 10,000 devices that is 50,000 devices' worth of EVE's cadence, which 2 cores carry; at 10 the two processes
+ * saturate them and the queue grows), EDGESIM_BENCH_FLEET_STEADY_S (real seconds, 120 = the 10 simulated minutes of
+ * §4 at 5), EDGESIM_BENCH_FLEET_ARGS (more
  * `fleet run` flags for both phases, e.g. `--config-interval 600 --metric-interval 600 --max-in-flight 128` for a
  * reduced cadence at 100,000 devices), EDGESIM_BENCH_FLEET_CPU_PROF=DIR (both processes write `node --cpu-prof`
  * profiles there when they stop), EDGESIM_BENCH_FLEET_ONBOARD_ONLY=1 (phase 1 only).
@@ -37,8 +39,8 @@ const cli = compiled ? [path.join(root, 'bin/edgesim.cjs')] : ['--import', 'tsx'
 const countArg = process.argv.indexOf('--count');
 const count = Number(countArg > 0 ? process.argv[countArg + 1] : 500);
 const ramp = Number(process.env.EDGESIM_BENCH_FLEET_RAMP ?? 1000);
-const timeScale = Number(process.env.EDGESIM_BENCH_FLEET_TIME_SCALE ?? 10);
-const steadyS = Number(process.env.EDGESIM_BENCH_FLEET_STEADY_S ?? 60);
+const timeScale = Number(process.env.EDGESIM_BENCH_FLEET_TIME_SCALE ?? 5);
+const steadyS = Number(process.env.EDGESIM_BENCH_FLEET_STEADY_S ?? 120);
 /** EDGESIM_BENCH_FLEET_ONBOARD_ONLY=1: stop after phase 1 (a 100,000-device restart alone takes ~10 min here). */
 const onboardOnly = process.env.EDGESIM_BENCH_FLEET_ONBOARD_ONLY === '1';
 const extraArgs = (process.env.EDGESIM_BENCH_FLEET_ARGS ?? '').split(/\s+/).filter(Boolean);
